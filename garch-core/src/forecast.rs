@@ -1,0 +1,250 @@
+//! Variance forecasts.
+//!
+//! As `arch`'s `forecast` (`mean.py`, `volatility.py`): the backcast and variance bounds are
+//! recomputed from the residuals at the fitted mean, the variance path is rerun, and the one-step
+//! forecast is the recursion applied once more (without bounds). GARCH/GJR forecasts beyond one
+//! step are analytic, `E[ε²] = E[σ²]` and `E[ε²·1[ε<0]] = E[σ²]/2` in the future; EGARCH's are
+//! not available in closed form and are simulated with a seeded RNG.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::fit::FittedModel;
+use crate::likelihood::Likelihood;
+use crate::report::TRADING_DAYS_PER_YEAR;
+use crate::simulate::Innovations;
+use crate::spec::{ModelSpec, VolatilityModel};
+use crate::variance::{self, SQRT_2_OVER_PI};
+
+/// Longest horizon served.
+pub const MAX_HORIZON: usize = 1000;
+
+/// Why a forecast was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForecastError {
+    /// Horizon of zero or beyond [`MAX_HORIZON`].
+    #[error("horizon must be between 1 and {max}, got {got}")]
+    Horizon {
+        /// Requested.
+        got: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+    /// Simulation with no paths.
+    #[error("simulations must be at least 1")]
+    NoSimulations,
+}
+
+/// How multi-step forecasts are produced where no closed form exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForecastOptions {
+    /// Monte-Carlo paths for EGARCH horizons beyond one.
+    pub simulations: usize,
+    /// Seed of the simulation RNG (ChaCha8), so forecasts are reproducible.
+    pub seed: u64,
+}
+
+impl Default for ForecastOptions {
+    fn default() -> Self {
+        Self {
+            simulations: 2000,
+            seed: 0x6a7c_4e11,
+        }
+    }
+}
+
+/// How a forecast was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecastMethod {
+    /// Closed form.
+    Analytic,
+    /// Monte-Carlo mean over simulated paths (EGARCH beyond one step).
+    Simulation,
+}
+
+/// One step of a forecast path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ForecastStep {
+    /// Steps ahead (1 = next observation).
+    pub horizon: usize,
+    /// Expected conditional variance `E_T[σ²_{T+h}]` (percent² for percent returns).
+    pub variance: f64,
+    /// `√variance`: daily volatility.
+    pub volatility: f64,
+    /// `√(252·variance)`: annualised volatility.
+    pub annualized_volatility: f64,
+}
+
+impl ForecastStep {
+    fn new(horizon: usize, variance: f64) -> Self {
+        Self {
+            horizon,
+            variance,
+            volatility: variance.sqrt(),
+            annualized_volatility: (TRADING_DAYS_PER_YEAR * variance).sqrt(),
+        }
+    }
+}
+
+/// A variance forecast path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// Method used beyond the first step (the first step is always analytic).
+    pub method: ForecastMethod,
+    /// Paths simulated (0 for analytic forecasts).
+    pub simulations: usize,
+    /// Steps `1..=horizon`.
+    pub steps: Vec<ForecastStep>,
+}
+
+impl FittedModel {
+    /// Forecasts the conditional variance `horizon` steps past the end of the series.
+    pub fn forecast(
+        &self,
+        horizon: usize,
+        options: &ForecastOptions,
+    ) -> Result<Forecast, ForecastError> {
+        forecast(
+            self.spec,
+            &self.params,
+            self.returns.as_slice(),
+            horizon,
+            options,
+        )
+    }
+}
+
+/// The variance path rerun as `arch` does for forecasting, with one extra step: returns the
+/// residuals, the in-sample variances and the one-step forecast `σ²_{T+1}`.
+fn one_step(spec: ModelSpec, params: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
+    let layout = spec.layout();
+    let mu = layout.mu.map_or(0.0, |m| params[m]);
+    let resids: Vec<f64> = y.iter().map(|v| v - mu).collect();
+    // Run on y extended by one observation whose residual is zero and whose bounds are [0, ∞).
+    let mut y_ext = y.to_vec();
+    y_ext.push(mu);
+    let mut bounds = variance::variance_bounds(&resids);
+    bounds.push([0.0, f64::INFINITY]);
+    let bc = variance::backcast(&resids);
+    let bc = match spec.volatility {
+        VolatilityModel::Egarch => bc.ln(),
+        VolatilityModel::Garch(_) => bc,
+    };
+    let lik = Likelihood::with_start(spec, &y_ext, bc, bounds);
+    let (_, mut sigma2) = lik.conditional_variance(params);
+    let next = sigma2.pop().unwrap_or(f64::NAN);
+    (resids, sigma2, next)
+}
+
+/// Forecast for explicit parameters on a series (used by [`FittedModel::forecast`]).
+pub(crate) fn forecast(
+    spec: ModelSpec,
+    params: &[f64],
+    y: &[f64],
+    horizon: usize,
+    options: &ForecastOptions,
+) -> Result<Forecast, ForecastError> {
+    if horizon == 0 || horizon > MAX_HORIZON {
+        return Err(ForecastError::Horizon {
+            got: horizon,
+            max: MAX_HORIZON,
+        });
+    }
+    let (resids, sigma2, f1) = one_step(spec, params, y);
+    let v = spec.layout().vol;
+    match spec.volatility {
+        VolatilityModel::Garch(g) => {
+            let (p, o, q) = (g.p(), g.o(), g.q());
+            let omega = params[v];
+            let alpha = &params[v + 1..v + 1 + p];
+            let gamma = &params[v + 1 + p..v + 1 + p + o];
+            let beta = &params[v + 1 + p + o..v + 1 + p + o + q];
+            let t = y.len();
+            let mut f = Vec::with_capacity(horizon);
+            f.push(f1);
+            // Index s ≥ t is in the future (forecast f[s − t]); s < t is observed.
+            let e2 = |s: usize, f: &[f64]| {
+                if s >= t {
+                    f[s - t]
+                } else {
+                    resids[s] * resids[s]
+                }
+            };
+            let e2_neg = |s: usize, f: &[f64]| {
+                if s >= t {
+                    0.5 * f[s - t]
+                } else if resids[s] < 0.0 {
+                    resids[s] * resids[s]
+                } else {
+                    0.0
+                }
+            };
+            let s2 = |s: usize, f: &[f64]| if s >= t { f[s - t] } else { sigma2[s] };
+            for h in 2..=horizon {
+                let s = t + h - 1; // index of the forecast variance
+                let mut next = omega;
+                for (i, a) in alpha.iter().enumerate() {
+                    next += a * e2(s - 1 - i, &f);
+                }
+                for (j, gm) in gamma.iter().enumerate() {
+                    next += gm * e2_neg(s - 1 - j, &f);
+                }
+                for (k, b) in beta.iter().enumerate() {
+                    next += b * s2(s - 1 - k, &f);
+                }
+                f.push(next);
+            }
+            Ok(Forecast {
+                method: ForecastMethod::Analytic,
+                simulations: 0,
+                steps: f
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, var)| ForecastStep::new(i + 1, var))
+                    .collect(),
+            })
+        }
+        VolatilityModel::Egarch => {
+            if horizon == 1 {
+                return Ok(Forecast {
+                    method: ForecastMethod::Analytic,
+                    simulations: 0,
+                    steps: vec![ForecastStep::new(1, f1)],
+                });
+            }
+            if options.simulations == 0 {
+                return Err(ForecastError::NoSimulations);
+            }
+            let (omega, alpha, gamma, beta) =
+                (params[v], params[v + 1], params[v + 2], params[v + 3]);
+            let nu = spec.layout().nu.map(|n| params[n]);
+            let mut shocks = Innovations::new(spec.distribution, nu);
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+            let mut sums = vec![0.0; horizon];
+            let ln_f1 = f1.ln();
+            for _ in 0..options.simulations {
+                let mut h = ln_f1;
+                sums[0] += f1;
+                for sum in sums.iter_mut().skip(1) {
+                    let z = shocks.draw(&mut rng);
+                    h = omega + alpha * (z.abs() - SQRT_2_OVER_PI) + gamma * z + beta * h;
+                    *sum += h.exp();
+                }
+            }
+            let n = options.simulations as f64;
+            let mut steps: Vec<ForecastStep> = sums
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| ForecastStep::new(i + 1, s / n))
+                .collect();
+            steps[0] = ForecastStep::new(1, f1);
+            Ok(Forecast {
+                method: ForecastMethod::Simulation,
+                simulations: options.simulations,
+                steps,
+            })
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! # garch-core
+//!
+//! The numerical core of the GARCH volatility and trading-signal services. It is pure
+//! computation: it knows nothing of HTTP, processes or message queues.
+//!
+//! * [`series`]: validated input series ([`Prices`], [`Returns`]); prices → percent log returns.
+//! * [`spec`]: what to fit ([`ModelSpec`]: mean, volatility process, error distribution).
+//! * [`fit()`]: maximum-likelihood estimation following the conventions of Python `arch` 8.0
+//!   (backcast, variance bounds, starting grid), with an analytic gradient and robust
+//!   (Bollerslev–Wooldridge) or classic standard errors; returns a [`FittedModel`] whose
+//!   [`FitReport`] is what the services serialise.
+//! * [`forecast`]: h-step variance forecasts (analytic for GARCH/GJR, simulated for EGARCH h > 1).
+//! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
+//! * [`simulate()`]: seeded simulation of every model.
+//! * [`batch`]: many assets at once, sequentially or in parallel with rayon (bit-identical).
+//! * [`indicators`]: RSI and Bollinger Bands exactly as TA-Lib defines them, streaming state and
+//!   trading signals.
+//! * `data` (cargo feature `data`): market-data loading with polars.
+//!
+//! Units: returns are in percent (`100·Δln p`), so variances are in percent² per day;
+//! annualised figures use 252 trading days.
+
+pub mod batch;
+pub mod fit;
+pub mod forecast;
+pub mod indicators;
+mod likelihood;
+pub mod report;
+pub mod series;
+pub mod simulate;
+pub mod spec;
+mod transform;
+mod variance;
+
+pub use batch::{Execution, fit_batch};
+pub use fit::{
+    FitError, FitOptions, FittedModel, arch_starting_values, fit, fix,
+    log_likelihood_with_gradient, standard_errors,
+};
+pub use forecast::{Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep};
+pub use report::{CovarianceType, FitReport, ParameterEstimate};
+pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};
+pub use simulate::{Simulation, simulate, simulate_with_rng};
+pub use spec::{Distribution, GarchOrders, MeanModel, ModelSpec, SpecError, VolatilityModel};

@@ -1,0 +1,338 @@
+//! Conditional-variance recursions with their parameter derivatives, and the two fixed inputs
+//! `arch` derives from the starting residuals: the backcast and the variance bounds.
+//!
+//! Both recursions propagate `∂σ²_t/∂θ` alongside `σ²_t` (the recursive analytic gradient of
+//! Fiorentini, Calzolari and Panattoni 1996), so one pass over the data yields the
+//! log-likelihood, its gradient and, when asked, every observation's score.
+
+/// `√(2/π) = E|z|` for a standard normal `z`; `arch` uses it in EGARCH whatever the distribution.
+pub(crate) const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+
+/// `ln(f64::MAX)`: `arch`'s compiled EGARCH recursion caps `ln σ²` here (recursions.pyx).
+const LN_SIGMA2_MAX: f64 = 709.782_712_893_384;
+
+/// Decay of the backcast and variance-bound EWMA (RiskMetrics' 0.94, as `arch`).
+const EWMA_DECAY: f64 = 0.94;
+/// Observations in the backcast window.
+const BACKCAST_WINDOW: usize = 75;
+
+/// `arch`'s backcast: `Σ w_j e_j²` over the first `min(75, T)` residuals with weights
+/// `0.94^j / Σ 0.94^j` (`volatility.py`, `GARCH.backcast`). EGARCH uses its logarithm.
+pub(crate) fn backcast(resids: &[f64]) -> f64 {
+    let tau = resids.len().min(BACKCAST_WINDOW);
+    let mut w = 1.0;
+    let (mut num, mut den) = (0.0, 0.0);
+    for &e in &resids[..tau] {
+        num += w * e * e;
+        den += w;
+        w *= EWMA_DECAY;
+    }
+    num / den
+}
+
+/// `arch`'s per-observation variance bounds (`VolatilityProcess.variance_bounds`): an EWMA of the
+/// squared residuals scaled by 1e∓6, floored at `var(e)/1e8`, the upper bound clipped to
+/// `[1 + max e², 1e7·(1 + max e²)]`. They keep the likelihood finite far from the optimum.
+pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
+    let n = resids.len();
+    let mean = resids.iter().sum::<f64>() / n as f64;
+    let var = resids.iter().map(|e| (e - mean) * (e - mean)).sum::<f64>() / n as f64;
+    let max_e2 = resids.iter().fold(0.0f64, |m, e| m.max(e * e));
+    let (lower_floor, min_upper, max_upper) = (var / 1e8, 1.0 + max_e2, 1e7 * (1.0 + max_e2));
+    // `ewma_recursion` runs `garch_recursion` with ω = 0, α = 1 − 0.94, β = 0.94 from the
+    // backcast; the operation order is kept so the bounds match `arch` to the last bit.
+    let (a, b) = (1.0 - EWMA_DECAY, EWMA_DECAY);
+    let bc = backcast(resids);
+    let mut v = 0.0;
+    let mut out = Vec::with_capacity(n);
+    for t in 0..n {
+        let (e2_prev, v_prev) = if t == 0 {
+            (bc, bc)
+        } else {
+            (resids[t - 1] * resids[t - 1], v)
+        };
+        v = 0.0 + a * e2_prev + b * v_prev;
+        let lo = (v / 1e6).max(lower_floor);
+        let hi = (v * 1e6).max(min_upper).min(max_upper);
+        out.push([lo, hi]);
+    }
+    out
+}
+
+/// Applies `arch`'s `bounds_check` to a raw variance: below the lower bound it is floored
+/// (derivative zero), above the upper bound it grows only logarithmically.
+/// Returns the bounded value and the factor by which derivatives are multiplied.
+#[inline(always)]
+pub(crate) fn bound(raw: f64, b: [f64; 2]) -> (f64, f64) {
+    if raw < b[0] {
+        (b[0], 0.0)
+    } else if raw > b[1] {
+        if raw.is_infinite() {
+            (b[1] + 1000.0, 0.0)
+        } else {
+            (b[1] + (raw / b[1]).ln(), 1.0 / raw)
+        }
+    } else {
+        (raw, 1.0)
+    }
+}
+
+/// Receives each observation's residual, variance and their parameter derivatives.
+///
+/// `de` is the derivative of the residual with respect to μ (−1 with a constant mean, absent
+/// otherwise); `ds2` the gradient of `σ²_t` with respect to the full parameter vector.
+pub(crate) trait VarianceSink {
+    /// Whether the recursion must compute derivatives at all.
+    const DERIVATIVES: bool;
+    /// One observation.
+    fn observe(&mut self, t: usize, e: f64, s2: f64, ds2: &[f64]);
+}
+
+/// Inputs shared by both recursions.
+pub(crate) struct RecursionInput<'a> {
+    /// Returns.
+    pub y: &'a [f64],
+    /// μ (0 for a zero mean).
+    pub mu: f64,
+    /// Index of μ in the parameter vector, if estimated.
+    pub mu_index: Option<usize>,
+    /// Index of ω in the parameter vector.
+    pub vol_index: usize,
+    /// Length of the parameter vector.
+    pub n_params: usize,
+    /// Backcast (for EGARCH, of `ln σ²`).
+    pub backcast: f64,
+    /// Per-observation variance bounds.
+    pub bounds: &'a [[f64; 2]],
+}
+
+/// GARCH(p, o, q)/GJR recursion (`arch`'s `garch_recursion` with power 2): before the sample,
+/// `ε²` and `σ²` are the backcast and `ε²·1[ε<0]` is half of it.
+pub(crate) fn garch_recursion<S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    (p, o, q): (usize, usize, usize),
+    vol: &[f64],
+    sigma2: &mut [f64],
+    sink: &mut S,
+) {
+    let RecursionInput {
+        y,
+        mu,
+        mu_index,
+        vol_index: v,
+        n_params: n,
+        backcast: bc,
+        bounds,
+    } = *input;
+    let omega = vol[0];
+    let (alpha, rest) = vol[1..].split_at(p);
+    let (gamma, beta) = rest.split_at(o);
+    // Ring buffer of the last q derivative vectors (row t % q), plus the current one.
+    let ring_rows = q.max(1);
+    let mut ring = if S::DERIVATIVES {
+        vec![0.0; ring_rows * n]
+    } else {
+        Vec::new()
+    };
+    let mut d = if S::DERIVATIVES {
+        vec![0.0; n]
+    } else {
+        Vec::new()
+    };
+    for t in 0..y.len() {
+        let mut raw = omega;
+        if S::DERIVATIVES {
+            d.fill(0.0);
+            d[v] = 1.0;
+        }
+        for (i, &a) in alpha.iter().enumerate() {
+            let lag = i + 1;
+            if t >= lag {
+                let e = y[t - lag] - mu;
+                raw += a * e * e;
+                if S::DERIVATIVES {
+                    d[v + 1 + i] += e * e;
+                    if let Some(m) = mu_index {
+                        d[m] -= 2.0 * a * e;
+                    }
+                }
+            } else {
+                raw += a * bc;
+                if S::DERIVATIVES {
+                    d[v + 1 + i] += bc;
+                }
+            }
+        }
+        for (j, &g) in gamma.iter().enumerate() {
+            let lag = j + 1;
+            if t >= lag {
+                let e = y[t - lag] - mu;
+                if e < 0.0 {
+                    raw += g * e * e;
+                    if S::DERIVATIVES {
+                        d[v + 1 + p + j] += e * e;
+                        if let Some(m) = mu_index {
+                            d[m] -= 2.0 * g * e;
+                        }
+                    }
+                }
+            } else {
+                raw += g * 0.5 * bc;
+                if S::DERIVATIVES {
+                    d[v + 1 + p + j] += 0.5 * bc;
+                }
+            }
+        }
+        for (k, &b) in beta.iter().enumerate() {
+            let lag = k + 1;
+            if t >= lag {
+                raw += b * sigma2[t - lag];
+                if S::DERIVATIVES {
+                    d[v + 1 + p + o + k] += sigma2[t - lag];
+                    let row = &ring[((t - lag) % ring_rows) * n..][..n];
+                    for (di, ri) in d.iter_mut().zip(row) {
+                        *di += b * ri;
+                    }
+                }
+            } else {
+                raw += b * bc;
+                if S::DERIVATIVES {
+                    d[v + 1 + p + o + k] += bc;
+                }
+            }
+        }
+        let (s2, scale) = bound(raw, bounds[t]);
+        sigma2[t] = s2;
+        if S::DERIVATIVES {
+            if scale != 1.0 {
+                d.iter_mut().for_each(|x| *x *= scale);
+            }
+            ring[(t % ring_rows) * n..][..n].copy_from_slice(&d);
+        }
+        sink.observe(t, y[t] - mu, s2, &d);
+    }
+}
+
+/// EGARCH(1,1,1) recursion (`arch`'s `egarch_recursion`): at t = 0 only `ω + β·backcast`
+/// (the backcast being of `ln σ²`); `ln σ²` is capped at `ln(f64::MAX)`; the variance bounds
+/// apply to `σ²` and feed back into `ln σ²`.
+pub(crate) fn egarch_recursion<S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    vol: &[f64],
+    sigma2: &mut [f64],
+    sink: &mut S,
+) {
+    let RecursionInput {
+        y,
+        mu,
+        mu_index,
+        vol_index: v,
+        n_params: n,
+        backcast: bc,
+        bounds,
+    } = *input;
+    let (omega, alpha, gamma, beta) = (vol[0], vol[1], vol[2], vol[3]);
+    // Derivatives of ln σ²_{t-1} (dh) and of z_{t-1} (dz); current d ln σ²_t (dh_new).
+    let mut dh = if S::DERIVATIVES {
+        vec![0.0; n]
+    } else {
+        Vec::new()
+    };
+    let mut dz = dh.clone();
+    let mut ds2 = dh.clone();
+    let (mut h_prev, mut z_prev) = (bc, 0.0f64);
+    for t in 0..y.len() {
+        let mut h = omega + beta * h_prev;
+        if t > 0 {
+            h += alpha * (z_prev.abs() - SQRT_2_OVER_PI) + gamma * z_prev;
+        }
+        if S::DERIVATIVES {
+            // dh_t = e_ω + β·dh_{t−1} + e_β·h_{t−1} [+ α·sign(z)·dz + γ·dz + e_α(|z|−c) + e_γ z]
+            let sign = if z_prev > 0.0 {
+                1.0
+            } else if z_prev < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            let dz_coef = if t > 0 { alpha * sign + gamma } else { 0.0 };
+            for i in 0..n {
+                dh[i] = beta * dh[i] + dz_coef * dz[i];
+            }
+            dh[v] += 1.0;
+            dh[v + 3] += h_prev;
+            if t > 0 {
+                dh[v + 1] += z_prev.abs() - SQRT_2_OVER_PI;
+                dh[v + 2] += z_prev;
+            }
+        }
+        let mut scale = 1.0;
+        if h > LN_SIGMA2_MAX {
+            h = LN_SIGMA2_MAX;
+            scale = 0.0;
+        }
+        let mut s2 = h.exp();
+        let b = bounds[t];
+        if s2 < b[0] {
+            s2 = b[0];
+            h = s2.ln();
+            scale = 0.0;
+        } else if s2 > b[1] {
+            // σ² = u + ln σ²_raw − ln u = u + h_raw − ln u, so d ln σ² = dh_raw / σ².
+            s2 = b[1] + h - b[1].ln();
+            h = s2.ln();
+            scale /= s2;
+        }
+        sigma2[t] = s2;
+        let e = y[t] - mu;
+        let sd = s2.sqrt();
+        let z = e / sd;
+        if S::DERIVATIVES {
+            if scale != 1.0 {
+                dh.iter_mut().for_each(|x| *x *= scale);
+            }
+            // z = e·exp(−h/2): dz = de·exp(−h/2) − z/2·dh.
+            for i in 0..n {
+                dz[i] = -0.5 * z * dh[i];
+                ds2[i] = s2 * dh[i];
+            }
+            if let Some(m) = mu_index {
+                dz[m] -= 1.0 / sd;
+            }
+        }
+        sink.observe(t, e, s2, &ds2);
+        h_prev = h;
+        z_prev = z;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backcast_weights_sum_to_one() {
+        let e = vec![2.0; 300];
+        assert!((backcast(&e) - 4.0).abs() < 1e-12);
+        // Shorter than the window: all observations are used.
+        let e = [1.0, 3.0];
+        let expected = (1.0 + 0.94 * 9.0) / 1.94;
+        assert!((backcast(&e) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bounds_bracket_the_ewma() {
+        let e: Vec<f64> = (0..200).map(|i| ((i % 7) as f64 - 3.0) * 0.5).collect();
+        for b in variance_bounds(&e) {
+            assert!(b[0] > 0.0 && b[0] < b[1]);
+        }
+    }
+
+    #[test]
+    fn bound_check_matches_arch() {
+        assert_eq!(bound(0.5, [1.0, 10.0]), (1.0, 0.0));
+        assert_eq!(bound(5.0, [1.0, 10.0]), (5.0, 1.0));
+        let (v, s) = bound(20.0, [1.0, 10.0]);
+        assert!((v - (10.0 + 2f64.ln())).abs() < 1e-15 && (s - 0.05).abs() < 1e-15);
+    }
+}
