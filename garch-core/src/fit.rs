@@ -729,8 +729,35 @@ pub(crate) fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitEr
     Ok(())
 }
 
+/// The log-likelihood of `spec` on one series, prepared once (backcast and variance bounds from
+/// the starting residuals, as `arch`) and evaluated at many parameter vectors. This is the
+/// kernel the optimiser calls; it is public for benchmarks and for users who profile or
+/// bootstrap a likelihood themselves. Parameters are not checked here.
+pub struct LikelihoodKernel<'a> {
+    inner: Likelihood<'a>,
+}
+
+impl<'a> LikelihoodKernel<'a> {
+    /// Prepares the likelihood.
+    pub fn new(returns: &'a Returns, spec: ModelSpec) -> Self {
+        let y = returns.as_slice();
+        let e0 = starting_resids(&spec, y);
+        Self {
+            inner: Likelihood::new(spec, y, &e0),
+        }
+    }
+    /// Total log-likelihood (one pass, no derivatives).
+    pub fn value(&self, params: &[f64]) -> f64 {
+        self.inner.value(params)
+    }
+    /// Total log-likelihood and its gradient (one pass).
+    pub fn value_and_gradient(&self, params: &[f64], grad: &mut [f64]) -> f64 {
+        self.inner.value_and_gradient(params, grad, None)
+    }
+}
+
 /// Log-likelihood and its analytic gradient at `params`, with `arch`'s backcast and bounds for
-/// `returns`. Exposed for tests and benchmarks of the likelihood kernel.
+/// `returns`. Exposed for tests of the likelihood kernel.
 pub fn log_likelihood_with_gradient(
     returns: &Returns,
     spec: ModelSpec,

@@ -34,7 +34,7 @@ mod variance;
 
 pub use batch::{Execution, fit_batch};
 pub use fit::{
-    FitError, FitOptions, FittedModel, arch_starting_values, fit, fix,
+    FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, fit, fix,
     log_likelihood_with_gradient, standard_errors,
 };
 pub use forecast::{Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep};

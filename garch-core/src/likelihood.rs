@@ -243,10 +243,10 @@ impl<'a> Likelihood<'a> {
         if let Some(s) = scores.as_deref() {
             debug_assert_eq!(s.len(), self.y.len() * grad.len());
         }
-        let scores = scores.map(|s| {
+        let mut scores = scores;
+        if let Some(s) = scores.as_deref_mut() {
             s.fill(0.0);
-            s
-        });
+        }
         let mut sigma2 = vec![0.0; self.y.len()];
         let mut sink = GradientSink {
             density: self.density(params),

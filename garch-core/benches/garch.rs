@@ -1,0 +1,81 @@
+//! Criterion benches of the estimation hot paths (issue #2's performance goals):
+//! one likelihood pass, one full fit per model on 5,000 observations, and a 1,000-asset batch
+//! sequentially and on rayon.
+//!
+//! `cargo bench -p garch-core --bench garch`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use garch_core::{
+    Distribution, Execution, FitOptions, LikelihoodKernel, MeanModel, ModelSpec, Returns,
+    VolatilityModel, fit, fit_batch, simulate,
+};
+
+const OBS: usize = 5000;
+
+fn spec(vol: VolatilityModel, dist: Distribution) -> ModelSpec {
+    ModelSpec::new(MeanModel::Constant, vol, dist)
+}
+
+fn sample(seed: u64, n: usize) -> Returns {
+    let s = spec(VolatilityModel::gjr(), Distribution::StudentT);
+    Returns::new(
+        simulate(s, &[0.04, 0.02, 0.03, 0.1, 0.88, 7.0], n, seed)
+            .unwrap()
+            .returns,
+    )
+    .unwrap()
+}
+
+fn likelihood(c: &mut Criterion) {
+    let r = sample(1, OBS);
+    let s = ModelSpec::default();
+    let k = LikelihoodKernel::new(&r, s);
+    let p = [0.05, 0.02, 0.08, 0.9];
+    let mut g = [0.0; 4];
+    let mut group = c.benchmark_group("likelihood_pass_5000");
+    group.bench_function("garch_normal_value", |b| b.iter(|| k.value(black_box(&p))));
+    group.bench_function("garch_normal_value_and_gradient", |b| {
+        b.iter(|| k.value_and_gradient(black_box(&p), &mut g))
+    });
+    group.finish();
+}
+
+fn fits(c: &mut Criterion) {
+    let r = sample(2, OBS);
+    let mut group = c.benchmark_group("fit_5000");
+    group.sample_size(20);
+    for (name, vol) in [
+        ("garch", VolatilityModel::garch()),
+        ("gjr", VolatilityModel::gjr()),
+        ("egarch", VolatilityModel::egarch()),
+    ] {
+        for dist in [Distribution::Normal, Distribution::StudentT] {
+            let s = spec(vol, dist);
+            group.bench_function(format!("{name}_{dist}"), |b| {
+                b.iter(|| fit(black_box(&r), s, &FitOptions::default()).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let series: Vec<Returns> = (0..1000).map(|i| sample(100 + i, 1000)).collect();
+    let s = ModelSpec::default();
+    let mut group = c.benchmark_group("batch_1000_assets_x_1000_obs");
+    group.sample_size(10);
+    for (name, exec) in [
+        ("sequential", Execution::Sequential),
+        ("parallel", Execution::Parallel),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| fit_batch(black_box(&series), s, &FitOptions::default(), exec).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, likelihood, fits, batch);
+criterion_main!(benches);

@@ -1,0 +1,168 @@
+//! `market-svc fit`: fit one series from a CSV file and print the report and forecast.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use garch_core::{
+    Distribution, FitOptions, FitReport, Forecast, ForecastOptions, MeanModel, ModelSpec, Returns,
+    VolatilityModel, fit,
+};
+use serde::Serialize;
+
+use crate::csv_input::read_prices;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable table.
+    Table,
+    /// JSON (the same shape the service returns).
+    Json,
+}
+
+/// Arguments of `market-svc fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// CSV file: `date,close` (or `adj_close`), or long format with a `symbol` column.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Symbol to fit when the file holds several.
+    #[arg(long, short)]
+    pub symbol: Option<String>,
+    /// Volatility model: garch, gjr or egarch.
+    #[arg(long, default_value = "garch")]
+    pub model: VolatilityModel,
+    /// Error distribution: normal or t.
+    #[arg(long, default_value = "normal")]
+    pub dist: Distribution,
+    /// Mean: constant or zero.
+    #[arg(long, default_value = "constant")]
+    pub mean: MeanModel,
+    /// Forecast horizon in days (1–1000).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub horizon: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// What `fit` prints as JSON.
+#[derive(Debug, Serialize)]
+pub struct FitOutput {
+    /// Symbol, when the file has a symbol column.
+    pub symbol: Option<String>,
+    /// First date of the price series.
+    pub first_date: String,
+    /// Last date used: the forecast starts the day after.
+    pub data_through: String,
+    /// The fit.
+    pub report: FitReport,
+    /// Variance forecast.
+    pub forecast: Forecast,
+}
+
+/// Runs the command, writing to `out`.
+pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let series = read_prices(&args.input, args.symbol.as_deref())?;
+    if series.was_unsorted {
+        eprintln!(
+            "market-svc: note: {} was not sorted by date; sorted it",
+            args.input.display()
+        );
+    }
+    let returns = Returns::from_prices(series.prices.clone())
+        .with_context(|| format!("{}: cannot fit this series", args.input.display()))?;
+    let spec = ModelSpec::new(args.mean, args.model, args.dist);
+    let model =
+        fit(&returns, spec, &FitOptions::default()).with_context(|| format!("fitting {spec}"))?;
+    let forecast = model.forecast(usize::from(args.horizon), &ForecastOptions::default())?;
+    let output = FitOutput {
+        symbol: series.symbol,
+        first_date: series.dates.first().cloned().unwrap_or_default(),
+        data_through: series.dates.last().cloned().unwrap_or_default(),
+        report: model.report().clone(),
+        forecast,
+    };
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &output)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_table(&output, out)?,
+    }
+    Ok(())
+}
+
+fn opt(v: Option<f64>, prec: usize) -> String {
+    v.map_or_else(|| "—".to_string(), |x| format!("{x:.prec$}"))
+}
+
+fn write_table(o: &FitOutput, out: &mut impl Write) -> std::io::Result<()> {
+    let r = &o.report;
+    writeln!(
+        out,
+        "{}{}  {} .. {}  ({} returns)",
+        o.symbol
+            .as_deref()
+            .map_or(String::new(), |s| format!("{s}  ")),
+        r.spec,
+        o.first_date,
+        o.data_through,
+        r.nobs
+    )?;
+    writeln!(
+        out,
+        "converged: {}  iterations: {}  {}",
+        r.converged, r.iterations, r.status
+    )?;
+    if !r.at_bounds.is_empty() {
+        writeln!(out, "at bounds: {}", r.at_bounds.join("; "))?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<10} {:>14} {:>12} {:>9} {:>8}",
+        "param", "value", "std err", "t", "p"
+    )?;
+    for p in &r.params {
+        writeln!(
+            out,
+            "{:<10} {:>14.6} {:>12} {:>9} {:>8}",
+            p.name,
+            p.value,
+            opt(p.std_err, 6),
+            opt(p.t_stat, 2),
+            opt(p.p_value, 4)
+        )?;
+    }
+    writeln!(out, "({:?} standard errors)", r.covariance_type)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "log-likelihood {:.4}   AIC {:.4}   BIC {:.4}",
+        r.log_likelihood, r.aic, r.bic
+    )?;
+    writeln!(
+        out,
+        "persistence {:.6}   half-life {} days   long-run vol {}% a year",
+        r.persistence,
+        opt(r.half_life_days, 1),
+        opt(r.annualized_volatility, 2)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>4} {:>12} {:>10} {:>12}   forecast ({:?})",
+        "h", "variance", "daily vol", "annual vol", o.forecast.method
+    )?;
+    for s in &o.forecast.steps {
+        writeln!(
+            out,
+            "{:>4} {:>12.6} {:>9.4}% {:>11.2}%",
+            s.horizon, s.variance, s.volatility, s.annualized_volatility
+        )?;
+    }
+    Ok(())
+}

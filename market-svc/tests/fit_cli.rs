@@ -1,0 +1,170 @@
+//! `market-svc fit` as a user runs it: the real binary, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use garch_core::{ModelSpec, simulate};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_market-svc"))
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("market-svc-fit-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_prices(dir: &Path, name: &str, long: bool) -> PathBuf {
+    let sim = simulate(ModelSpec::default(), &[0.05, 0.02, 0.08, 0.9], 800, 3).unwrap();
+    let mut text = String::from(if long {
+        "Date,Symbol,Close\n"
+    } else {
+        "date,close\n"
+    });
+    let symbols = if long { vec!["AAA", "BBB"] } else { vec![""] };
+    for sym in symbols {
+        let mut price = 100.0;
+        for (i, r) in sim.returns.iter().enumerate() {
+            price *= (r / 100.0).exp();
+            let date = format!("2000-01-01+{i:05}");
+            if long {
+                text.push_str(&format!("{date},{sym},{price}\n"));
+            } else {
+                text.push_str(&format!("{date},{price}\n"));
+            }
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn fits_a_single_series_as_json() {
+    let dir = tempdir("json");
+    let file = write_prices(&dir, "single.csv", false);
+    let out = bin()
+        .args(["fit", "--input"])
+        .arg(&file)
+        .args([
+            "--model",
+            "gjr",
+            "--dist",
+            "t",
+            "--horizon",
+            "5",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["nobs"], 799);
+    assert_eq!(v["report"]["converged"], true);
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mu", "omega", "alpha", "gamma", "beta", "nu"]);
+    assert_eq!(v["forecast"]["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(v["data_through"], "2000-01-01+00799");
+}
+
+#[test]
+fn long_format_needs_a_symbol_and_prints_a_table() {
+    let dir = tempdir("long");
+    let file = write_prices(&dir, "long.csv", true);
+    let out = bin().args(["fit", "--input"]).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("choose one with --symbol") && err.contains("AAA"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
+
+    let out = bin()
+        .args(["fit", "--symbol", "BBB", "--input"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("BBB") && table.contains("omega") && table.contains("log-likelihood"));
+
+    let out = bin()
+        .args(["fit", "--symbol", "ZZZ", "--input"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symbol 'ZZZ' not found"));
+}
+
+#[test]
+fn bad_files_fail_with_one_line_naming_the_problem() {
+    let dir = tempdir("bad");
+    let cases = [
+        (
+            "nocol.csv",
+            "date,open\n2020-01-01,1\n",
+            "missing column 'close'",
+        ),
+        (
+            "nan.csv",
+            "date,close\n2020-01-01,1\n2020-01-02,abc\n",
+            "line 3, column 'close'",
+        ),
+        (
+            "neg.csv",
+            "date,close\n2020-01-01,1\n2020-01-02,-4\n",
+            "line 3, column 'close'",
+        ),
+        (
+            "dup.csv",
+            "date,close\n2020-01-01,1\n2020-01-01,2\n",
+            "line 3: duplicate date",
+        ),
+        (
+            "short.csv",
+            "date,close\n2020-01-01,1\n2020-01-02,2\n2020-01-03,1.5\n",
+            "at least 100",
+        ),
+        ("empty.csv", "date,close\n", "no data rows"),
+    ];
+    for (name, text, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = bin().args(["fit", "--input"]).arg(&path).output().unwrap();
+        assert!(!out.status.success(), "{name} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{name}: {err}");
+        assert!(
+            err.contains(name),
+            "{name}: the message names the file: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+    }
+    let out = bin()
+        .args(["fit", "--input", "/nonexistent/file.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = bin()
+        .args(["fit", "--model", "arma", "--input", "x.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model"));
+}
