@@ -208,6 +208,16 @@ impl<'a> Likelihood<'a> {
         let input = self.input(params);
         let vol = &params[self.layout.vol..self.layout.vol + self.spec.volatility.n_params()];
         match self.spec.volatility {
+            VolatilityModel::Garch(g) if g.p() == 1 && g.o() <= 1 && g.q() == 1 => {
+                let has_gamma = g.o() == 1;
+                match self.layout.len {
+                    3 => variance::garch11_recursion::<3, S>(&input, has_gamma, vol, sigma2, sink),
+                    4 => variance::garch11_recursion::<4, S>(&input, has_gamma, vol, sigma2, sink),
+                    5 => variance::garch11_recursion::<5, S>(&input, has_gamma, vol, sigma2, sink),
+                    6 => variance::garch11_recursion::<6, S>(&input, has_gamma, vol, sigma2, sink),
+                    _ => unreachable!("first-order GARCH has 3 to 6 parameters"),
+                }
+            }
             VolatilityModel::Garch(g) => {
                 variance::garch_recursion(&input, (g.p(), g.o(), g.q()), vol, sigma2, sink)
             }

@@ -149,7 +149,8 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
             let lag = i + 1;
             if t >= lag {
                 let e = y[t - lag] - mu;
-                raw += a * e * e;
+                // α·(e²), as arch multiplies its squared residuals.
+                raw += a * (e * e);
                 if S::DERIVATIVES {
                     d[v + 1 + i] += e * e;
                     if let Some(m) = mu_index {
@@ -168,7 +169,7 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
             if t >= lag {
                 let e = y[t - lag] - mu;
                 if e < 0.0 {
-                    raw += g * e * e;
+                    raw += g * (e * e);
                     if S::DERIVATIVES {
                         d[v + 1 + p + j] += e * e;
                         if let Some(m) = mu_index {
@@ -210,6 +211,92 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
             ring[(t % ring_rows) * n..][..n].copy_from_slice(&d);
         }
         sink.observe(t, y[t] - mu, s2, &d);
+    }
+}
+
+/// The GARCH(1,1)/GJR(1,1,1) special case of [`garch_recursion`] with the derivative vector on
+/// the stack (`N` = number of parameters). Same operations in the same order, hence the same
+/// bits; about three times faster, which is what most fits use.
+pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    has_gamma: bool,
+    vol: &[f64],
+    sigma2: &mut [f64],
+    sink: &mut S,
+) {
+    let RecursionInput {
+        y,
+        mu,
+        mu_index,
+        vol_index: v,
+        n_params,
+        backcast: bc,
+        bounds,
+    } = *input;
+    debug_assert_eq!(n_params, N);
+    let (omega, alpha) = (vol[0], vol[1]);
+    let (gamma, beta) = if has_gamma {
+        (vol[2], vol[3])
+    } else {
+        (0.0, vol[2])
+    };
+    let (ia, ig, ib) = (v + 1, v + 2, v + 2 + usize::from(has_gamma));
+    let mut d_prev = [0.0; N];
+    let mut s2_prev = bc;
+    for t in 0..y.len() {
+        let mut d = [0.0; N];
+        let mut raw = omega;
+        if S::DERIVATIVES {
+            d[v] = 1.0;
+        }
+        if t == 0 {
+            raw += alpha * bc;
+            if has_gamma {
+                raw += gamma * 0.5 * bc;
+            }
+            raw += beta * bc;
+            if S::DERIVATIVES {
+                d[ia] += bc;
+                if has_gamma {
+                    d[ig] += 0.5 * bc;
+                }
+                d[ib] += bc;
+            }
+        } else {
+            let e = y[t - 1] - mu;
+            let e2 = e * e;
+            raw += alpha * e2;
+            if S::DERIVATIVES {
+                d[ia] += e2;
+                if let Some(m) = mu_index {
+                    d[m] -= 2.0 * alpha * e;
+                }
+            }
+            if has_gamma && e < 0.0 {
+                raw += gamma * e2;
+                if S::DERIVATIVES {
+                    d[ig] += e2;
+                    if let Some(m) = mu_index {
+                        d[m] -= 2.0 * gamma * e;
+                    }
+                }
+            }
+            raw += beta * s2_prev;
+            if S::DERIVATIVES {
+                d[ib] += s2_prev;
+                for (di, pi) in d.iter_mut().zip(&d_prev) {
+                    *di += beta * pi;
+                }
+            }
+        }
+        let (s2, scale) = bound(raw, bounds[t]);
+        sigma2[t] = s2;
+        if S::DERIVATIVES && scale != 1.0 {
+            d.iter_mut().for_each(|x| *x *= scale);
+        }
+        sink.observe(t, y[t] - mu, s2, &d);
+        d_prev = d;
+        s2_prev = s2;
     }
 }
 
@@ -326,6 +413,56 @@ mod tests {
         for b in variance_bounds(&e) {
             assert!(b[0] > 0.0 && b[0] < b[1]);
         }
+    }
+
+    struct Collect(Vec<f64>);
+    impl VarianceSink for Collect {
+        const DERIVATIVES: bool = true;
+        fn observe(&mut self, _t: usize, _e: f64, s2: f64, ds2: &[f64]) {
+            self.0.push(s2);
+            self.0.extend_from_slice(ds2);
+        }
+    }
+
+    #[test]
+    fn first_order_kernel_is_bit_identical_to_the_general_one() {
+        let y: Vec<f64> = (0..400)
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 20.0)
+            .collect();
+        let bounds = variance_bounds(&y);
+        let input = RecursionInput {
+            y: &y,
+            mu: 0.03,
+            mu_index: Some(0),
+            vol_index: 1,
+            n_params: 5,
+            backcast: backcast(&y),
+            bounds: &bounds,
+        };
+        let vol = [0.05, 0.04, 0.12, 0.85];
+        let (mut s_gen, mut s_fast) = (vec![0.0; 400], vec![0.0; 400]);
+        let (mut gen_out, mut fast) = (Collect(Vec::new()), Collect(Vec::new()));
+        garch_recursion(&input, (1, 1, 1), &vol, &mut s_gen, &mut gen_out);
+        garch11_recursion::<5, _>(&input, true, &vol, &mut s_fast, &mut fast);
+        let first_diff = gen_out
+            .0
+            .iter()
+            .zip(&fast.0)
+            .position(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(
+            first_diff,
+            None,
+            "at {first_diff:?}: {:?} vs {:?}",
+            first_diff.map(|i| &gen_out.0[i.saturating_sub(6)..i + 6]),
+            first_diff.map(|i| &fast.0[i.saturating_sub(6)..i + 6])
+        );
+        assert_eq!(gen_out.0.len(), fast.0.len());
+        assert!(
+            s_gen
+                .iter()
+                .zip(&s_fast)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     #[test]
