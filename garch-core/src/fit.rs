@@ -7,7 +7,7 @@
 //! 2. starting values from `arch`'s grid (`GARCH.starting_values`, `EGARCH.starting_values`),
 //!    each distinct point scored by its Gaussian log-likelihood; ν from the kurtosis rule;
 //! 3. maximisation, here by argmin's L-BFGS with a Moré–Thuente line search on the
-//!    unconstrained reparameterisation of [`crate::transform`], using the analytic gradient
+//!    unconstrained reparameterisation of the private `transform` module, using the analytic gradient
 //!    (`arch` uses SLSQP with finite differences and stops at a looser optimum);
 //! 4. covariance: Hessian by central differences of the analytic gradient, scores analytic,
 //!    `H⁻¹ B H⁻¹ / T` (robust) or `H⁻¹ / T` (classic), as `compute_param_cov`.

@@ -57,6 +57,7 @@ impl Default for ForecastOptions {
 /// How a forecast was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ForecastMethod {
     /// Closed form.
     Analytic,
@@ -66,6 +67,7 @@ pub enum ForecastMethod {
 
 /// One step of a forecast path.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForecastStep {
     /// Steps ahead (1 = next observation).
     pub horizon: usize,
@@ -90,6 +92,7 @@ impl ForecastStep {
 
 /// A variance forecast path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
     /// Method used beyond the first step (the first step is always analytic).
     pub method: ForecastMethod,

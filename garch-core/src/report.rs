@@ -10,6 +10,7 @@ pub const TRADING_DAYS_PER_YEAR: f64 = 252.0;
 /// How standard errors were computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CovarianceType {
     /// Bollerslev–Wooldridge (1992) sandwich `H⁻¹ B H⁻¹ / T`, robust to non-normal errors
     /// (default, as in `arch`).
@@ -21,6 +22,7 @@ pub enum CovarianceType {
 
 /// One estimated parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParameterEstimate {
     /// `mu`, `omega`, `alpha`, `gamma`, `beta`, `nu` (indexed as `alpha[2]` beyond order one).
     pub name: String,
@@ -37,6 +39,7 @@ pub struct ParameterEstimate {
 
 /// Everything a fit reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FitReport {
     /// The model fitted.
     pub spec: ModelSpec,

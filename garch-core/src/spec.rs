@@ -36,6 +36,7 @@ pub enum SpecError {
 /// The conditional mean of the returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MeanModel {
     /// `r_t = μ + ε_t` (default).
     #[default]
@@ -48,6 +49,7 @@ pub enum MeanModel {
 /// `q` lagged variances. Guaranteed `p ≥ 1` and all orders ≤ [`GarchOrders::MAX_ORDER`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawOrders", into = "RawOrders")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GarchOrders {
     p: usize,
     o: usize,
@@ -115,6 +117,7 @@ impl GarchOrders {
 /// The conditional-variance process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VolatilityModel {
     /// GARCH(p, q) (Bollerslev 1986) or, with `o > 0`, GJR-GARCH(p, o, q) (Glosten, Jagannathan
     /// and Runkle 1993):
@@ -185,6 +188,7 @@ impl FromStr for VolatilityModel {
 /// Distribution of the standardised errors `z_t = ε_t / σ_t`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Distribution {
     /// Standard normal (default).
     #[default]
@@ -250,6 +254,7 @@ impl fmt::Display for VolatilityModel {
 
 /// A complete model: mean, volatility process and error distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSpec {
     /// Conditional mean.
     pub mean: MeanModel,

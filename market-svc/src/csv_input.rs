@@ -6,6 +6,7 @@
 //! (The services' bulk loader is polars-based and lives in the data layer; this small reader
 //! keeps the CLI independent of it.)
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A problem with an input file.
@@ -91,6 +92,49 @@ pub struct PriceSeries {
 /// Reads the series of `symbol` (or the only series) from `path`.
 pub fn read_prices(path: &Path, symbol: Option<&str>) -> Result<PriceSeries, InputError> {
     let p = || path.to_path_buf();
+    let all = read_all(path, symbol)?;
+    let symbols: Vec<String> = all.iter().filter_map(|s| s.symbol.clone()).collect();
+    let mut all: Vec<PriceSeries> = all.into_iter().filter(|s| !s.prices.is_empty()).collect();
+    match (symbol, all.len()) {
+        (None, 0) => Err(InputError::Empty { path: p() }),
+        (None, 1) => Ok(all.remove(0)),
+        (None, n) => Err(InputError::Symbol {
+            path: p(),
+            problem: format!(
+                "{n} symbols in the file; choose one with --symbol ({})",
+                preview(&symbols)
+            ),
+        }),
+        (Some(want), _) => {
+            let pos = all
+                .iter()
+                .position(|s| s.symbol.as_deref() == Some(want))
+                .ok_or_else(|| InputError::Symbol {
+                    path: p(),
+                    problem: format!("symbol '{want}' not found ({})", preview(&symbols)),
+                })?;
+            Ok(all.swap_remove(pos))
+        }
+    }
+}
+
+/// Reads every series in `path` (one per symbol, sorted by symbol; a file without a symbol
+/// column is one series with no symbol).
+pub fn read_universe(path: &Path) -> Result<Vec<PriceSeries>, InputError> {
+    let all = read_all(path, None)?;
+    if all.is_empty() {
+        return Err(InputError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(all)
+}
+
+/// Parses the file into one series per symbol. With `only`, rows of other symbols are not
+/// parsed: their series come back empty, still named, so a missing symbol can be reported
+/// with the ones that exist.
+fn read_all(path: &Path, only: Option<&str>) -> Result<Vec<PriceSeries>, InputError> {
+    let p = || path.to_path_buf();
     let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: p(), source })?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -116,20 +160,15 @@ pub fn read_prices(path: &Path, symbol: Option<&str>) -> Result<PriceSeries, Inp
         (None, None) => return Err(missing("close")),
     };
     let symbol_col = find("symbol");
-    let mut rows: Vec<(String, f64, usize)> = Vec::new();
-    let mut symbols: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<(String, f64, usize)>> = BTreeMap::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|source| InputError::Csv { path: p(), source })?;
         let field = |c: usize| record.get(c).unwrap_or("");
-        if let Some(sc) = symbol_col {
-            let sym = field(sc);
-            if !symbols.iter().any(|s| s == sym) {
-                symbols.push(sym.to_string());
-            }
-            if symbol.is_some_and(|want| want != sym) {
-                continue;
-            }
+        let sym = symbol_col.map_or("", field);
+        let rows = groups.entry(sym.to_string()).or_default();
+        if only.is_some_and(|want| want != sym) {
+            continue;
         }
         let bad = |problem: String| InputError::BadValue {
             path: p(),
@@ -155,49 +194,37 @@ pub fn read_prices(path: &Path, symbol: Option<&str>) -> Result<PriceSeries, Inp
         }
         rows.push((date, price, line));
     }
-    if symbol_col.is_some() {
-        match symbol {
-            None if symbols.len() > 1 => {
-                return Err(InputError::Symbol {
-                    path: p(),
-                    problem: format!(
-                        "{} symbols in the file; choose one with --symbol ({})",
-                        symbols.len(),
-                        preview(&symbols)
-                    ),
-                });
-            }
-            Some(want) if rows.is_empty() && !symbols.is_empty() => {
-                return Err(InputError::Symbol {
-                    path: p(),
-                    problem: format!("symbol '{want}' not found ({})", preview(&symbols)),
-                });
-            }
-            _ => {}
+    let mut out = Vec::new();
+    for (sym, mut rows) in groups {
+        if rows.is_empty() {
+            out.push(PriceSeries {
+                symbol: symbol_col.map(|_| sym),
+                dates: Vec::new(),
+                prices: Vec::new(),
+                was_unsorted: false,
+            });
+            continue;
         }
-    }
-    if rows.is_empty() {
-        return Err(InputError::Empty { path: p() });
-    }
-    let was_unsorted = rows.windows(2).any(|w| w[0].0 > w[1].0);
-    if was_unsorted {
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(InputError::DuplicateDate {
-            path: p(),
-            line: w[1].2.max(w[0].2),
-            date: w[1].0.clone(),
+        let was_unsorted = rows.windows(2).any(|w| w[0].0 > w[1].0);
+        if was_unsorted {
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(InputError::DuplicateDate {
+                path: p(),
+                line: w[1].2.max(w[0].2),
+                date: w[1].0.clone(),
+            });
+        }
+        let (dates, prices) = rows.into_iter().map(|(d, v, _)| (d, v)).unzip();
+        out.push(PriceSeries {
+            symbol: symbol_col.map(|_| sym),
+            dates,
+            prices,
+            was_unsorted,
         });
     }
-    let symbol = symbol_col.map(|_| symbol.map_or_else(|| symbols[0].clone(), str::to_string));
-    let (dates, prices) = rows.into_iter().map(|(d, v, _)| (d, v)).unzip();
-    Ok(PriceSeries {
-        symbol,
-        dates,
-        prices,
-        was_unsorted,
-    })
+    Ok(out)
 }
 
 fn preview(symbols: &[String]) -> String {

@@ -1,10 +1,21 @@
 //! # market-svc
 //!
-//! Adapters from the outside world to `garch-core`'s volatility models. The crate is thin on
-//! purpose: parsing, validation messages and presentation live here, numerics do not.
+//! The volatility service: an axum adapter over `garch-core`. It loads the daily data at
+//! start, fits every symbol on rayon, and serves fit reports and forecasts from a cache;
+//! callers can post their own series. The crate is thin on purpose: parsing, validation
+//! messages, caching and presentation live here, numerics do not.
 //!
-//! * [`fit_command`]: `market-svc fit`, one series from a CSV file to a report on stdout.
-//! * [`csv_input`]: reading a price series (single-series or long format) from CSV.
+//! Layout (as zero2prod's): [`config`] (flags + env), [`startup`] (build and run the app),
+//! [`routes`] (one module per resource), [`api`] (wire types and parameter validation),
+//! [`state`] (data snapshot, fit cache, metrics), [`universe`] (the loaded data set),
+//! [`openapi`]. Also the CLI commands: [`fit_command`] (`market-svc fit`).
 
+pub mod api;
+pub mod config;
 pub mod csv_input;
 pub mod fit_command;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod universe;

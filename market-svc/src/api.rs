@@ -1,0 +1,258 @@
+//! The wire types of the REST API and the validation of request parameters. Handlers parse
+//! requests into these, so a bad value is rejected once, at the edge, with a problem naming
+//! the field.
+
+use garch_core::{
+    Distribution, FitReport, Forecast, MeanModel, ModelSpec, VolatilityModel, forecast::MAX_HORIZON,
+};
+use serde::{Deserialize, Serialize};
+use svc_kit::problem::Problem;
+use utoipa::{IntoParams, ToSchema};
+
+/// Default forecast horizon.
+pub const DEFAULT_HORIZON: usize = 10;
+
+/// Model selection in query strings: `model`, `dist`, `horizon`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModelQuery {
+    /// `garch` (default), `gjr` or `egarch`.
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    pub dist: Option<String>,
+    /// Forecast horizon in days, 1–1000 (default 10).
+    pub horizon: Option<usize>,
+}
+
+impl ModelQuery {
+    /// The model (constant mean) and horizon, or a problem naming the bad parameter.
+    pub fn parse(&self) -> Result<(ModelSpec, usize), Problem> {
+        let spec = parse_spec(self.model.as_deref(), self.dist.as_deref(), None)?;
+        Ok((spec, parse_horizon(self.horizon)?))
+    }
+}
+
+/// Parses model, distribution and mean names.
+pub fn parse_spec(
+    model: Option<&str>,
+    dist: Option<&str>,
+    mean: Option<&str>,
+) -> Result<ModelSpec, Problem> {
+    let volatility = model
+        .map(str::parse::<VolatilityModel>)
+        .transpose()
+        .map_err(|e| Problem::invalid_parameter("model", e.to_string()))?
+        .unwrap_or(VolatilityModel::garch());
+    let distribution = dist
+        .map(str::parse::<Distribution>)
+        .transpose()
+        .map_err(|e| Problem::invalid_parameter("dist", e.to_string()))?
+        .unwrap_or_default();
+    let mean = mean
+        .map(str::parse::<MeanModel>)
+        .transpose()
+        .map_err(|e| Problem::invalid_parameter("mean", e.to_string()))?
+        .unwrap_or_default();
+    Ok(ModelSpec::new(mean, volatility, distribution))
+}
+
+/// Validates a horizon (default [`DEFAULT_HORIZON`]).
+pub fn parse_horizon(h: Option<usize>) -> Result<usize, Problem> {
+    let h = h.unwrap_or(DEFAULT_HORIZON);
+    if h == 0 || h > MAX_HORIZON {
+        return Err(Problem::invalid_parameter(
+            "horizon",
+            format!("horizon must be between 1 and {MAX_HORIZON}, got {h}"),
+        ));
+    }
+    Ok(h)
+}
+
+/// A symbol in `GET /v1/assets`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AssetSummary {
+    /// Ticker.
+    pub symbol: String,
+    /// First price date.
+    pub first_date: String,
+    /// Last price date.
+    pub last_date: String,
+    /// Number of prices.
+    pub observations: usize,
+}
+
+/// `GET /v1/assets/{symbol}/volatility` and `POST /v1/volatility/fit`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VolatilityResponse {
+    /// Ticker (`null` for posted series).
+    pub symbol: Option<String>,
+    /// Last date of the data the model was fitted to (`null` if no dates were given).
+    pub data_through: Option<String>,
+    /// When the fit ran (RFC 3339, UTC).
+    pub fitted_at: String,
+    /// Wall time of the fit in seconds.
+    pub fit_seconds: f64,
+    /// The fit.
+    pub report: FitReport,
+    /// Variance forecast from the end of the data.
+    pub forecast: Forecast,
+}
+
+/// Query of `GET /v1/assets/{symbol}/history`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// `garch` (default), `gjr` or `egarch`.
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    pub dist: Option<String>,
+    /// Only the last `limit` observations (default: all).
+    pub limit: Option<usize>,
+}
+
+/// `GET /v1/assets/{symbol}/history`: series for charts, aligned by index.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryResponse {
+    /// Ticker.
+    pub symbol: String,
+    /// Model of the conditional volatility.
+    pub spec: ModelSpec,
+    /// Dates of the returns.
+    pub dates: Vec<String>,
+    /// Percent log returns.
+    pub returns: Vec<f64>,
+    /// Fitted conditional volatility, percent per day.
+    pub conditional_volatility: Vec<f64>,
+    /// Realized volatility from 5-minute bars, percent per day (`null` where no intraday data
+    /// exists for the day).
+    pub realized_volatility: Vec<Option<f64>>,
+}
+
+/// One row of `GET /v1/volatility`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScreenerRow {
+    /// Ticker.
+    pub symbol: String,
+    /// Annualised volatility forecast at the requested horizon (percent).
+    pub annualized_forecast: Option<f64>,
+    /// Daily volatility forecast at the requested horizon (percent).
+    pub daily_forecast: Option<f64>,
+    /// Long-run annualised volatility (percent).
+    pub long_run_annualized: Option<f64>,
+    /// Persistence of variance shocks.
+    pub persistence: Option<f64>,
+    /// Half-life of variance shocks in days.
+    pub half_life_days: Option<f64>,
+    /// Whether the fit converged.
+    pub converged: bool,
+    /// Why the symbol could not be fitted, if it could not.
+    pub error: Option<String>,
+}
+
+/// `GET /v1/volatility`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScreenerResponse {
+    /// Model used for every row.
+    pub spec: ModelSpec,
+    /// Horizon of the forecasts.
+    pub horizon: usize,
+    /// One row per symbol, sorted by symbol.
+    pub rows: Vec<ScreenerRow>,
+}
+
+/// Body of `POST /v1/volatility/fit` (JSON form; `text/csv` with a `close` or `return` column
+/// is accepted too, model options then come from the query string).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitRequest {
+    /// Prices (give either prices or returns).
+    pub prices: Option<Vec<f64>>,
+    /// Percent log returns.
+    pub returns: Option<Vec<f64>>,
+    /// Dates aligned with the prices or returns (optional).
+    pub dates: Option<Vec<String>>,
+    /// `garch` (default), `gjr` or `egarch`.
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    pub dist: Option<String>,
+    /// `constant` (default) or `zero`.
+    pub mean: Option<String>,
+    /// Forecast horizon, 1–1000 (default 10).
+    pub horizon: Option<usize>,
+}
+
+/// How `POST /v1/fits` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefitMode {
+    /// One symbol after another on one thread.
+    Sequential,
+    /// All symbols on the rayon pool.
+    Parallel,
+    /// Across worker processes through NATS JetStream.
+    Distributed,
+}
+
+/// Body of `POST /v1/fits`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefitRequest {
+    /// Execution mode.
+    pub mode: RefitMode,
+    /// `garch` (default), `gjr` or `egarch`.
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    pub dist: Option<String>,
+}
+
+/// One symbol's outcome in a refit.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefitStatus {
+    /// Ticker.
+    pub symbol: String,
+    /// Whether the fit succeeded.
+    pub ok: bool,
+    /// Whether it converged.
+    pub converged: bool,
+    /// Fit time in seconds.
+    pub seconds: f64,
+    /// The error, if it failed.
+    pub error: Option<String>,
+}
+
+/// Response of `POST /v1/fits`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefitResponse {
+    /// Mode used.
+    pub mode: RefitMode,
+    /// Model fitted.
+    pub spec: ModelSpec,
+    /// Wall time of the whole refit in seconds.
+    pub total_seconds: f64,
+    /// Fits per second.
+    pub fits_per_second: f64,
+    /// Per-symbol outcomes, sorted by symbol.
+    pub symbols: Vec<RefitStatus>,
+}
+
+/// Response of `POST /v1/data/reload` and readiness details.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DataStatus {
+    /// Source file.
+    pub source: String,
+    /// Data version (increases with each reload).
+    pub version: u64,
+    /// Symbols loaded.
+    pub symbols: usize,
+    /// Symbols skipped and why.
+    pub skipped: Vec<SkippedSymbol>,
+}
+
+/// A symbol left out of the data set.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SkippedSymbol {
+    /// Ticker.
+    pub symbol: String,
+    /// Why.
+    pub reason: String,
+}

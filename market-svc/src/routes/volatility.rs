@@ -1,0 +1,333 @@
+//! Volatility forecasts: one asset, the screener, and posted series.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use garch_core::{ForecastOptions, Prices, Returns};
+use svc_kit::problem::{ApiQuery, Problem};
+use tokio::task::JoinSet;
+
+use crate::api::{
+    FitRequest, ModelQuery, ScreenerResponse, ScreenerRow, VolatilityResponse, parse_horizon,
+    parse_spec,
+};
+use crate::state::{AppState, CachedFit, on_rayon};
+
+fn json_bytes(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+fn forecast_problem(e: garch_core::ForecastError) -> Problem {
+    Problem::invalid_parameter("horizon", e.to_string())
+}
+
+/// Builds (on rayon: EGARCH forecasts simulate) the response of a cached fit.
+async fn respond(
+    fit: Arc<CachedFit>,
+    symbol: Option<String>,
+    data_through: Option<String>,
+    horizon: usize,
+) -> Result<Bytes, Problem> {
+    on_rayon(move || {
+        let forecast = fit
+            .model
+            .forecast(horizon, &ForecastOptions::default())
+            .map_err(forecast_problem)?;
+        let body = VolatilityResponse {
+            symbol,
+            data_through,
+            fitted_at: fit.fitted_at.clone(),
+            fit_seconds: fit.fit_seconds,
+            report: fit.model.report().clone(),
+            forecast,
+        };
+        serde_json::to_vec(&body)
+            .map(Bytes::from)
+            .map_err(|e| Problem::internal(e.to_string()))
+    })
+    .await?
+}
+
+/// Fit report and forecast path for one asset (cached per model and distribution).
+#[utoipa::path(get, path = "/v1/assets/{symbol}/volatility", tag = "volatility",
+    params(("symbol" = String, Path, description = "Ticker"), ModelQuery),
+    responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn asset_volatility(
+    State(state): State<Arc<AppState>>,
+    Path(symbol): Path<String>,
+    ApiQuery(q): ApiQuery<ModelQuery>,
+) -> Result<Response, Problem> {
+    let (spec, horizon) = q.parse()?;
+    let (universe, fit) = state.fitted(&symbol, spec).await?;
+    let cached = fit
+        .responses
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&horizon)
+        .cloned();
+    if let Some(bytes) = cached {
+        return Ok(json_bytes(bytes));
+    }
+    let asset = universe
+        .get(&symbol)
+        .ok_or_else(|| Problem::not_found("symbol", format!("unknown symbol '{symbol}'")))?;
+    let bytes = respond(
+        Arc::clone(&fit),
+        Some(asset.symbol.clone()),
+        asset.dates.last().cloned(),
+        horizon,
+    )
+    .await?;
+    fit.responses
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(horizon, bytes.clone());
+    Ok(json_bytes(bytes))
+}
+
+/// One row per symbol: latest forecast, persistence, convergence.
+#[utoipa::path(get, path = "/v1/volatility", tag = "volatility", params(ModelQuery),
+    responses((status = 200, body = ScreenerResponse), (status = 400, body = Problem)))]
+pub async fn screener(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<ModelQuery>,
+) -> Result<axum::Json<ScreenerResponse>, Problem> {
+    let (spec, horizon) = q.parse()?;
+    let symbols: Vec<String> = state
+        .universe
+        .load()
+        .assets
+        .iter()
+        .map(|a| a.symbol.clone())
+        .collect();
+    let mut tasks = JoinSet::new();
+    for symbol in symbols {
+        let state = Arc::clone(&state);
+        tasks.spawn(async move {
+            let outcome = state.fitted(&symbol, spec).await;
+            (symbol, outcome)
+        });
+    }
+    let mut rows = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (symbol, outcome) = joined.map_err(|e| Problem::internal(e.to_string()))?;
+        let row = match outcome {
+            Ok((_, fit)) => {
+                let r = fit.model.report();
+                let step = fit
+                    .model
+                    .forecast(horizon, &ForecastOptions::default())
+                    .ok()
+                    .and_then(|f| f.steps.last().copied());
+                ScreenerRow {
+                    symbol,
+                    annualized_forecast: step.map(|s| s.annualized_volatility),
+                    daily_forecast: step.map(|s| s.volatility),
+                    long_run_annualized: r.annualized_volatility,
+                    persistence: Some(r.persistence),
+                    half_life_days: r.half_life_days,
+                    converged: r.converged,
+                    error: None,
+                }
+            }
+            Err(p) => ScreenerRow {
+                symbol,
+                annualized_forecast: None,
+                daily_forecast: None,
+                long_run_annualized: None,
+                persistence: None,
+                half_life_days: None,
+                converged: false,
+                error: Some(p.detail),
+            },
+        };
+        rows.push(row);
+    }
+    rows.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    Ok(axum::Json(ScreenerResponse {
+        spec,
+        horizon,
+        rows,
+    }))
+}
+
+/// Query of the CSV form of `POST /v1/volatility/fit`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostedFitQuery {
+    /// `garch` (default), `gjr` or `egarch`.
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    pub dist: Option<String>,
+    /// `constant` (default) or `zero`.
+    pub mean: Option<String>,
+    /// Forecast horizon, 1–1000 (default 10).
+    pub horizon: Option<usize>,
+}
+
+/// Reads a posted CSV: a `close` (or `price`, `adj_close`) column, or a `return(s)` column, and
+/// optionally `date`.
+fn parse_csv_body(body: &[u8]) -> Result<FitRequest, Problem> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Problem::invalid_parameter("body", format!("unreadable CSV: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
+    let price = find(&["adj_close", "close", "price"]);
+    let ret = find(&["return", "returns"]);
+    let date = find(&["date", "timestamp"]);
+    let (col, field) = match (price, ret) {
+        (Some(c), _) => (c, "prices"),
+        (None, Some(c)) => (c, "returns"),
+        (None, None) => {
+            return Err(Problem::invalid_parameter(
+                "body",
+                "CSV needs a 'close' (or 'price') or a 'return' column",
+            ));
+        }
+    };
+    let (mut values, mut dates) = (Vec::new(), Vec::new());
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| Problem::invalid_parameter("body", format!("CSV: {e}")))?;
+        let raw = rec.get(col).unwrap_or("");
+        let v: f64 = raw.parse().map_err(|_| {
+            Problem::unprocessable(
+                &format!("{field}[{i}]"),
+                format!("line {}: '{raw}' is not a number", i + 2),
+            )
+        })?;
+        values.push(v);
+        if let Some(d) = date {
+            dates.push(rec.get(d).unwrap_or("").to_string());
+        }
+    }
+    let mut req = FitRequest {
+        prices: None,
+        returns: None,
+        dates: date.map(|_| dates),
+        model: None,
+        dist: None,
+        mean: None,
+        horizon: None,
+    };
+    if field == "prices" {
+        req.prices = Some(values);
+    } else {
+        req.returns = Some(values);
+    }
+    Ok(req)
+}
+
+fn series_problem(field: &str, e: garch_core::SeriesError) -> Problem {
+    use garch_core::SeriesError as E;
+    match e {
+        E::NonFinite { index, .. } | E::NonPositivePrice { index, .. } => {
+            Problem::unprocessable(&format!("{field}[{index}]"), e.to_string())
+        }
+        _ => Problem::unprocessable(field, e.to_string()),
+    }
+}
+
+/// Fits a posted series (`{"prices": [...]}` or `{"returns": [...]}`, or `text/csv`).
+#[utoipa::path(post, path = "/v1/volatility/fit", tag = "volatility", params(PostedFitQuery),
+    request_body(content = FitRequest, description = "JSON, or text/csv with a close or return column"),
+    responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn fit_posted(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<PostedFitQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let body = body.map_err(|r| {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                status,
+                "payload-too-large",
+                "request body exceeds the size limit",
+            )
+            .with_field("body")
+        } else {
+            Problem::new(status, "invalid-body", r.body_text()).with_field("body")
+        }
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let req = if content_type.starts_with("application/json") {
+        serde_json::from_slice::<FitRequest>(&body).map_err(|e| {
+            let p = Problem::new(StatusCode::BAD_REQUEST, "invalid-body", e.to_string());
+            match e.to_string().split('`').nth(1) {
+                Some(f) if e.to_string().contains("field") => p.with_field(f.to_string()),
+                _ => p.with_field("body"),
+            }
+        })?
+    } else if content_type.starts_with("text/csv") {
+        let mut r = parse_csv_body(&body)?;
+        r.model = q.model.clone();
+        r.dist = q.dist.clone();
+        r.mean = q.mean.clone();
+        r.horizon = q.horizon;
+        r
+    } else {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send application/json or text/csv",
+        )
+        .with_field("content-type"));
+    };
+    let spec = parse_spec(
+        req.model.as_deref(),
+        req.dist.as_deref(),
+        req.mean.as_deref(),
+    )?;
+    let horizon = parse_horizon(req.horizon)?;
+    let (returns, dates_of_returns) = match (req.prices, req.returns) {
+        (Some(p), None) => {
+            let n = p.len();
+            let prices = Prices::new(p).map_err(|e| series_problem("prices", e))?;
+            let r = prices
+                .to_returns()
+                .map_err(|e| series_problem("prices", e))?;
+            (r, req.dates.filter(|d| d.len() == n))
+        }
+        (None, Some(r)) => {
+            let n = r.len();
+            let returns = Returns::new(r).map_err(|e| series_problem("returns", e))?;
+            (returns, req.dates.filter(|d| d.len() == n))
+        }
+        (Some(_), Some(_)) => {
+            return Err(Problem::invalid_parameter(
+                "returns",
+                "give either prices or returns, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(Problem::invalid_parameter(
+                "prices",
+                "the body needs 'prices' or 'returns'",
+            ));
+        }
+    };
+    let data_through = dates_of_returns.and_then(|d| d.last().cloned());
+    let st = Arc::clone(&state);
+    let fit = on_rayon(move || st.fit_now(&returns, spec))
+        .await?
+        .map_err(|e| Problem::unprocessable("body", format!("cannot fit this series: {e}")))?;
+    let bytes = respond(Arc::new(fit), None, data_through, horizon).await?;
+    Ok(json_bytes(bytes))
+}

@@ -1,0 +1,73 @@
+//! Building and running the application: bind, load data in the background, serve.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::routes;
+use crate::routes::admin::load_and_fit;
+use crate::state::{AppState, on_rayon};
+use crate::universe::Universe;
+
+/// A bound, not yet running, application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Binds the listener and starts loading the data in the background: `/health` answers at
+    /// once, `/ready` turns 200 when the first fits are done.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await?;
+        let state = AppState::new(
+            Universe::empty(&config.data),
+            config.data.clone(),
+            config.token.clone(),
+        );
+        let router = svc_kit::server::with_standard_layers(
+            routes::router(Arc::clone(&state), config.body_limit),
+            Duration::from_secs(config.request_timeout_secs),
+        );
+        let st = Arc::clone(&state);
+        tokio::spawn(async move {
+            let worker = Arc::clone(&st);
+            match on_rayon(move || load_and_fit(&worker, 1)).await {
+                Ok(Ok(universe)) => {
+                    st.universe.store(Arc::new(universe));
+                    st.set_ready(true);
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot load the data; not ready"),
+                Err(p) => tracing::error!(error = %p.detail, "data loading aborted"),
+            }
+        });
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Shared state (for tests).
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "market-svc listening");
+        svc_kit::server::serve(self.listener, self.router, shutdown).await
+    }
+}

@@ -1,0 +1,10 @@
+//! market-svc over real HTTP: every endpoint and every error, against the real app started on a
+//! random port with data files written by the test.
+
+mod helpers;
+
+mod admin;
+mod assets;
+mod fit_posted;
+mod system;
+mod volatility;

@@ -1,0 +1,131 @@
+use crate::helpers::{assert_problem, iso_date, spawn_app};
+
+#[tokio::test]
+async fn serves_a_cached_fit_and_forecast() {
+    let app = spawn_app().await;
+    let v: serde_json::Value = app
+        .get("/v1/assets/AAA/volatility")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["symbol"], "AAA");
+    assert_eq!(v["data_through"], iso_date(700));
+    assert_eq!(v["report"]["converged"], true);
+    assert_eq!(v["report"]["nobs"], 700);
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mu", "omega", "alpha", "beta"]);
+    for key in [
+        "log_likelihood",
+        "aic",
+        "bic",
+        "persistence",
+        "half_life_days",
+        "annualized_volatility",
+    ] {
+        assert!(v["report"][key].is_number(), "{key}");
+    }
+    let steps = v["forecast"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 10);
+    for key in ["variance", "volatility", "annualized_volatility"] {
+        assert!(steps[0][key].as_f64().unwrap() > 0.0);
+    }
+    // Cached: same fit time and identical body.
+    let again: serde_json::Value = app
+        .get("/v1/assets/AAA/volatility")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, again);
+    let egarch: serde_json::Value = app
+        .get("/v1/assets/BBB/volatility?model=egarch&dist=t&horizon=30")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(egarch["forecast"]["steps"].as_array().unwrap().len(), 30);
+    assert_eq!(egarch["forecast"]["method"], "simulation");
+    assert_eq!(egarch["report"]["params"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn bad_queries_name_the_field() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.get("/v1/assets/NOPE/volatility").await,
+        404,
+        Some("symbol"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/assets/AAA/volatility?horizon=0").await,
+        400,
+        Some("horizon"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/assets/AAA/volatility?horizon=1001").await,
+        400,
+        Some("horizon"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/assets/AAA/volatility?horizon=abc").await,
+        400,
+        Some("horizon"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/assets/AAA/volatility?horizon=-3").await,
+        400,
+        Some("horizon"),
+    )
+    .await;
+    let p = assert_problem(
+        app.get("/v1/assets/AAA/volatility?model=arma").await,
+        400,
+        Some("model"),
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("garch, gjr, egarch"));
+    assert_problem(
+        app.get("/v1/assets/AAA/volatility?dist=cauchy").await,
+        400,
+        Some("dist"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/volatility?horizon=0").await,
+        400,
+        Some("horizon"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn screener_has_a_row_per_symbol() {
+    let app = spawn_app().await;
+    let v: serde_json::Value = app
+        .get("/v1/volatility?model=gjr&horizon=5")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["horizon"], 5);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["symbol"], "AAA");
+    assert_eq!(rows[1]["symbol"], "BBB");
+    for r in rows {
+        assert!(r["annualized_forecast"].as_f64().unwrap() > 0.0);
+        assert!(r["persistence"].as_f64().unwrap() < 1.0);
+        assert_eq!(r["converged"], true);
+        assert!(r["error"].is_null());
+    }
+}

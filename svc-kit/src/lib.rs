@@ -1,0 +1,16 @@
+//! # svc-kit
+//!
+//! What both HTTP services (`market-svc`, `signals-svc`) need and neither should write twice:
+//!
+//! * [`problem`]: RFC 9457 `application/problem+json` errors, and extractors that turn bad
+//!   queries and bodies into problems naming the field.
+//! * [`metrics`]: a per-app Prometheus registry (no global state, so tests can run many apps in
+//!   one process) and the middleware that counts requests per route and status.
+//! * [`telemetry`]: `tracing` subscriber setup, text or JSON.
+//! * [`server`]: the standard layer stack (tracing, timeout, body limit, compression), health
+//!   routes, and serving with graceful shutdown on SIGTERM/ctrl-c.
+
+pub mod metrics;
+pub mod problem;
+pub mod server;
+pub mod telemetry;
