@@ -1,0 +1,127 @@
+//! Spawning the real application for a test.
+
+use std::time::Duration;
+
+use signals_svc::config::ServeConfig;
+use signals_svc::startup::Application;
+use svc_kit::telemetry::LogFormat;
+
+/// 2024-01-02 09:30 New York (14:30 UTC).
+pub const OPEN: i64 = 1_704_205_800;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+/// A deterministic wiggly price path.
+pub fn path(n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    let mut p = 100.0;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let u = ((x >> 11) as f64 / (1u64 << 53) as f64) - 0.5;
+            p *= 1.0 + 0.002 * u;
+            p
+        })
+        .collect()
+}
+
+/// Two sessions of 78 bars for AAA and BBB.
+pub fn write_bars(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut text = String::from("timestamp,symbol,open,high,low,close,volume\n");
+    for (k, sym) in ["AAA", "BBB"].iter().enumerate() {
+        let closes = path(156, k as u64 + 3);
+        for (i, c) in closes.iter().enumerate() {
+            let day = (i / 78) as i64;
+            let ts = OPEN + day * 86_400 + (i % 78) as i64 * 300;
+            let t = humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + Duration::from_secs(ts as u64),
+            );
+            text.push_str(&format!(
+                "{t},{sym},{c},{},{},{c},100\n",
+                c * 1.001,
+                c * 0.999
+            ));
+        }
+    }
+    let p = dir.join("bars.csv");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Some("tok".into())).await
+}
+
+pub async fn spawn_with(token: Option<String>) -> TestApp {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "signals-svc-api-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        bars: write_bars(&dir),
+        token,
+        log_format: LogFormat::Text,
+        request_timeout_secs: 30,
+        body_limit: 64 * 1024,
+    };
+    let app = Application::build(&config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    for _ in 0..500 {
+        if let Ok(r) = client.get(format!("{base}/ready")).send().await
+            && r.status() == 200
+        {
+            return TestApp { base, client };
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never ready");
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut r = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+}
+
+pub async fn assert_problem(
+    resp: reqwest::Response,
+    status: u16,
+    field: Option<&str>,
+) -> serde_json::Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    if let Some(f) = field {
+        assert_eq!(body["field"], f, "{body}");
+    }
+    body
+}

@@ -1,0 +1,7 @@
+//! signals-svc over real HTTP: every endpoint and error, SSE after an append.
+
+mod helpers;
+
+mod bars;
+mod compute;
+mod signals;
