@@ -535,12 +535,30 @@ pub(crate) fn covariance(
             let mut grad = vec![0.0; k];
             let mut scores = vec![0.0; t * k];
             lik.value_and_gradient(params, &mut grad, Some(&mut scores));
-            let s = DMatrix::from_row_slice(t, k, &scores);
-            let mean = s.row_mean();
+            // B = cov(scores), demeaned with ddof = 1 (numpy's `cov`, as arch).
+            let mut mean = vec![0.0; k];
+            for row in scores.chunks_exact(k) {
+                for (m, s) in mean.iter_mut().zip(row) {
+                    *m += s;
+                }
+            }
+            mean.iter_mut().for_each(|m| *m /= tf);
             let mut b = DMatrix::<f64>::zeros(k, k);
-            for r in s.row_iter() {
-                let d = r - &mean;
-                b += d.transpose() * d;
+            let mut d = vec![0.0; k];
+            for row in scores.chunks_exact(k) {
+                for ((di, s), m) in d.iter_mut().zip(row).zip(&mean) {
+                    *di = s - m;
+                }
+                for i in 0..k {
+                    for j in 0..=i {
+                        b[(i, j)] += d[i] * d[j];
+                    }
+                }
+            }
+            for i in 0..k {
+                for j in 0..i {
+                    b[(j, i)] = b[(i, j)];
+                }
             }
             b /= tf - 1.0;
             Some(&h_inv * b * &h_inv / tf)

@@ -52,67 +52,147 @@ impl Density {
         }
     }
 
-    /// Log density of residual `e` with variance `s2`.
+    /// Partial derivatives of the log density in σ² and e, the part of the ν derivative
+    /// without the `−½ln(1 + q)` term (summed separately, see [`GradientSink`]), and
+    /// `r = e²/σ²`. One division per observation.
     #[inline(always)]
-    fn value(&self, e: f64, s2: f64) -> f64 {
+    fn partials(&self, e: f64, s2: f64) -> (f64, f64, f64, f64) {
+        let inv = 1.0 / s2;
+        let r = e * e * inv;
         match *self {
-            Density::Normal => -0.5 * (LN_2PI + s2.ln() + e * e / s2),
-            Density::StudentT { nu, constant, .. } => {
-                constant - 0.5 * s2.ln() - 0.5 * (nu + 1.0) * (e * e / (s2 * (nu - 2.0))).ln_1p()
+            Density::Normal => (0.5 * (r - 1.0) * inv, -e * inv, 0.0, r),
+            Density::StudentT { nu, d_constant, .. } => {
+                let q = r / (nu - 2.0);
+                let w = q / (1.0 + q);
+                (
+                    (-0.5 + 0.5 * (nu + 1.0) * w) * inv,
+                    -(nu + 1.0) * e * inv / ((nu - 2.0) * (1.0 + q)),
+                    d_constant + 0.5 * (nu + 1.0) * w / (nu - 2.0),
+                    r,
+                )
             }
         }
     }
+}
 
-    /// Log density and its partial derivatives in σ², e and ν.
+/// `Σ ln x_t` computed as the logarithm of running products of eight terms: one `ln` per eight
+/// observations instead of one per observation, which roughly halves the cost of a likelihood
+/// pass (the logarithm, not the recursion, bounds it). The result differs from the plain sum by
+/// rounding only (about 1e-16 relative); a block whose product leaves the normal range is summed
+/// term by term instead.
+struct LogSum {
+    sum: f64,
+    prod: f64,
+    block: [f64; 8],
+    n: usize,
+}
+
+impl LogSum {
+    fn new() -> Self {
+        Self {
+            sum: 0.0,
+            prod: 1.0,
+            block: [1.0; 8],
+            n: 0,
+        }
+    }
+
     #[inline(always)]
-    fn with_partials(&self, e: f64, s2: f64) -> (f64, f64, f64, f64) {
-        match *self {
-            Density::Normal => {
-                let r = e * e / s2;
-                (
-                    -0.5 * (LN_2PI + s2.ln() + r),
-                    0.5 * (r - 1.0) / s2,
-                    -e / s2,
-                    0.0,
-                )
-            }
-            Density::StudentT {
-                nu,
-                constant,
-                d_constant,
-            } => {
-                let q = e * e / (s2 * (nu - 2.0));
-                let l1q = q.ln_1p();
-                let w = q / (1.0 + q);
-                (
-                    constant - 0.5 * s2.ln() - 0.5 * (nu + 1.0) * l1q,
-                    (-0.5 + 0.5 * (nu + 1.0) * w) / s2,
-                    -(nu + 1.0) * e / (s2 * (nu - 2.0) * (1.0 + q)),
-                    d_constant - 0.5 * l1q + 0.5 * (nu + 1.0) * w / (nu - 2.0),
-                )
+    fn push(&mut self, x: f64) {
+        self.block[self.n] = x;
+        self.prod *= x;
+        self.n += 1;
+        if self.n == self.block.len() {
+            self.flush();
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&mut self) {
+        if self.prod.is_normal() {
+            self.sum += self.prod.ln();
+        } else {
+            self.sum += self.block[..self.n].iter().map(|x| x.ln()).sum::<f64>();
+        }
+        self.prod = 1.0;
+        self.n = 0;
+    }
+
+    fn total(&mut self) -> f64 {
+        self.flush();
+        self.sum
+    }
+}
+
+/// Sums the log density over observations: the linear terms directly, the logarithms through
+/// [`LogSum`].
+struct LogLikSum {
+    density: Density,
+    n: f64,
+    /// Σ e²/σ² (normal).
+    ratio: f64,
+    /// Σ ln σ².
+    ln_s2: LogSum,
+    /// Σ ln(1 + q) (Student-t).
+    ln_1q: LogSum,
+}
+
+impl LogLikSum {
+    fn new(density: Density) -> Self {
+        Self {
+            density,
+            n: 0.0,
+            ratio: 0.0,
+            ln_s2: LogSum::new(),
+            ln_1q: LogSum::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, e: f64, s2: f64) {
+        let r = e * e / s2;
+        self.push_ratio(s2, r);
+    }
+
+    /// As [`Self::push`] with `r = e²/σ²` already computed.
+    #[inline(always)]
+    fn push_ratio(&mut self, s2: f64, r: f64) {
+        self.n += 1.0;
+        self.ln_s2.push(s2);
+        match self.density {
+            Density::Normal => self.ratio += r,
+            Density::StudentT { nu, .. } => self.ln_1q.push(1.0 + r / (nu - 2.0)),
+        }
+    }
+
+    fn total(&mut self) -> f64 {
+        let ln_s2 = self.ln_s2.total();
+        match self.density {
+            Density::Normal => -0.5 * (self.n * LN_2PI + ln_s2 + self.ratio),
+            Density::StudentT { nu, constant, .. } => {
+                self.n * constant - 0.5 * ln_s2 - 0.5 * (nu + 1.0) * self.ln_1q.total()
             }
         }
     }
 }
 
 struct ValueSink {
-    density: Density,
-    ll: f64,
+    sum: LogLikSum,
 }
 
 impl VarianceSink for ValueSink {
     const DERIVATIVES: bool = false;
     #[inline(always)]
     fn observe(&mut self, _t: usize, e: f64, s2: f64, _ds2: &[f64]) {
-        self.ll += self.density.value(e, s2);
+        self.sum.push(e, s2);
     }
 }
 
 struct GradientSink<'s> {
     density: Density,
+    sum: LogLikSum,
     mu: Option<usize>,
     nu: Option<usize>,
-    ll: f64,
     grad: &'s mut [f64],
     /// Row-major `T × k` per-observation scores, when requested.
     scores: Option<&'s mut [f64]>,
@@ -122,10 +202,10 @@ impl VarianceSink for GradientSink<'_> {
     const DERIVATIVES: bool = true;
     #[inline(always)]
     fn observe(&mut self, t: usize, e: f64, s2: f64, ds2: &[f64]) {
-        let (l, dl_ds2, dl_de, dl_dnu) = self.density.with_partials(e, s2);
-        self.ll += l;
+        let (dl_ds2, dl_de, dl_dnu_rest, r) = self.density.partials(e, s2);
+        self.sum.push_ratio(s2, r);
         let k = self.grad.len();
-        let add = |row: &mut [f64]| {
+        let add = |row: &mut [f64], dl_dnu: f64| {
             for (g, d) in row.iter_mut().zip(ds2) {
                 *g += dl_ds2 * d;
             }
@@ -136,9 +216,15 @@ impl VarianceSink for GradientSink<'_> {
                 row[n] += dl_dnu;
             }
         };
-        add(self.grad);
+        // ∂ℓ/∂ν = rest − ½ln(1+q): the logarithm is summed once at the end for the gradient,
+        // and taken per observation only for the scores.
+        add(self.grad, dl_dnu_rest);
         if let Some(scores) = self.scores.as_deref_mut() {
-            add(&mut scores[t * k..(t + 1) * k]);
+            let per_obs = match self.density {
+                Density::StudentT { nu, .. } => dl_dnu_rest - 0.5 * (r / (nu - 2.0)).ln_1p(),
+                Density::Normal => 0.0,
+            };
+            add(&mut scores[t * k..(t + 1) * k], per_obs);
         }
     }
 }
@@ -228,11 +314,10 @@ impl<'a> Likelihood<'a> {
     /// Total log-likelihood, writing the conditional variances into `sigma2`.
     pub(crate) fn value_into(&self, params: &[f64], sigma2: &mut [f64]) -> f64 {
         let mut sink = ValueSink {
-            density: self.density(params),
-            ll: 0.0,
+            sum: LogLikSum::new(self.density(params)),
         };
         self.run(params, sigma2, &mut sink);
-        sink.ll
+        sink.sum.total()
     }
 
     /// Total log-likelihood.
@@ -258,16 +343,21 @@ impl<'a> Likelihood<'a> {
             s.fill(0.0);
         }
         let mut sigma2 = vec![0.0; self.y.len()];
+        let density = self.density(params);
         let mut sink = GradientSink {
-            density: self.density(params),
+            density,
+            sum: LogLikSum::new(density),
             mu: self.layout.mu,
             nu: self.layout.nu,
-            ll: 0.0,
             grad,
             scores,
         };
         self.run(params, &mut sigma2, &mut sink);
-        sink.ll
+        let ll = sink.sum.total();
+        if let Some(n) = self.layout.nu {
+            sink.grad[n] -= 0.5 * sink.sum.ln_1q.sum;
+        }
+        ll
     }
 
     /// Conditional variances at `params`.
