@@ -902,7 +902,31 @@ impl App {
             ApiResult::Ready(service, call) => {
                 let st = self.status_mut(service);
                 st.record(&call);
+                let was_ready = matches!(st.ready, Some(Ok(Readiness::Ready)));
                 st.ready = Some(call.result);
+                let now_ready = matches!(st.ready, Some(Ok(Readiness::Ready)));
+                // A service that just became ready has data the screener has not seen yet.
+                if now_ready && !was_ready {
+                    return self.refetch(service);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Refetches the screener part served by `service` (unless already in flight).
+    fn refetch(&mut self, service: Service) -> Vec<Command> {
+        match service {
+            Service::Market => {
+                let key = self.vol_key();
+                if self.vol.request(key) {
+                    return vec![Command::FetchVolScreener(key)];
+                }
+            }
+            Service::Signals => {
+                if self.signals.request(INTERVAL.to_string()) {
+                    return vec![Command::FetchSignalScreener(INTERVAL.to_string())];
+                }
             }
         }
         Vec::new()
@@ -977,11 +1001,7 @@ impl App {
 
     /// The model, distribution or horizon changed: refetch what depends on them.
     fn spec_changed(&mut self) -> Vec<Command> {
-        let mut cmds = Vec::new();
-        let key = self.vol_key();
-        if self.vol.request(key) {
-            cmds.push(Command::FetchVolScreener(key));
-        }
+        let mut cmds = self.refetch(Service::Market);
         cmds.extend(self.refresh_detail(false));
         cmds
     }
@@ -1718,6 +1738,21 @@ pub(crate) mod tests {
             ));
         }
         assert_eq!(app.market_status.calls.len(), ServiceStatus::KEEP);
+    }
+
+    #[test]
+    fn becoming_ready_refetches_the_screener_once() {
+        let mut app = loaded_app();
+        let ready = |r| ApiResult::Ready(Service::Market, ok(Service::Market, "/ready", r));
+        assert!(
+            app.apply(ready(Readiness::NotReady("loading".into())))
+                .is_empty()
+        );
+        assert_eq!(
+            app.apply(ready(Readiness::Ready)),
+            vec![Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))]
+        );
+        assert!(app.apply(ready(Readiness::Ready)).is_empty());
     }
 
     #[test]

@@ -380,7 +380,7 @@ impl<T> Call<T> {
     pub fn unavailable(service: Service, path: &str, why: &str) -> Self {
         Self {
             service,
-            path: path.to_string(),
+            path: path.split('?').next().unwrap_or(path).to_string(),
             latency: Duration::ZERO,
             result: Err(ApiError::Unavailable(why.to_string())),
         }

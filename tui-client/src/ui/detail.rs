@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table, Wrap};
 
 use super::widgets::{
-    Series, block, compact, error_style, line_chart, num, placeholder, short_timestamp,
-    signal_style, warn_style,
+    Series, block, compact, error_style, legend_title, line_chart, num, placeholder,
+    short_timestamp, signal_style, warn_style,
 };
 use crate::app::{App, Detail, INTERVAL, Signal};
 
@@ -32,9 +32,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let [price, rsi, vol] = Layout::vertical([
-        Constraint::Percentage(40),
-        Constraint::Percentage(25),
-        Constraint::Percentage(35),
+        Constraint::Percentage(36),
+        Constraint::Percentage(30),
+        Constraint::Percentage(34),
     ])
     .areas(left);
     let [summary, forecast, fit] = Layout::vertical([
@@ -99,7 +99,14 @@ fn render_summary(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
 }
 
 fn render_price(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
-    let blk = block(format!(" Price + Bollinger ({INTERVAL}) "));
+    let blk = block(legend_title(
+        &format!("Price {INTERVAL}"),
+        &[
+            ("close", Color::White),
+            ("BB(20,2)", Color::DarkGray),
+            ("mid", Color::Yellow),
+        ],
+    ));
     if placeholder(frame, area, blk.clone(), &d.signals, "signals-svc", app) {
         return;
     }
@@ -123,7 +130,14 @@ fn render_price(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
 }
 
 fn render_rsi(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
-    let blk = block(" RSI(14) 30/70 ");
+    let blk = block(legend_title(
+        "RSI(14)",
+        &[
+            ("RSI", Color::Magenta),
+            ("70", Color::Red),
+            ("30", Color::Green),
+        ],
+    ));
     if placeholder(frame, area, blk.clone(), &d.signals, "signals-svc", app) {
         return;
     }
@@ -145,14 +159,18 @@ fn render_rsi(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         area,
         blk,
         &series,
-        ends(&s.points.timestamps, true),
+        // Same time axis as the price chart above: no labels, one more row for the line.
+        [String::new(), String::new()],
         Some([0.0, 100.0]),
         0,
     );
 }
 
 fn render_vol(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
-    let blk = block(" Volatility, annualised %: conditional vs realized ");
+    let blk = block(legend_title(
+        "Vol % ann.",
+        &[("conditional", Color::Cyan), ("realized", Color::Yellow)],
+    ));
     if placeholder(
         frame,
         area,
@@ -182,7 +200,10 @@ fn render_vol(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
 }
 
 fn render_forecast(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
-    let blk = block(format!(" Forecast to {}d, annualised % ", app.horizon));
+    let blk = block(legend_title(
+        &format!("Forecast {}d %", app.horizon),
+        &[("path", Color::Cyan), ("long-run", Color::DarkGray)],
+    ));
     if placeholder(frame, area, blk.clone(), &d.fit, "fit", app) {
         return;
     }
@@ -245,18 +266,17 @@ fn render_fit(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             conv,
         ]),
         Line::raw(format!(
-            "persist {}  half-life {}d  n={}",
+            "persist {}  half-life {}d",
             num(r.persistence, 4),
             num(r.half_life_days, 1),
-            r.nobs
         )),
     ];
     if inner.height >= 12 {
         lines.push(Line::raw(format!(
-            "AIC {}  BIC {}  fit {}s",
+            "AIC {}  BIC {}  n={}",
             num(r.aic, 1),
             num(r.bic, 1),
-            num(f.fit_seconds, 3)
+            r.nobs
         )));
     }
     if !r.at_bounds.is_empty() {
@@ -462,10 +482,10 @@ mod tests {
         for (w, h) in [(80, 24), (120, 40)] {
             let screen = render(&app, w, h);
             assert_shows(&screen, "AAA 101.25 long");
-            assert_shows(&screen, "Price + Bollinger (5m)");
-            assert_shows(&screen, "RSI(14) 30/70");
-            assert_shows(&screen, "Volatility, annualised %");
-            assert_shows(&screen, "Forecast to 10d");
+            assert_shows(&screen, "Price 5m: close, BB(20,2), mid");
+            assert_shows(&screen, "RSI(14): RSI, 70, 30");
+            assert_shows(&screen, "Vol % ann.: conditional, realized");
+            assert_shows(&screen, "Forecast 10d %: path, long-run");
             assert_shows(&screen, "Fit: GARCH(1,1) normal");
             assert_shows(&screen, "LL -1234.57");
             assert_shows(&screen, "converged (17 it)");

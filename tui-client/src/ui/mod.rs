@@ -117,7 +117,7 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
         ])
     } else {
         let text = match app.view {
-            View::Screener => "Enter detail /filter s sort m d +- model ? help q quit",
+            View::Screener => "Enter detail / filter s sort ? help q quit",
             View::Detail => "jk symbol m d +- model Bksp back ? help q quit",
             View::Benchmark => "b/Enter run  m d model  Tab view ? help q quit",
             View::Status => "r refresh  Tab view  ? help  q quit",

@@ -29,7 +29,7 @@ pub fn notices(app: &App) -> Vec<Line<'static>> {
     }
     if let Some(e) = &app.signals.error {
         out.push(Line::styled(
-            format!("signals-svc: {e} - RSI/%B/signal columns empty"),
+            format!("signals-svc: {e} (no RSI/%B/signal)"),
             error_style(),
         ));
     }
@@ -327,10 +327,7 @@ mod tests {
         ));
         let screen = render(&app, 80, 24);
         assert_shows(&screen, "AAA");
-        assert_shows(
-            &screen,
-            "signals-svc: signals-svc down - RSI/%B/signal columns empty",
-        );
+        assert_shows(&screen, "signals-svc: signals-svc down (no RSI/%B/signal)");
     }
 
     #[test]

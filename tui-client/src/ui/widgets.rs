@@ -152,7 +152,8 @@ pub fn bounds(values: impl Iterator<Item = f64>) -> Option<[f64; 2]> {
 }
 
 /// Renders a line chart with explicit bounds (ratatui's `Chart` needs them): x from the data,
-/// y from the data unless `y_bounds` is given; `x_labels` label the ends of the x axis.
+/// y from the data unless `y_bounds` is given; `x_labels` label the ends of the x axis (none
+/// when both are empty).
 pub fn line_chart(
     frame: &mut Frame,
     area: Rect,
@@ -201,23 +202,35 @@ pub fn line_chart(
         .map(|v| Span::styled(format!("{v:.y_prec$}"), label_style))
         .collect();
     let [x0, x1] = x_labels;
+    let mut x_axis = Axis::default().bounds(xb).style(label_style);
+    if !(x0.is_empty() && x1.is_empty()) {
+        x_axis = x_axis.labels([Span::styled(x0, label_style), Span::styled(x1, label_style)]);
+    }
     let chart = Chart::new(datasets)
         .block(block)
-        .x_axis(
-            Axis::default()
-                .bounds(xb)
-                .labels([Span::styled(x0, label_style), Span::styled(x1, label_style)])
-                .style(label_style),
-        )
+        .x_axis(x_axis)
         .y_axis(
             Axis::default()
                 .bounds(yb)
                 .labels(y_labels)
                 .style(label_style),
         )
-        .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+        // The legend would cover the lines in small panes; titles name the series instead.
+        .legend_position(None);
     frame.render_widget(chart, area);
+}
+
+/// A chart title naming its series in their colours: ` title: a, b `.
+pub fn legend_title(title: &str, series: &[(&str, Color)]) -> Line<'static> {
+    let mut spans = vec![Span::raw(format!(" {title}: "))];
+    for (i, (name, color)) in series.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(", "));
+        }
+        spans.push(Span::styled(name.to_string(), Style::new().fg(*color)));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 /// `2024-01-02T15:55:00Z` → `01-02 15:55`; other text is returned shortened.
