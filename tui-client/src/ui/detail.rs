@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     .areas(left);
     let [summary, forecast, fit] = Layout::vertical([
         Constraint::Length(if right.height >= 30 { 5 } else { 4 }),
-        Constraint::Percentage(35),
+        Constraint::Percentage(30),
         Constraint::Min(6),
     ])
     .areas(right);
@@ -57,6 +57,15 @@ fn render_summary(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
     )];
     let mut lines = Vec::new();
+    if let Some(f) = &d.fit.data {
+        let h = f.forecast.steps.last();
+        lines.push(Line::raw(format!(
+            "{}d vol {}%  long-run {}%",
+            h.map_or(app.horizon, |s| s.horizon),
+            num(h.map(|s| s.annualized_volatility), 1),
+            num(f.report.annualized_volatility, 1),
+        )));
+    }
     if let Some(s) = &d.signals.data {
         let sig = s.latest.signal.as_deref().and_then(Signal::parse);
         title.push(Span::raw(format!(" {} ", num(s.latest.close, 2))));
@@ -77,15 +86,11 @@ fn render_summary(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             ));
         }
     }
-    if let Some(f) = &d.fit.data {
-        let h = f.forecast.steps.last();
-        lines.push(Line::raw(format!(
-            "vol {}d {}%  long-run {}%  data to {}",
-            h.map_or(app.horizon, |s| s.horizon),
-            num(h.map(|s| s.annualized_volatility), 1),
-            num(f.report.annualized_volatility, 1),
-            f.data_through.as_deref().unwrap_or("-")
-        )));
+    if let Some(through) = d.fit.data.as_ref().and_then(|f| f.data_through.as_ref()) {
+        lines.push(Line::styled(
+            format!("daily data to {through}"),
+            Style::new().fg(Color::DarkGray),
+        ));
     }
     if lines.is_empty() {
         lines.push(Line::styled("loading...", warn_style()));
@@ -375,9 +380,21 @@ mod tests {
                         p_value: Some(0.0),
                     },
                     Param {
+                        name: "gamma".into(),
+                        value: 0.01,
+                        std_err: Some(0.02),
+                        p_value: Some(0.6),
+                    },
+                    Param {
                         name: "beta".into(),
                         value: 0.9,
                         std_err: Some(0.03),
+                        p_value: Some(0.0),
+                    },
+                    Param {
+                        name: "nu".into(),
+                        value: 7.25,
+                        std_err: Some(1.5),
                         p_value: Some(0.0),
                     },
                 ],
@@ -493,6 +510,10 @@ mod tests {
             assert_shows(&screen, "2.00e-5");
             assert_shows(&screen, "beta");
             assert_shows(&screen, "0.9000");
+            // The last of six parameters (GJR-t) still fits at 80x24.
+            assert_shows(&screen, "nu     7.2500    1.5000");
+            assert_shows(&screen, "10d vol 20.0%  long-run 18.2%");
+            assert_shows(&screen, "RSI 28.4  %B -0.05");
             // Chart axes carry the data's ends.
             assert_shows(&screen, "1d");
             assert_shows(&screen, "10d");

@@ -197,6 +197,8 @@ pub fn line_chart(
         .collect();
     let label_style = Style::new().fg(Color::DarkGray);
     let mid = (yb[0] + yb[1]) / 2.0;
+    // Enough decimals that the three labels differ on a narrow range.
+    let y_prec = y_prec.max(decimals_for(yb[1] - yb[0]));
     let y_labels: Vec<Span> = [yb[0], mid, yb[1]]
         .iter()
         .map(|v| Span::styled(format!("{v:.y_prec$}"), label_style))
@@ -218,6 +220,14 @@ pub fn line_chart(
         // The legend would cover the lines in small panes; titles name the series instead.
         .legend_position(None);
     frame.render_widget(chart, area);
+}
+
+/// Decimals needed to tell apart values `range / 2` apart (0 to 4).
+pub fn decimals_for(range: f64) -> usize {
+    if !(range.is_finite() && range > 0.0) {
+        return 0;
+    }
+    (-(range / 2.0).log10()).ceil().clamp(0.0, 4.0) as usize
 }
 
 /// A chart title naming its series in their colours: ` title: a, b `.
@@ -327,6 +337,15 @@ mod tests {
         assert!(b[0] < 2.0 && b[1] > 2.0);
         assert_eq!(bounds(std::iter::empty()), None);
         assert_eq!(bounds([f64::NAN].into_iter()), None);
+    }
+
+    #[test]
+    fn axis_decimals_follow_the_range() {
+        assert_eq!(decimals_for(50.0), 0);
+        assert_eq!(decimals_for(1.0), 1);
+        assert_eq!(decimals_for(0.1), 2);
+        assert_eq!(decimals_for(0.0), 0);
+        assert_eq!(decimals_for(1e-9), 4);
     }
 
     #[test]
