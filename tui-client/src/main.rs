@@ -1,9 +1,82 @@
-//! `tui-client`: the terminal dashboard over both services (issue #6; not yet built).
+//! `tui-client`: the terminal dashboard. Without URLs it starts market-svc and signals-svc in
+//! this process on the bundled data; with `--market-url`/`--signals-url` (or `MARKET_URL`,
+//! `SIGNALS_URL`) it connects to running services instead.
 
-fn main() {
-    eprintln!(
-        "tui-client: the dashboard is not built yet (issue #6). What runs today: \
-         cargo run --release -p market-svc -- fit --input prices.csv (see README.md)"
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use tui_client::app::{App, ServiceStatus};
+use tui_client::client::{ApiClient, Endpoints};
+use tui_client::services;
+
+/// Terminal dashboard over market-svc and signals-svc.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// market-svc base URL; without it, market-svc is started in-process.
+    #[arg(long, env = "MARKET_URL")]
+    market_url: Option<String>,
+    /// signals-svc base URL; without it, signals-svc is started in-process.
+    #[arg(long, env = "SIGNALS_URL")]
+    signals_url: Option<String>,
+    /// Data directory of the in-process services.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// Refresh (and retry) interval in seconds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    refresh: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut notes = services::data_notes(&cli.data_dir, cli.market_url.is_none());
+    // Keep the in-process services alive for the whole session.
+    let mut running = Vec::new();
+    let (market, market_origin) = match cli.market_url {
+        Some(url) => (Ok(url), "external"),
+        None => match services::start_market(&cli.data_dir).await {
+            Ok(svc) => {
+                let url = svc.url.clone();
+                running.push(svc);
+                (Ok(url), "in-process")
+            }
+            Err(e) => (
+                Err(format!("could not start market-svc: {e:#}")),
+                "in-process",
+            ),
+        },
+    };
+    let (signals, signals_origin) = match cli.signals_url {
+        Some(url) => (Ok(url), "external"),
+        None => match services::start_signals(&cli.data_dir).await {
+            Ok(svc) => {
+                let url = svc.url.clone();
+                running.push(svc);
+                (Ok(url), "in-process")
+            }
+            Err(e) => (Err(format!("{e:#}")), "in-process"),
+        },
+    };
+    for (name, r) in [("market-svc", &market), ("signals-svc", &signals)] {
+        if let Err(e) = r {
+            notes.push(format!("{name}: {e}"));
+        }
+    }
+    let client = ApiClient::new(Endpoints {
+        market: market.clone(),
+        signals: signals.clone(),
+    });
+    let mut app = App::new(
+        ServiceStatus::new(market, market_origin),
+        ServiceStatus::new(signals, signals_origin),
+        Duration::from_secs(cli.refresh),
     );
-    std::process::exit(2);
+    app.notes = notes;
+    let result = tui_client::tui::run(&mut app, client).await;
+    for svc in running {
+        svc.stop();
+    }
+    result
 }
