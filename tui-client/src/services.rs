@@ -2,7 +2,7 @@
 //! `cargo run -p tui-client` shows the whole system with nothing else to start. The dashboard
 //! still talks to them over HTTP only, exactly as it would to remote ones.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tokio::sync::oneshot;
 
@@ -73,19 +73,30 @@ pub async fn start_market(data_dir: &Path) -> anyhow::Result<InProcess> {
     })
 }
 
-/// Starts signals-svc on `127.0.0.1:0` with the 5-minute bars of `data_dir`.
-///
-/// TODO(signals-svc wiring, lead at merge): the `signals_svc` crate is not on main yet. When it
-/// is, add `signals-svc = { path = "../signals-svc" }` to tui-client's Cargo.toml and replace
-/// this body with the same pattern as [`start_market`]:
-/// `signals_svc::startup::Application::build(&signals_svc::config::ServeConfig { addr:
-/// ([127, 0, 0, 1], 0).into(), bars: data_dir.join(BARS_FILE), token: None, log_format:
-/// LogFormat::Text, request_timeout_secs: 60, body_limit: 4 * 1024 * 1024 })`, then `.port()`
-/// and `tokio::spawn(app.run_until(shutdown))`. Until then the dashboard shows the signal
-/// panes in their error state.
+/// The signals-svc configuration used in-process: loopback, a free port, the 5-minute bars of
+/// `data_dir`, no append token.
+pub fn signals_config(data_dir: &Path) -> signals_svc::config::ServeConfig {
+    signals_svc::config::ServeConfig {
+        addr: ([127, 0, 0, 1], 0).into(),
+        bars: data_dir.join(BARS_FILE),
+        token: None,
+        log_format: svc_kit::telemetry::LogFormat::Text,
+        request_timeout_secs: 60,
+        body_limit: 4 * 1024 * 1024,
+    }
+}
+
+/// Starts signals-svc on `127.0.0.1:0` with the 5-minute bars of `data_dir`. Like market-svc it
+/// answers `/health` at once and turns ready when the bars are loaded.
 pub async fn start_signals(data_dir: &Path) -> anyhow::Result<InProcess> {
-    let _bars: PathBuf = data_dir.join(BARS_FILE);
-    anyhow::bail!("signals-svc not available in this build")
+    let app = signals_svc::startup::Application::build(&signals_config(data_dir)).await?;
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let (tx, shutdown) = shutdown_pair();
+    tokio::spawn(app.run_until(shutdown));
+    Ok(InProcess {
+        url,
+        shutdown: Some(tx),
+    })
 }
 
 /// Notes for the user about the data directory (shown on the status view).
@@ -126,9 +137,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn signals_is_not_available_in_this_build() {
-        let err = start_signals(Path::new("data")).await.unwrap_err();
-        assert_eq!(err.to_string(), "signals-svc not available in this build");
+    async fn signals_starts_on_a_free_port_and_answers_health_even_without_data() {
+        let dir = std::env::temp_dir().join(format!("tui-client-nobars-{}", std::process::id()));
+        let svc = start_signals(&dir).await.unwrap();
+        let client = crate::client::ApiClient::new(crate::client::Endpoints {
+            market: Err("n/a".into()),
+            signals: Ok(svc.url.clone()),
+        });
+        let call = client.health(crate::app::Service::Signals).await;
+        assert_eq!(call.result, Ok(()));
+        let call = client.ready(crate::app::Service::Signals).await;
+        assert!(matches!(
+            call.result,
+            Ok(crate::client::Readiness::NotReady(_))
+        ));
+        svc.stop();
     }
 
     #[test]
