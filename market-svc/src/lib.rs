@@ -13,6 +13,7 @@
 pub mod api;
 pub mod config;
 pub mod csv_input;
+pub mod distributed;
 pub mod fit_command;
 pub mod openapi;
 pub mod routes;
