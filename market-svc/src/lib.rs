@@ -11,6 +11,7 @@
 //! [`openapi`]. Also the CLI commands: [`fit_command`] (`market-svc fit`).
 
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod csv_input;
 pub mod distributed;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use market_svc::bench::BenchArgs;
 use market_svc::config::ServeConfig;
 use market_svc::distributed::{WorkerArgs, WorkerConfig, run_worker};
 use market_svc::fit_command::{self, FitArgs};
@@ -27,6 +28,8 @@ enum Command {
     Fit(FitArgs),
     /// Run a distributed fit worker: pull chunks from NATS JetStream, fit, publish results.
     Worker(WorkerArgs),
+    /// Benchmark sequential vs parallel vs distributed fitting (tables, JSON/CSV, charts).
+    Bench(BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => fit_command::run(&args, &mut std::io::stdout().lock()),
         Command::Serve(config) => serve(config),
         Command::Worker(args) => worker(&args),
+        Command::Bench(args) => market_svc::bench::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
