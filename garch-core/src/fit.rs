@@ -726,6 +726,60 @@ pub fn fix(returns: &Returns, spec: ModelSpec, params: &[f64]) -> Result<FittedM
     })
 }
 
+impl FittedModel {
+    /// Reattaches a report produced elsewhere (another process or host that ran [`fit`] on the same
+    /// series) to `returns`, without estimating again: the parameters are the report's point
+    /// estimates and the conditional variances are recomputed by the same deterministic filter
+    /// [`fit`] uses, so the model is bit-identical to the one the report came from (given the
+    /// exact same returns and an exact transport of the `f64` values). This is how a distributed
+    /// fit is turned back into a [`FittedModel`] that forecasts, at the cost of one likelihood pass.
+    ///
+    /// Fails if the report does not belong to a series of this length or has the wrong number
+    /// of parameters for its model.
+    ///
+    /// ```
+    /// use garch_core::{fit, simulate, FitOptions, FittedModel, ModelSpec, Returns};
+    /// let spec = ModelSpec::default();
+    /// let sim = simulate(spec, &[0.05, 0.02, 0.08, 0.9], 1000, 3).unwrap();
+    /// let returns = Returns::new(sim.returns).unwrap();
+    /// let model = fit(&returns, spec, &FitOptions::default()).unwrap();
+    /// let again = FittedModel::from_report(&returns, model.report().clone()).unwrap();
+    /// assert_eq!(again.conditional_variance(), model.conditional_variance());
+    /// ```
+    pub fn from_report(returns: &Returns, report: FitReport) -> Result<FittedModel, FitError> {
+        let spec = report.spec;
+        let params: Vec<f64> = report.params.iter().map(|p| p.value).collect();
+        // Only the shape is checked: a fitted optimum may sit numerically on a constraint,
+        // which the strict feasibility test of `fix` would reject.
+        let names = spec.param_names();
+        if params.len() != names.len() {
+            return Err(FitError::WrongParameterCount {
+                expected: names.len(),
+                got: params.len(),
+                names: names.join(", "),
+            });
+        }
+        let y = returns.as_slice();
+        if report.nobs != y.len() {
+            return Err(FitError::InfeasibleParameters(format!(
+                "the report does not match the series: it is for {} observations, the series has {}",
+                report.nobs,
+                y.len()
+            )));
+        }
+        let e0 = starting_resids(&spec, y);
+        let lik = Likelihood::new(spec, y, &e0);
+        let (_, sigma2) = lik.conditional_variance(&params);
+        Ok(FittedModel {
+            spec,
+            params,
+            returns: returns.clone(),
+            conditional_variance: sigma2,
+            report,
+        })
+    }
+}
+
 /// Rejects a parameter vector of the wrong length or outside the constraints.
 pub(crate) fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitError> {
     let names = spec.param_names();

@@ -31,4 +31,38 @@ pub struct ServeConfig {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "MARKET_SVC_BODY_LIMIT", default_value_t = 4 * 1024 * 1024)]
     pub body_limit: usize,
+    /// Distributed fitting (`POST /v1/fits` with `mode=distributed`).
+    #[command(flatten)]
+    pub distributed: DistributedConfig,
+}
+
+/// Where and how `mode=distributed` fits run.
+#[derive(Debug, Clone, Args)]
+pub struct DistributedConfig {
+    /// NATS server with JetStream, where `market-svc worker` processes pull fit chunks.
+    /// Without it, `mode=distributed` answers 503.
+    #[arg(long = "nats", env = "NATS_URL")]
+    pub nats: Option<String>,
+    /// Seconds to wait for the workers' results; keep it below the request timeout.
+    #[arg(long, env = "MARKET_SVC_DISTRIBUTED_DEADLINE", default_value_t = 50.0)]
+    pub distributed_deadline: f64,
+    /// Symbols per chunk sent to a worker.
+    #[arg(long, env = "MARKET_SVC_CHUNK_SIZE", default_value_t = 25,
+        value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub chunk_size: u16,
+    /// Seconds a chunk may stay un-acked before redelivery (when this process creates the
+    /// shared consumer; workers keep long chunks alive with progress acks).
+    #[arg(long, env = "MARKET_SVC_ACK_WAIT", default_value_t = 30.0)]
+    pub ack_wait: f64,
+}
+
+impl Default for DistributedConfig {
+    fn default() -> Self {
+        Self {
+            nats: None,
+            distributed_deadline: 50.0,
+            chunk_size: 25,
+            ack_wait: 30.0,
+        }
+    }
 }

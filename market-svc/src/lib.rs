@@ -11,8 +11,10 @@
 //! [`openapi`]. Also the CLI commands: [`fit_command`] (`market-svc fit`).
 
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod csv_input;
+pub mod distributed;
 pub mod fit_command;
 pub mod openapi;
 pub mod routes;

@@ -7,9 +7,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
+use crate::distributed::{Coordinator, CoordinatorConfig, Topology};
 use crate::routes;
 use crate::routes::admin::load_and_fit;
-use crate::state::{AppState, on_rayon};
+use crate::state::{AppState, DistributedFits, on_rayon};
 use crate::universe::Universe;
 
 /// A bound, not yet running, application.
@@ -29,6 +30,28 @@ impl Application {
             config.data.clone(),
             config.token.clone(),
         );
+        if let Some(url) = &config.distributed.nats {
+            let d = &config.distributed;
+            if !(d.distributed_deadline.is_finite() && d.distributed_deadline > 0.0) {
+                anyhow::bail!("--distributed-deadline must be a positive number of seconds");
+            }
+            if !(d.ack_wait.is_finite() && d.ack_wait >= 0.5) {
+                anyhow::bail!("--ack-wait must be at least 0.5 seconds");
+            }
+            let mut cc = CoordinatorConfig::new(url.clone());
+            cc.chunk_size = usize::from(d.chunk_size);
+            cc.topology = Topology::with_ack_wait(Duration::from_secs_f64(d.ack_wait));
+            // The service starts even if NATS is down; distributed refits fail with 503 until
+            // the connection is up.
+            cc.wait_for_server = true;
+            let coordinator = Coordinator::connect(cc).await?;
+            let _ = state.distributed.set(DistributedFits {
+                coordinator,
+                deadline: Duration::from_secs_f64(d.distributed_deadline),
+                url: url.clone(),
+            });
+            tracing::info!(%url, "distributed fitting enabled");
+        }
         let router = svc_kit::server::with_standard_layers(
             routes::router(Arc::clone(&state), config.body_limit),
             Duration::from_secs(config.request_timeout_secs),

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -20,6 +20,7 @@ use svc_kit::metrics::{HttpMetrics, latency_histogram};
 use svc_kit::problem::Problem;
 use tokio::sync::OnceCell;
 
+use crate::distributed::Coordinator;
 use crate::universe::Universe;
 
 /// A fit kept in the cache.
@@ -86,6 +87,20 @@ pub struct AppState {
     pub http_metrics: HttpMetrics,
     /// Fit metrics.
     pub fit_metrics: FitMetrics,
+    /// The distributed-fitting coordinator, when a NATS server is configured (set once, at
+    /// start).
+    pub distributed: OnceLock<DistributedFits>,
+}
+
+/// What `mode=distributed` needs: a coordinator and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct DistributedFits {
+    /// Connected (or connecting) coordinator.
+    pub coordinator: Coordinator,
+    /// Deadline of one refit job.
+    pub deadline: std::time::Duration,
+    /// NATS URL (for messages).
+    pub url: String,
 }
 
 /// Runs `f` on rayon's pool and awaits its result without blocking the runtime.
@@ -119,6 +134,7 @@ impl AppState {
             reload_lock: tokio::sync::Mutex::new(()),
             http_metrics: HttpMetrics::new(registry),
             fit_metrics,
+            distributed: OnceLock::new(),
         })
     }
 
@@ -152,6 +168,16 @@ impl AppState {
                 self.fit_metrics.failures.inc();
                 Err(e.to_string())
             }
+        }
+    }
+
+    /// Records a fit done elsewhere (on a distributed worker) in the fit metrics.
+    pub fn record_remote_fit(&self, seconds: f64, ok: bool) {
+        self.fit_metrics.duration.observe(seconds);
+        if ok {
+            self.fit_metrics.fits.inc();
+        } else {
+            self.fit_metrics.failures.inc();
         }
     }
 

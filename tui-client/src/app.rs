@@ -499,7 +499,7 @@ pub enum BenchState {
     Running,
     /// Done.
     Done(FitsRun),
-    /// The service does not offer this mode (501).
+    /// The service cannot run this mode now (501/503: no NATS, no workers).
     Unavailable(String),
     /// Failed.
     Failed(String),
@@ -939,8 +939,9 @@ impl App {
         }
         self.bench.modes[i] = match result {
             Ok(run) => BenchState::Done(run),
+            // 501/503: the service cannot run this mode (no NATS or no workers).
             Err(ApiError::Status {
-                status: 501,
+                status: 501 | 503,
                 title,
                 detail,
             }) => BenchState::Unavailable(detail.unwrap_or(title)),

@@ -7,11 +7,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use garch_core::{Execution, ModelSpec, Returns};
+use garch_core::{Execution, FitOptions, FittedModel, ModelSpec, Returns};
 use rayon::prelude::*;
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, RefitStatus, parse_spec};
+use crate::distributed::{DistributedError, JobRequest};
 use crate::routes::system::data_status;
 use crate::state::{AppState, CachedFit, now_rfc3339, on_rayon};
 use crate::universe::Universe;
@@ -51,10 +52,12 @@ pub fn fit_all(
         .collect()
 }
 
-/// Refits every symbol now and reports per-symbol status and timing.
+/// Refits every symbol now and reports per-symbol status and timing. `mode=distributed` runs
+/// on NATS JetStream workers (503 when no NATS server is configured, NATS is unreachable, or
+/// no worker answers before the deadline); its results are bit-identical to the other modes.
 #[utoipa::path(post, path = "/v1/fits", tag = "admin", request_body = RefitRequest,
     responses((status = 200, body = RefitResponse), (status = 400, body = Problem),
-        (status = 501, body = Problem), (status = 503, body = Problem)))]
+        (status = 503, body = Problem)))]
 pub async fn refit(
     State(state): State<Arc<AppState>>,
     ApiJson(req): ApiJson<RefitRequest>,
@@ -63,15 +66,7 @@ pub async fn refit(
     let execution = match req.mode {
         RefitMode::Sequential => Execution::Sequential,
         RefitMode::Parallel => Execution::Parallel,
-        RefitMode::Distributed => {
-            return Err(Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "distributed-unavailable",
-                "distributed fitting runs on NATS JetStream workers, which this build does not \
-                 have yet; use mode sequential or parallel",
-            )
-            .with_field("mode"));
-        }
+        RefitMode::Distributed => return refit_distributed(state, spec).await.map(Json),
     };
     let universe = state.universe.load_full();
     let st = Arc::clone(&state);
@@ -85,6 +80,92 @@ pub async fn refit(
         fits_per_second: symbols.len() as f64 / total.max(1e-9),
         symbols,
     }))
+}
+
+/// `mode=distributed`: the coordinator fits on the workers, the reports are reattached to the
+/// local series (one likelihood pass each, bit-identical to a local fit) and cached.
+async fn refit_distributed(
+    state: Arc<AppState>,
+    spec: ModelSpec,
+) -> Result<RefitResponse, Problem> {
+    let Some(dist) = state.distributed.get().cloned() else {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "distributed-unavailable",
+            "mode=distributed fits on NATS JetStream workers, and this instance has no NATS \
+             server configured: start it with --nats URL (or NATS_URL) and run \
+             `market-svc worker --nats URL`; or use mode sequential or parallel",
+        )
+        .with_field("mode"));
+    };
+    let universe = state.universe.load_full();
+    let start = Instant::now();
+    let mut statuses = Vec::new();
+    if !universe.assets.is_empty() {
+        let job = JobRequest {
+            spec,
+            options: FitOptions::default(),
+            series: universe
+                .assets
+                .iter()
+                .map(|a| (a.symbol.clone(), a.returns.as_slice().to_vec()))
+                .collect(),
+            deadline: dist.deadline,
+        };
+        let outcome = dist.coordinator.run(job).await.map_err(|e| {
+            let kind = match e {
+                DistributedError::NoResults { .. } => "no-workers",
+                DistributedError::Nats(_) => "nats-unavailable",
+                DistributedError::InvalidJob(_) => "distributed-failed",
+            };
+            tracing::warn!(error = %e, url = %dist.url, "distributed refit failed");
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
+        })?;
+        let st = Arc::clone(&state);
+        statuses = on_rayon(move || {
+            let rebuilt: Vec<_> = outcome
+                .symbols
+                .into_par_iter()
+                .zip(&universe.assets)
+                .map(|(o, asset)| {
+                    let fit = o.outcome.and_then(|report| {
+                        FittedModel::from_report(&asset.returns, report).map_err(|e| e.to_string())
+                    });
+                    (o.symbol, o.seconds, fit)
+                })
+                .collect();
+            rebuilt
+                .into_iter()
+                .map(|(symbol, seconds, fit)| {
+                    st.record_remote_fit(seconds, fit.is_ok());
+                    let status = RefitStatus {
+                        symbol: symbol.clone(),
+                        ok: fit.is_ok(),
+                        converged: fit.as_ref().is_ok_and(|m| m.report().converged),
+                        seconds,
+                        error: fit.as_ref().err().cloned(),
+                    };
+                    let cached = fit.map(|model| CachedFit {
+                        model,
+                        fitted_at: now_rfc3339(),
+                        fit_seconds: seconds,
+                        responses: Default::default(),
+                    });
+                    st.insert(universe.version, &symbol, spec, cached);
+                    status
+                })
+                .collect()
+        })
+        .await?;
+    }
+    let total = start.elapsed().as_secs_f64();
+    Ok(RefitResponse {
+        mode: RefitMode::Distributed,
+        spec,
+        total_seconds: total,
+        fits_per_second: statuses.len() as f64 / total.max(1e-9),
+        symbols: statuses,
+    })
 }
 
 fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {

@@ -21,11 +21,12 @@ async fn refits_sequentially_and_in_parallel() {
     let p = assert_problem(
         app.post_json("/v1/fits", json!({"mode": "distributed"}))
             .await,
-        501,
+        503,
         Some("mode"),
     )
     .await;
     assert!(p["detail"].as_str().unwrap().contains("NATS"));
+    assert!(p["detail"].as_str().unwrap().contains("--nats"));
     assert_problem(
         app.post_json("/v1/fits", json!({"mode": "quantum"})).await,
         422,

@@ -92,6 +92,7 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
         log_format: LogFormat::Text,
         request_timeout_secs: 30,
         body_limit: 64 * 1024,
+        distributed: Default::default(),
     };
     let app = Application::build(&config).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());

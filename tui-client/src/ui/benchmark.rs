@@ -96,7 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                 ),
                 BenchState::Unavailable(why) => (
-                    Cell::from(format!("unavailable (501): {why}")).style(warn_style()),
+                    Cell::from(format!("unavailable: {why}")).style(warn_style()),
                     "-".into(),
                     "-".into(),
                     "-".into(),
@@ -224,7 +224,7 @@ mod tests {
             assert_shows(&screen, "2.000 s");
             assert_shows(&screen, "0.500 s");
             assert_shows(&screen, "25/25");
-            assert_shows(&screen, "unavailable (501): no NATS workers");
+            assert_shows(&screen, "unavailable: no NATS workers");
             assert_shows(&screen, "unavailable");
         }
     }

@@ -1,0 +1,257 @@
+//! Distributed fitting on NATS JetStream.
+//!
+//! When a universe outgrows one machine, the fits of a job are spread over worker processes
+//! (`market-svc worker`) on any number of hosts. The transport is NATS JetStream, an existing,
+//! well-understood engine: no protocol of our own beyond two JSON message types
+//! ([`protocol`]).
+//!
+//! # Design
+//!
+//! ```text
+//!  coordinator                      NATS JetStream                        workers
+//!  (serve / bench)      ┌──────────────────────────────────┐
+//!   split job into ───► │ GARCH_TASKS  (WorkQueue, file)   │ ──pull──► worker 1 ─┐ fit_batch-style
+//!   chunks, publish     │  garch.tasks.<job>               │ ──pull──► worker 2  │ rayon over the
+//!   (Nats-Msg-Id        │  durable pull consumer           │ ──pull──► worker N  │ chunk, then
+//!    = job.chunk)       │  "garch-fit-workers" (shared)    │                     │ publish result,
+//!                       ├──────────────────────────────────┤                     │ then ack task
+//!   collect, dedupe ◄── │ GARCH_RESULTS (Limits, file)     │ ◄──publish──────────┘
+//!   by (job, symbol)    │  garch.results.<job>             │
+//!                       └──────────────────────────────────┘
+//! ```
+//!
+//! * A job is split into chunks of tens of symbols (bounded also by the server's
+//!   `max_payload`), one message each on `garch.tasks.<job>` in the `GARCH_TASKS` stream. The
+//!   stream has **work-queue retention**: a message is removed once a worker acks it.
+//! * All workers share **one durable pull consumer** with explicit acks, a bounded `ack_wait`,
+//!   `max_deliver` and `max_ack_pending` ([`Topology`]). A worker pulls one chunk per free
+//!   slot (`--concurrency`), so it never holds chunks it has not started; JetStream hands each
+//!   chunk to exactly one worker at a time. Load balancing is therefore dynamic: fast workers
+//!   simply pull more.
+//! * A worker fits the chunk's series in parallel on its rayon pool, publishes one
+//!   [`ChunkResult`](protocol::ChunkResult) to `garch.results.<job>` in the `GARCH_RESULTS`
+//!   stream, waits for JetStream's publish ack, and **only then acks the task**. While a long
+//!   chunk is being fitted it sends "in progress" acks, so `ack_wait` can stay short.
+//! * The coordinator reads `garch.results.<job>` through an ordered consumer from the start of
+//!   the stream (so results published before it subscribed are not lost), keeps the first
+//!   result per (job id, symbol) and drops the rest, and stops when every symbol is back or
+//!   at its deadline. It then purges the job's subjects from both streams.
+//!
+//! # Failure semantics
+//!
+//! * **Worker dies mid-chunk** (crash, `kill -9`, host lost): its chunk is never acked, so
+//!   after `ack_wait` JetStream redelivers it to another worker. The job completes; every
+//!   symbol appears exactly once in the outcome.
+//! * **Worker dies after publishing, before acking**: the chunk is redelivered and fitted
+//!   twice; the coordinator drops the duplicate (delivery is at-least-once, collection is
+//!   idempotent). Fits are deterministic, so either copy is the same.
+//! * **A chunk that kills every worker** (poison): delivered at most `max_deliver` times, then
+//!   left alone; its symbols are reported missing at the deadline.
+//! * **NATS restarts**: streams and the consumer are file-backed and survive; clients
+//!   reconnect on their own (unlimited attempts, back-off capped at 4 s); a worker whose pull
+//!   fails retries with back-off and re-declares the topology. Jobs in flight during the
+//!   outage may miss their deadline; the next job succeeds.
+//! * **No workers**: nothing comes back; at the deadline the coordinator fails with
+//!   [`DistributedError::NoResults`], whose message says no worker answered and shows the
+//!   consumer's state. It never hangs.
+//! * **Stale chunks**: each task carries its deadline; a worker that pulls a chunk nobody
+//!   waits for any more acks it without fitting. The coordinator also purges leftovers.
+//! * **Bitwise identity**: a worker runs `garch_core::fit` with the options in the task on
+//!   the exact `f64`s sent (bit-exact encoding) and returns the report, whose numbers
+//!   round-trip JSON exactly; the coordinator rebuilds the model with
+//!   `FittedModel::from_report`. The result equals a local sequential fit bit for bit.
+//!
+//! Security: the NATS URL may carry credentials (`nats://user:pass@host`); TLS and auth
+//! are the deployment's concern (async-nats supports both; only the `ring` crypto backend is
+//! compiled in).
+
+pub mod coordinator;
+pub mod protocol;
+pub mod worker;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+
+pub use coordinator::{Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest};
+pub use worker::{WorkerArgs, WorkerConfig, run_worker};
+
+/// Names and limits of the JetStream objects. Coordinators and workers must agree on these;
+/// whoever starts first creates them and the others reuse them (declaration is idempotent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topology {
+    /// Subject prefix: tasks on `<prefix>.tasks.<job>`, results on `<prefix>.results.<job>`.
+    pub prefix: String,
+    /// Name of the work-queue stream of tasks.
+    pub tasks_stream: String,
+    /// Name of the stream of results.
+    pub results_stream: String,
+    /// Durable name of the pull consumer shared by all workers.
+    pub consumer: String,
+    /// How long a delivered, un-acked chunk stays with its worker before redelivery. Workers
+    /// extend it with progress acks while fitting, so it bounds failure detection, not work.
+    pub ack_wait: Duration,
+    /// Deliveries of one chunk before JetStream gives up on it.
+    pub max_deliver: i64,
+    /// Chunks in flight (delivered, not acked) across all workers.
+    pub max_ack_pending: i64,
+    /// Age after which unconsumed tasks and uncollected results are discarded.
+    pub max_age: Duration,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Self {
+            prefix: "garch".into(),
+            tasks_stream: "GARCH_TASKS".into(),
+            results_stream: "GARCH_RESULTS".into(),
+            consumer: "garch-fit-workers".into(),
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 5,
+            max_ack_pending: 1024,
+            max_age: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Topology {
+    /// Defaults with another `ack_wait`.
+    pub fn with_ack_wait(ack_wait: Duration) -> Self {
+        Self {
+            ack_wait,
+            ..Self::default()
+        }
+    }
+
+    /// Subject of a job's tasks.
+    pub fn task_subject(&self, job_id: &str) -> String {
+        format!("{}.tasks.{job_id}", self.prefix)
+    }
+
+    /// Subject of a job's results.
+    pub fn result_subject(&self, job_id: &str) -> String {
+        format!("{}.results.{job_id}", self.prefix)
+    }
+
+    /// Declares both streams and the shared consumer if they do not exist (idempotent) and
+    /// returns the tasks stream, the results stream and the consumer. An existing consumer
+    /// with other limits is kept as it is (and a warning logged): changing limits under
+    /// running workers is an operator's decision, not a side effect of starting a process.
+    pub async fn ensure(
+        &self,
+        js: &jetstream::Context,
+    ) -> Result<(stream::Stream, stream::Stream, consumer::PullConsumer), async_nats::Error> {
+        let tasks = js
+            .get_or_create_stream(stream::Config {
+                name: self.tasks_stream.clone(),
+                subjects: vec![format!("{}.tasks.>", self.prefix)],
+                retention: stream::RetentionPolicy::WorkQueue,
+                storage: stream::StorageType::File,
+                max_age: self.max_age,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await?;
+        let results = js
+            .get_or_create_stream(stream::Config {
+                name: self.results_stream.clone(),
+                subjects: vec![format!("{}.results.>", self.prefix)],
+                retention: stream::RetentionPolicy::Limits,
+                storage: stream::StorageType::File,
+                max_age: self.max_age,
+                ..Default::default()
+            })
+            .await?;
+        let wanted = consumer::pull::Config {
+            durable_name: Some(self.consumer.clone()),
+            description: Some("GARCH fit workers (shared work queue)".into()),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: self.ack_wait,
+            max_deliver: self.max_deliver,
+            max_ack_pending: self.max_ack_pending,
+            filter_subject: format!("{}.tasks.>", self.prefix),
+            ..Default::default()
+        };
+        let mut consumer: consumer::PullConsumer = tasks
+            .get_or_create_consumer(&self.consumer, wanted.clone())
+            .await?;
+        let have = &consumer.info().await?.config;
+        if have.ack_wait != wanted.ack_wait
+            || have.max_deliver != wanted.max_deliver
+            || have.max_ack_pending != wanted.max_ack_pending
+        {
+            tracing::warn!(
+                consumer = %self.consumer,
+                ack_wait = ?have.ack_wait,
+                max_deliver = have.max_deliver,
+                max_ack_pending = have.max_ack_pending,
+                "the shared consumer exists with other limits than this process's; keeping them"
+            );
+        }
+        Ok((tasks, results, consumer))
+    }
+}
+
+/// Connects to NATS. With `wait_for_server`, the call returns at once and the client keeps
+/// trying in the background (a worker or service may start before NATS does); otherwise it
+/// fails if the server cannot be reached now. Either way a lost connection is re-established
+/// forever, with a back-off capped at 4 s, and connection events are logged.
+pub async fn connect(
+    url: &str,
+    name: &str,
+    wait_for_server: bool,
+) -> Result<async_nats::Client, async_nats::ConnectError> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(3))
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Connected => tracing::info!("NATS connected"),
+                async_nats::Event::Disconnected => tracing::warn!("NATS disconnected"),
+                other => tracing::info!(event = %other, "NATS event"),
+            }
+        });
+    if wait_for_server {
+        options = options.retry_on_initial_connect();
+    }
+    options.connect(url).await
+}
+
+/// A worker or job id part: `host-pid`, with only subject-safe characters.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "worker".into());
+    format!("{}-{}", subject_token(host.trim()), std::process::id())
+}
+
+/// Keeps `[A-Za-z0-9_-]`, replacing anything else (dots and wildcards are special in subjects).
+pub fn subject_token(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if t.is_empty() { "x".into() } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_and_tokens() {
+        let t = Topology::default();
+        assert_eq!(t.task_subject("j1"), "garch.tasks.j1");
+        assert_eq!(t.result_subject("j1"), "garch.results.j1");
+        assert_eq!(subject_token("a.b*c>d e"), "a-b-c-d-e");
+        assert_eq!(subject_token(""), "x");
+        assert!(!default_worker_id().contains('.'));
+    }
+}

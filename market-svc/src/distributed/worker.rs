@@ -1,0 +1,359 @@
+//! `market-svc worker`: pulls chunk tasks from the shared durable consumer, fits them on rayon,
+//! publishes the results and acks only after JetStream has stored them.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
+use axum::body::Bytes;
+use clap::Args;
+use garch_core::{Returns, fit};
+use rayon::prelude::*;
+use svc_kit::telemetry::LogFormat;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_stream::StreamExt;
+
+use super::Topology;
+use super::protocol::{ChunkResult, ChunkTask, PROTOCOL_VERSION, SymbolResult};
+
+/// How long one pull request waits on the server for a chunk when the queue is empty.
+const PULL_EXPIRES: Duration = Duration::from_secs(2);
+
+/// Arguments of `market-svc worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// NATS server URL (e.g. `nats://127.0.0.1:4222`; several, comma-separated).
+    #[arg(long = "nats", env = "NATS_URL")]
+    pub nats: String,
+    /// Chunks fitted at the same time. Each chunk is already fitted in parallel on all rayon
+    /// threads; 2 hides the publish/pull latency between chunks.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Rayon threads used for fitting (default: one per CPU).
+    #[arg(long, env = "MARKET_SVC_WORKER_THREADS")]
+    pub threads: Option<usize>,
+    /// Name in logs and results (default: `<hostname>-<pid>`).
+    #[arg(long)]
+    pub worker_id: Option<String>,
+    /// Seconds a delivered chunk may stay un-acked before JetStream redelivers it; applied
+    /// when this process is the one that creates the shared consumer.
+    #[arg(long, default_value_t = 30.0)]
+    pub ack_wait: f64,
+    /// Log format.
+    #[arg(long, env = "MARKET_SVC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Resolved worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// NATS URL.
+    pub url: String,
+    /// Chunks in progress at once.
+    pub concurrency: usize,
+    /// Worker id.
+    pub worker_id: String,
+    /// JetStream names and limits.
+    pub topology: Topology,
+}
+
+impl WorkerConfig {
+    /// From the command line.
+    pub fn from_args(args: &WorkerArgs) -> anyhow::Result<Self> {
+        if !(args.ack_wait.is_finite() && args.ack_wait >= 0.5) {
+            anyhow::bail!("--ack-wait must be at least 0.5 seconds");
+        }
+        Ok(Self {
+            url: args.nats.clone(),
+            concurrency: usize::from(args.concurrency),
+            worker_id: args
+                .worker_id
+                .as_deref()
+                .map(super::subject_token)
+                .unwrap_or_else(super::default_worker_id),
+            topology: Topology::with_ack_wait(Duration::from_secs_f64(args.ack_wait)),
+        })
+    }
+}
+
+/// What a worker did, returned when it stops.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerStats {
+    /// Chunks fitted, published and acked.
+    pub chunks: u64,
+    /// Series fitted.
+    pub fits: u64,
+    /// Chunks dropped because their job's deadline had passed.
+    pub stale: u64,
+    /// Chunks that could not be processed (unreadable, or result not stored).
+    pub failed: u64,
+}
+
+enum Handled {
+    Done { fits: u64 },
+    Stale,
+    Failed,
+}
+
+struct Ctx {
+    js: jetstream::Context,
+    topology: Topology,
+    worker_id: String,
+    ack_wait: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Fits every series of `task` on the rayon pool (each with `garch_core::fit` and the task's
+/// options, exactly what `fit_batch(.., Execution::Parallel)` does, timing each fit).
+pub fn fit_chunk(task: &ChunkTask) -> Vec<SymbolResult> {
+    task.series
+        .par_iter()
+        .map(|s| {
+            let start = Instant::now();
+            let outcome = Returns::new(s.returns.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    fit(&r, task.spec, &task.options)
+                        .map(|m| m.report().clone())
+                        .map_err(|e| e.to_string())
+                });
+            SymbolResult::new(s.symbol.clone(), start.elapsed().as_secs_f64(), outcome)
+        })
+        .collect()
+}
+
+async fn fit_on_rayon(task: Arc<ChunkTask>) -> Vec<SymbolResult> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(fit_chunk(&task));
+    });
+    rx.await.unwrap_or_default()
+}
+
+async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
+    let delivery = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
+    let task: ChunkTask = match serde_json::from_slice(&msg.payload) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, subject = %msg.subject, "unreadable task terminated");
+            let _ = msg.ack_with(AckKind::Term).await;
+            return Handled::Failed;
+        }
+    };
+    if task.version != PROTOCOL_VERSION {
+        tracing::error!(
+            version = task.version,
+            expected = PROTOCOL_VERSION,
+            "task of another protocol version terminated"
+        );
+        let _ = msg.ack_with(AckKind::Term).await;
+        return Handled::Failed;
+    }
+    let (job, chunk) = (task.job_id.clone(), task.chunk_id);
+    if now_ms() > task.deadline_unix_ms {
+        tracing::info!(%job, chunk, "stale chunk dropped (its job's deadline has passed)");
+        let _ = msg.ack().await;
+        return Handled::Stale;
+    }
+    tracing::debug!(%job, chunk, delivery, symbols = task.series.len(), "fitting chunk");
+    let start = Instant::now();
+    let task = Arc::new(task);
+    let fitting = fit_on_rayon(Arc::clone(&task));
+    tokio::pin!(fitting);
+    // Tell JetStream we are alive while fitting, so a short ack_wait only catches dead workers.
+    let mut heartbeat = tokio::time::interval((ctx.ack_wait / 3).max(Duration::from_millis(100)));
+    heartbeat.tick().await;
+    let results = loop {
+        tokio::select! {
+            r = &mut fitting => break r,
+            _ = heartbeat.tick() => {
+                if let Err(e) = msg.ack_with(AckKind::Progress).await {
+                    tracing::warn!(%job, chunk, error = %e, "progress ack failed");
+                }
+            }
+        }
+    };
+    let fits = results.len() as u64;
+    let result = ChunkResult {
+        version: PROTOCOL_VERSION,
+        job_id: job.clone(),
+        chunk_id: chunk,
+        worker_id: ctx.worker_id.clone(),
+        delivery,
+        chunk_seconds: start.elapsed().as_secs_f64(),
+        results,
+    };
+    let payload: Bytes = match serde_json::to_vec(&result) {
+        Ok(p) => p.into(),
+        Err(e) => {
+            tracing::error!(%job, chunk, error = %e, "cannot encode the result");
+            return Handled::Failed;
+        }
+    };
+    // Publish and wait for JetStream's ack; retry while NATS reconnects, but not past the
+    // deadline. If it never succeeds the task stays un-acked and is redelivered.
+    let subject = ctx.topology.result_subject(&job);
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let stored = match ctx.js.publish(subject.clone(), payload.clone()).await {
+            Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match stored {
+            Ok(()) => break,
+            Err(e) if now_ms() < task.deadline_unix_ms => {
+                tracing::warn!(%job, chunk, error = %e, "result not stored yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => {
+                tracing::error!(%job, chunk, error = %e, "result not stored before the deadline");
+                return Handled::Failed;
+            }
+        }
+    }
+    // Only now is the task done. If this ack is lost the chunk is fitted again and the
+    // coordinator drops the duplicate.
+    if let Err(e) = msg.double_ack().await {
+        tracing::warn!(%job, chunk, error = %e, "ack not confirmed; the chunk may be redelivered");
+    }
+    tracing::info!(
+        %job, chunk, delivery, fits, seconds = start.elapsed().as_secs_f64(), "chunk done"
+    );
+    Handled::Done { fits }
+}
+
+async fn declare(
+    js: &jetstream::Context,
+    topology: &Topology,
+    shutdown: &mut (impl Future<Output = ()> + Unpin),
+) -> Option<PullConsumer> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match topology.ensure(js).await {
+            Ok((_, _, consumer)) => return Some(consumer),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot declare the work queue yet; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = &mut *shutdown => return None,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Runs a worker until `shutdown` resolves, then stops pulling, finishes (publishes and acks)
+/// the chunks in progress and drains the connection.
+pub async fn run_worker(
+    config: WorkerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<WorkerStats> {
+    let client = super::connect(&config.url, &config.worker_id, true).await?;
+    let js = jetstream::new(client.clone());
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stats = WorkerStats::default();
+    let Some(mut consumer) = declare(&js, &config.topology, &mut shutdown).await else {
+        return Ok(stats);
+    };
+    let ack_wait = consumer.cached_info().config.ack_wait;
+    tracing::info!(
+        worker = %config.worker_id, url = %config.url, concurrency = config.concurrency,
+        threads = rayon::current_num_threads(), ?ack_wait, "worker ready"
+    );
+    let ctx = Arc::new(Ctx {
+        js: js.clone(),
+        topology: config.topology.clone(),
+        worker_id: config.worker_id.clone(),
+        ack_wait,
+    });
+    let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut running: JoinSet<Handled> = JoinSet::new();
+    let mut failures = 0u32;
+    let record = |stats: &mut WorkerStats, h: Handled| match h {
+        Handled::Done { fits } => {
+            stats.chunks += 1;
+            stats.fits += fits;
+        }
+        Handled::Stale => stats.stale += 1,
+        Handled::Failed => stats.failed += 1,
+    };
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => p.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        while let Some(done) = running.try_join_next() {
+            if let Ok(h) = done {
+                record(&mut stats, h);
+            }
+        }
+        // One chunk per free slot: a worker never sits on chunks it has not started.
+        let pulled = tokio::select! {
+            b = consumer.batch().max_messages(1).expires(PULL_EXPIRES).messages() => b,
+            () = &mut shutdown => break,
+        };
+        let next = match pulled {
+            Ok(mut batch) => tokio::select! {
+                m = tokio::time::timeout(PULL_EXPIRES + Duration::from_secs(1), batch.next()) => {
+                    m.ok().flatten()
+                }
+                () = &mut shutdown => break,
+            },
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "pull failed (NATS down?); retrying");
+                let pause = Duration::from_millis(250 * u64::from(failures.min(8)));
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = &mut shutdown => break,
+                }
+                if failures.is_multiple_of(4) {
+                    // The server may have lost its storage: declare everything again.
+                    match declare(&js, &config.topology, &mut shutdown).await {
+                        Some(c) => consumer = c,
+                        None => break,
+                    }
+                }
+                continue;
+            }
+        };
+        match next {
+            None => {} // nothing queued within PULL_EXPIRES
+            Some(Err(e)) => tracing::warn!(error = %e, "pull returned an error"),
+            Some(Ok(msg)) => {
+                failures = 0;
+                let ctx = Arc::clone(&ctx);
+                running.spawn(async move {
+                    let handled = handle(ctx, msg).await;
+                    drop(permit);
+                    handled
+                });
+            }
+        }
+    }
+    tracing::info!(
+        worker = %config.worker_id,
+        in_progress = running.len(),
+        "shutting down: finishing the chunks in progress"
+    );
+    while let Some(done) = running.join_next().await {
+        if let Ok(h) = done {
+            record(&mut stats, h);
+        }
+    }
+    if let Err(e) = client.drain().await {
+        tracing::warn!(error = %e, "NATS drain failed");
+    }
+    tracing::info!(worker = %config.worker_id, ?stats, "worker stopped");
+    Ok(stats)
+}
