@@ -303,7 +303,7 @@ fn inconsistent_bars_name_row_and_column() {
     let p = write(&dir, "vol.csv", bars);
     let (_, msg) = bars_err(&p);
     assert!(
-        msg.contains("data row 1 (line 2), column 'volume': volume is not positive (-3)"),
+        msg.contains("data row 1 (line 2), column 'volume': volume is negative (-3)"),
         "{msg}"
     );
 }

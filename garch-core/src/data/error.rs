@@ -153,8 +153,8 @@ pub enum DataError {
         /// The value.
         value: f64,
     },
-    /// A price is zero or negative (or a volume is negative).
-    #[error("{}: {at}, column '{column}': {what} is not positive ({value})", file.display())]
+    /// A price is zero or negative, or a volume is negative.
+    #[error("{}: {at}, column '{column}': {what} ({value})", file.display())]
     NonPositive {
         /// The file.
         file: PathBuf,
@@ -162,7 +162,7 @@ pub enum DataError {
         at: RowLocation,
         /// The column.
         column: String,
-        /// `price` or `volume`.
+        /// `price is not positive` or `volume is negative`.
         what: &'static str,
         /// The value.
         value: f64,

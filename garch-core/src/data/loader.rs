@@ -153,11 +153,13 @@ fn groups(
         .map(|g| g.symbol.as_str())
         .collect();
     if !unsorted.is_empty() {
+        const SHOWN: usize = 10;
+        let more = if unsorted.len() > SHOWN { ", …" } else { "" };
         warnings.push(format!(
-            "{}: rows of {} symbol(s) were not in time order and have been sorted: {}",
+            "{}: rows of {} symbol(s) were not in time order and have been sorted: {}{more}",
             table.file.display(),
             unsorted.len(),
-            unsorted.join(", ")
+            unsorted[..unsorted.len().min(SHOWN)].join(", ")
         ));
     }
     Ok(groups)

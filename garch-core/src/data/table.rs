@@ -24,9 +24,11 @@ pub(crate) enum Format {
 }
 
 /// Normalises a column name: trimmed, lower case, spaces and hyphens as underscores, so that
-/// `Adj Close`, `adj-close` and `ADJ_CLOSE` all read as `adj_close`.
+/// `Adj Close`, `adj-close` and `ADJ_CLOSE` all read as `adj_close` (a UTF-8 byte-order mark
+/// before the first name is dropped).
 pub(crate) fn normalize_name(name: &str) -> String {
-    name.trim()
+    name.trim_start_matches('\u{feff}')
+        .trim()
         .to_ascii_lowercase()
         .chars()
         .map(|c| if c == ' ' || c == '-' { '_' } else { c })
@@ -83,7 +85,7 @@ impl Source {
                 detail: "no header",
             });
         }
-        if format == Format::Csv {
+        if format == Format::Csv && meta.len() <= 4096 {
             // A file of blank lines has no header either; polars would call it a schema error.
             let head = std::fs::read(path).map_err(|source| DataError::Io {
                 file: file.clone(),
@@ -330,6 +332,21 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<(i64, bool)> {
 /// Parses a date: `YYYY-MM-DD`, or a timestamp whose date part (as written) is taken.
 pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let s = text.trim();
+    // Fast path for the common exact form (chrono's format parser is ~10× slower).
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *s.as_bytes() {
+        let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |b: &[u8]| {
+                b.iter()
+                    .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'))
+            };
+            return NaiveDate::from_ymd_opt(
+                n(&digits[..4]) as i32,
+                n(&digits[4..6]),
+                n(&digits[6..]),
+            );
+        }
+    }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(d);
     }
@@ -440,8 +457,8 @@ impl Table {
             .map(|(i, v)| {
                 let v = v.ok_or_else(|| self.missing(i, spelled))?;
                 let (bad, what) = match check {
-                    Check::Price => (v <= 0.0, "price"),
-                    Check::Volume => (v < 0.0, "volume"),
+                    Check::Price => (v <= 0.0, "price is not positive"),
+                    Check::Volume => (v < 0.0, "volume is negative"),
                 };
                 if !v.is_finite() {
                     Err(DataError::NonFinite {
@@ -713,6 +730,7 @@ mod tests {
         assert_eq!(normalize_name(" Adj Close "), "adj_close");
         assert_eq!(normalize_name("ADJ-CLOSE"), "adj_close");
         assert_eq!(normalize_name("Symbol"), "symbol");
+        assert_eq!(normalize_name("\u{feff}Date"), "date");
     }
 
     #[test]
@@ -748,6 +766,11 @@ mod tests {
             NaiveDate::from_ymd_opt(2024, 1, 2)
         );
         assert_eq!(parse_date("02/01/2024"), None);
+        assert_eq!(parse_date("2024-02-30"), None);
+        assert_eq!(
+            parse_date(" 2024-02-29 "),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         assert_eq!(
             NaiveDate::from_ymd_opt(1970, 1, 1)
                 .map(|d| i64::from(chrono::Datelike::num_days_from_ce(&d))),
