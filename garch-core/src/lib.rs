@@ -21,6 +21,8 @@
 //! annualised figures use 252 trading days.
 
 pub mod batch;
+#[cfg(feature = "data")]
+pub mod data;
 pub mod fit;
 pub mod forecast;
 pub mod indicators;
