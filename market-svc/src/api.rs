@@ -246,6 +246,9 @@ pub struct DataStatus {
     pub symbols: usize,
     /// Symbols skipped and why.
     pub skipped: Vec<SkippedSymbol>,
+    /// What the loaders noticed: symbols with too few observations, unsorted input, a missing
+    /// bars file …
+    pub warnings: Vec<String>,
 }
 
 /// A symbol left out of the data set.

@@ -19,6 +19,14 @@ pub struct ServeConfig {
         default_value = "data/simulated_daily_data.csv"
     )]
     pub data: PathBuf,
+    /// Five-minute bars of the same symbols, for realized volatility in `…/history` (optional:
+    /// without the file the history has no realized volatility).
+    #[arg(
+        long,
+        env = "MARKET_SVC_BARS",
+        default_value = "data/simulated_5min_data.csv"
+    )]
+    pub bars: PathBuf,
     /// Bearer token required by `POST /v1/data/reload`; without one, reloads are refused.
     #[arg(long, env = "MARKET_SVC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

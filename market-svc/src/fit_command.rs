@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use garch_core::{
-    Distribution, FitOptions, FitReport, Forecast, ForecastOptions, MeanModel, ModelSpec, Returns,
+    Distribution, FitOptions, FitReport, Forecast, ForecastOptions, MeanModel, ModelSpec,
     VolatilityModel, fit,
 };
 use serde::Serialize;
 
-use crate::csv_input::read_prices;
+use garch_core::data::load_daily;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,7 +25,8 @@ pub enum Format {
 /// Arguments of `market-svc fit`.
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// CSV file: `date,close` (or `adj_close`), or long format with a `symbol` column.
+    /// CSV or Parquet file: `date,close` (or `adj_close`), or long format with a `symbol`
+    /// column.
     #[arg(long, short)]
     pub input: PathBuf,
     /// Symbol to fit when the file holds several.
@@ -51,8 +52,8 @@ pub struct FitArgs {
 /// What `fit` prints as JSON.
 #[derive(Debug, Serialize)]
 pub struct FitOutput {
-    /// Symbol, when the file has a symbol column.
-    pub symbol: Option<String>,
+    /// Symbol (the file name for a single-series file).
+    pub symbol: String,
     /// First date of the price series.
     pub first_date: String,
     /// Last date used: the forecast starts the day after.
@@ -65,23 +66,49 @@ pub struct FitOutput {
 
 /// Runs the command, writing to `out`.
 pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let series = read_prices(&args.input, args.symbol.as_deref())?;
-    if series.was_unsorted {
-        eprintln!(
-            "market-svc: note: {} was not sorted by date; sorted it",
-            args.input.display()
-        );
+    let data = load_daily(&args.input)?;
+    for warning in &data.warnings {
+        eprintln!("market-svc: note: {warning}");
     }
-    let returns = Returns::from_prices(series.prices.clone())
-        .with_context(|| format!("{}: cannot fit this series", args.input.display()))?;
+    let file = args.input.display();
+    let symbols = || {
+        let names: Vec<&str> = data.symbols().take(8).collect();
+        let more = data.series.len().saturating_sub(names.len());
+        if more > 0 {
+            format!("{}, … {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        }
+    };
+    let series = match (&args.symbol, data.series.len()) {
+        (Some(want), _) => data
+            .get(want)
+            .ok_or_else(|| anyhow::anyhow!("{file}: symbol '{want}' not found ({})", symbols()))?,
+        (None, 1) => &data.series[0],
+        (None, n) => anyhow::bail!(
+            "{file}: {n} symbols in the file; choose one with --symbol ({})",
+            symbols()
+        ),
+    };
+    let returns = series
+        .returns()
+        .with_context(|| format!("{file}: cannot fit {}", series.symbol))?;
     let spec = ModelSpec::new(args.mean, args.model, args.dist);
     let model =
         fit(&returns, spec, &FitOptions::default()).with_context(|| format!("fitting {spec}"))?;
     let forecast = model.forecast(usize::from(args.horizon), &ForecastOptions::default())?;
     let output = FitOutput {
-        symbol: series.symbol,
-        first_date: series.dates.first().cloned().unwrap_or_default(),
-        data_through: series.dates.last().cloned().unwrap_or_default(),
+        symbol: series.symbol.clone(),
+        first_date: series
+            .dates
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        data_through: series
+            .dates
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         report: model.report().clone(),
         forecast,
     };
@@ -103,14 +130,8 @@ fn write_table(o: &FitOutput, out: &mut impl Write) -> std::io::Result<()> {
     let r = &o.report;
     writeln!(
         out,
-        "{}{}  {} .. {}  ({} returns)",
-        o.symbol
-            .as_deref()
-            .map_or(String::new(), |s| format!("{s}  ")),
-        r.spec,
-        o.first_date,
-        o.data_through,
-        r.nobs
+        "{}  {}  {} .. {}  ({} returns)",
+        o.symbol, r.spec, o.first_date, o.data_through, r.nobs
     )?;
     writeln!(
         out,

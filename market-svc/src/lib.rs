@@ -8,12 +8,11 @@
 //! Layout (as zero2prod's): [`config`] (flags + env), [`startup`] (build and run the app),
 //! [`routes`] (one module per resource), [`api`] (wire types and parameter validation),
 //! [`state`] (data snapshot, fit cache, metrics), [`universe`] (the loaded data set),
-//! [`openapi`]. Also the CLI commands: [`fit_command`] (`market-svc fit`).
+//! [`openapi`].
 
 pub mod api;
 pub mod bench;
 pub mod config;
-pub mod csv_input;
 pub mod distributed;
 pub mod fit_command;
 pub mod openapi;

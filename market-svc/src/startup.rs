@@ -28,6 +28,7 @@ impl Application {
         let state = AppState::new(
             Universe::empty(&config.data),
             config.data.clone(),
+            Some(config.bars.clone()),
             config.token.clone(),
         );
         if let Some(url) = &config.distributed.nats {

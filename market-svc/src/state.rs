@@ -81,6 +81,8 @@ pub struct AppState {
     pub token: Option<String>,
     /// Data file.
     pub data_path: PathBuf,
+    /// Five-minute bars for realized variance, if configured.
+    pub bars_path: Option<PathBuf>,
     /// Serialises reloads.
     pub reload_lock: tokio::sync::Mutex<()>,
     /// HTTP metrics (and the registry).
@@ -122,7 +124,12 @@ pub fn now_rfc3339() -> String {
 
 impl AppState {
     /// State over `universe` (possibly empty until the first load).
-    pub fn new(universe: Universe, data_path: PathBuf, token: Option<String>) -> Arc<Self> {
+    pub fn new(
+        universe: Universe,
+        data_path: PathBuf,
+        bars_path: Option<PathBuf>,
+        token: Option<String>,
+    ) -> Arc<Self> {
         let mut registry = Registry::default();
         let fit_metrics = FitMetrics::register(&mut registry);
         Arc::new(Self {
@@ -131,6 +138,7 @@ impl AppState {
             ready: AtomicBool::new(false),
             token,
             data_path,
+            bars_path,
             reload_lock: tokio::sync::Mutex::new(()),
             http_metrics: HttpMetrics::new(registry),
             fit_metrics,

@@ -1,25 +1,28 @@
-//! The data a service instance serves: every symbol's daily prices and validated returns,
-//! loaded as one immutable snapshot. Reloading builds a new snapshot and swaps it in
-//! atomically, so readers never see a half-loaded state.
+//! The data a service instance serves: every symbol's daily prices and validated returns, plus
+//! the realized variance of the days that have 5-minute bars, loaded as one immutable snapshot.
+//! Reloading builds a new snapshot and swaps it in atomically, so readers never see a
+//! half-loaded state.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use garch_core::Returns;
-
-use crate::csv_input::{InputError, read_universe};
+use garch_core::data::{DataError, Session, load_bars, load_daily, realized_variance};
 
 /// One symbol's series.
 #[derive(Debug, Clone)]
 pub struct Asset {
     /// Ticker.
     pub symbol: String,
-    /// Dates of the prices (ISO 8601 text).
+    /// Dates of the prices (ISO 8601).
     pub dates: Vec<String>,
     /// Prices.
     pub prices: Vec<f64>,
     /// Percent log returns, `dates[1..]`.
     pub returns: Returns,
+    /// Realized daily variance (percent²) from 5-minute bars, by ISO date.
+    pub realized: HashMap<String, f64>,
 }
 
 impl Asset {
@@ -36,6 +39,8 @@ pub struct Universe {
     pub assets: Vec<Asset>,
     /// Symbols skipped, with the reason (too short, constant …).
     pub skipped: Vec<(String, String)>,
+    /// What the loaders noticed (sorted input, skipped symbols, missing bars file …).
+    pub warnings: Vec<String>,
     /// Where it came from.
     pub source: PathBuf,
     /// When it was loaded.
@@ -50,34 +55,61 @@ impl Universe {
         Self {
             assets: Vec::new(),
             skipped: Vec::new(),
+            warnings: Vec::new(),
             source: source.to_path_buf(),
             loaded_at: SystemTime::now(),
             version: 0,
         }
     }
 
-    /// Loads `path`. Symbols whose series cannot be fitted are skipped, not fatal.
-    pub fn load(path: &Path, version: u64) -> Result<Self, InputError> {
+    /// Loads the daily file `path` and, if given and present, the 5-minute `bars` for realized
+    /// variance. Symbols whose series cannot be fitted are skipped, not fatal; a missing or
+    /// unreadable bars file only loses the realized variance (with a warning).
+    pub fn load(path: &Path, bars: Option<&Path>, version: u64) -> Result<Self, DataError> {
+        let daily = load_daily(path)?;
+        let mut warnings = daily.warnings;
+        let mut realized: HashMap<String, HashMap<String, f64>> = HashMap::new();
+        match bars {
+            Some(b) if b.is_file() => match load_bars(b) {
+                Ok(data) => {
+                    warnings.extend(data.warnings);
+                    let session = Session::us_equities();
+                    for series in &data.series {
+                        let days = realized_variance(series, &session);
+                        realized.insert(
+                            series.symbol.clone(),
+                            days.into_iter()
+                                .map(|d| (d.date.to_string(), d.realized_variance))
+                                .collect(),
+                        );
+                    }
+                }
+                Err(e) => warnings.push(format!("realized variance unavailable: {e}")),
+            },
+            Some(b) => warnings.push(format!(
+                "{}: no such file; realized variance unavailable",
+                b.display()
+            )),
+            None => {}
+        }
         let mut assets = Vec::new();
         let mut skipped = Vec::new();
-        for series in read_universe(path)? {
-            let symbol = series.symbol.clone().unwrap_or_else(|| {
-                path.file_stem()
-                    .map_or("series".into(), |s| s.to_string_lossy().to_uppercase())
-            });
-            match Returns::from_prices(series.prices.clone()) {
+        for series in daily.series {
+            match series.returns() {
                 Ok(returns) => assets.push(Asset {
-                    symbol,
-                    dates: series.dates,
-                    prices: series.prices,
+                    realized: realized.remove(&series.symbol).unwrap_or_default(),
+                    symbol: series.symbol,
+                    dates: series.dates.iter().map(ToString::to_string).collect(),
+                    prices: series.prices.as_slice().to_vec(),
                     returns,
                 }),
-                Err(e) => skipped.push((symbol, e.to_string())),
+                Err(e) => skipped.push((series.symbol, e.to_string())),
             }
         }
         Ok(Self {
             assets,
             skipped,
+            warnings,
             source: path.to_path_buf(),
             loaded_at: SystemTime::now(),
             version,

@@ -15,6 +15,20 @@ fn tempdir(tag: &str) -> PathBuf {
     dir
 }
 
+/// ISO date of day `n` after 2000-01-01 (Howard Hinnant's civil-from-days).
+fn iso_date(n: i64) -> String {
+    let z = n + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 fn write_prices(dir: &Path, name: &str, long: bool) -> PathBuf {
     let sim = simulate(ModelSpec::default(), &[0.05, 0.02, 0.08, 0.9], 800, 3).unwrap();
     let mut text = String::from(if long {
@@ -27,7 +41,7 @@ fn write_prices(dir: &Path, name: &str, long: bool) -> PathBuf {
         let mut price = 100.0;
         for (i, r) in sim.returns.iter().enumerate() {
             price *= (r / 100.0).exp();
-            let date = format!("2000-01-01+{i:05}");
+            let date = iso_date(i as i64);
             if long {
                 text.push_str(&format!("{date},{sym},{price}\n"));
             } else {
@@ -75,7 +89,11 @@ fn fits_a_single_series_as_json() {
         .collect();
     assert_eq!(names, ["mu", "omega", "alpha", "gamma", "beta", "nu"]);
     assert_eq!(v["forecast"]["steps"].as_array().unwrap().len(), 5);
-    assert_eq!(v["data_through"], "2000-01-01+00799");
+    assert_eq!(v["data_through"], iso_date(799));
+    assert_eq!(
+        v["symbol"], "single",
+        "a single-series file is named after the file"
+    );
 }
 
 #[test]
@@ -119,29 +137,34 @@ fn bad_files_fail_with_one_line_naming_the_problem() {
         (
             "nocol.csv",
             "date,open\n2020-01-01,1\n",
-            "missing column 'close'",
+            "missing required column 'close",
         ),
         (
             "nan.csv",
             "date,close\n2020-01-01,1\n2020-01-02,abc\n",
-            "line 3, column 'close'",
+            "(line 3), column 'close'",
         ),
         (
             "neg.csv",
             "date,close\n2020-01-01,1\n2020-01-02,-4\n",
-            "line 3, column 'close'",
+            "(line 3), column 'close'",
+        ),
+        (
+            "baddate.csv",
+            "date,close\n2020-01-01,1\n2020-13-02,4\n",
+            "(line 3), column 'date'",
         ),
         (
             "dup.csv",
             "date,close\n2020-01-01,1\n2020-01-01,2\n",
-            "line 3: duplicate date",
+            "duplicate date",
         ),
         (
             "short.csv",
             "date,close\n2020-01-01,1\n2020-01-02,2\n2020-01-03,1.5\n",
-            "at least 100",
+            "enough observations",
         ),
-        ("empty.csv", "date,close\n", "no data rows"),
+        ("empty.csv", "date,close\n", "empty"),
     ];
     for (name, text, needle) in cases {
         let path = dir.join(name);

@@ -12,7 +12,8 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "SIGNALS_SVC_ADDR", default_value = "0.0.0.0:8002")]
     pub addr: SocketAddr,
-    /// Five-minute bars (CSV, long format `timestamp,symbol,open,high,low,close,volume`).
+    /// Five-minute bars (CSV or Parquet, long format
+    /// `timestamp,symbol,open,high,low,close,volume`).
     #[arg(
         long,
         env = "SIGNALS_SVC_DATA",

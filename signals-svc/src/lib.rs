@@ -7,7 +7,7 @@
 //! and announces signal changes over Server-Sent Events.
 //!
 //! Layout as market-svc's: [`config`], [`startup`], [`routes`], [`api`], [`state`],
-//! [`bars_input`], [`openapi`]; shared plumbing comes from `svc-kit`.
+//! [`bars_input`] (timestamps on the wire), [`openapi`]; shared plumbing comes from `svc-kit`.
 
 pub mod api;
 pub mod bars_input;

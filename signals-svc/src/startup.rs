@@ -7,10 +7,11 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::bars_input::read_bars;
 use crate::config::ServeConfig;
 use crate::routes;
 use crate::state::{AppState, Book};
+use garch_core::data::load_bars;
+use garch_core::indicators::Bar;
 
 /// A bound, not yet running, application.
 pub struct Application {
@@ -19,18 +20,28 @@ pub struct Application {
     state: Arc<AppState>,
 }
 
-/// Loads the bar file into books (blocking).
+/// Loads the bar file (CSV or Parquet) into books (blocking).
 pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, String> {
-    let file = read_bars(&state.bars_path).map_err(|e| e.to_string())?;
-    for w in file.warnings {
+    let data = load_bars(&state.bars_path).map_err(|e| e.to_string())?;
+    for w in data.warnings {
         tracing::warn!("{w}");
     }
-    file.bars
+    data.series
         .into_iter()
-        .map(|(symbol, bars)| {
+        .map(|s| {
+            let bars = (0..s.len())
+                .map(|i| Bar {
+                    timestamp: s.timestamps[i],
+                    open: s.open[i],
+                    high: s.high[i],
+                    low: s.low[i],
+                    close: s.close[i],
+                    volume: s.volume[i],
+                })
+                .collect();
             Book::new(bars)
-                .map(|b| (symbol.clone(), b))
-                .map_err(|e| format!("{symbol}: {e}"))
+                .map(|b| (s.symbol.clone(), b))
+                .map_err(|e| format!("{}: {e}", s.symbol))
         })
         .collect()
 }

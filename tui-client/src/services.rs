@@ -52,6 +52,7 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
     market_svc::config::ServeConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         data: data_dir.join(DAILY_FILE),
+        bars: data_dir.join(BARS_FILE),
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 600,

@@ -295,7 +295,7 @@ fn workload(args: &BenchArgs, notes: &mut Vec<String>) -> anyhow::Result<Workloa
     let spec = ModelSpec::new(MeanModel::Constant, args.model, Distribution::Normal);
     if !args.synthetic {
         if args.data.is_file() {
-            let u = Universe::load(&args.data, 1)
+            let u = Universe::load(&args.data, None, 1)
                 .with_context(|| format!("cannot load {}", args.data.display()))?;
             return Ok(Workload {
                 description: format!("{} ({} assets)", args.data.display(), u.assets.len()),

@@ -193,9 +193,13 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
 
 /// Loads the data file into a new snapshot and fits the default model on it (blocking).
 pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, String> {
-    let universe = Universe::load(&state.data_path, version).map_err(|e| e.to_string())?;
+    let universe = Universe::load(&state.data_path, state.bars_path.as_deref(), version)
+        .map_err(|e| e.to_string())?;
     for (symbol, reason) in &universe.skipped {
         tracing::warn!(%symbol, %reason, "symbol skipped");
+    }
+    for warning in &universe.warnings {
+        tracing::warn!("{warning}");
     }
     let statuses = fit_all(state, &universe, ModelSpec::default(), Execution::Parallel);
     let failed = statuses.iter().filter(|s| !s.ok).count();

@@ -59,6 +59,9 @@ pub async fn history(
             .iter()
             .map(|v| v.sqrt())
             .collect(),
-        realized_volatility: vec![None; n - start],
+        realized_volatility: asset.return_dates()[start..]
+            .iter()
+            .map(|d| asset.realized.get(d).map(|rv| rv.sqrt()))
+            .collect(),
     }))
 }

@@ -28,6 +28,7 @@ pub fn data_status(state: &AppState) -> DataStatus {
                 reason: reason.clone(),
             })
             .collect(),
+        warnings: u.warnings.clone(),
     }
 }
 

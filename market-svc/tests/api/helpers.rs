@@ -71,6 +71,25 @@ pub fn write_daily(dir: &std::path::Path) -> PathBuf {
     path
 }
 
+/// 78 five-minute bars of AAA on the last daily date, 2016-12-01 (09:30 New York = 14:30 UTC),
+/// closes rising 0.1% per bar from 100.
+pub fn write_bars(dir: &std::path::Path) -> PathBuf {
+    assert_eq!(iso_date(700), "2016-12-01");
+    let mut text = String::from("timestamp,symbol,open,high,low,close,volume\n");
+    let mut close = 100.0f64;
+    for i in 0..78 {
+        let (h, m) = (14 + (30 + 5 * i) / 60, (30 + 5 * i) % 60);
+        let open = close;
+        close *= 1.001;
+        text.push_str(&format!(
+            "2016-12-01T{h:02}:{m:02}:00Z,AAA,{open},{close},{open},{close},100\n"
+        ));
+    }
+    let path = dir.join("bars.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Starts the app with a reload token and a 64 KiB body limit; waits until ready.
 pub async fn spawn_app() -> TestApp {
     spawn_with(Some("s3cret".into())).await
@@ -88,6 +107,7 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
+        bars: write_bars(&dir),
         token,
         log_format: LogFormat::Text,
         request_timeout_secs: 30,

@@ -38,6 +38,7 @@ async fn spawn_service(data: std::path::PathBuf, nats: Option<String>, deadline:
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         data,
+        bars: std::path::PathBuf::from("/nonexistent/bars.csv"),
         token: None,
         log_format: LogFormat::Text,
         request_timeout_secs: 60,
