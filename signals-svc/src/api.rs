@@ -230,12 +230,14 @@ pub struct SignalsResponse {
     pub points: Points,
 }
 
-/// One row of `GET /v1/signals`.
+/// One row of `GET /v1/signals`: the symbol and its latest values, flat (absent when the
+/// symbol has no bars).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ScreenerRow {
     /// Ticker.
     pub symbol: String,
     /// Latest values.
+    #[serde(flatten)]
     pub latest: Option<Latest>,
 }
 

@@ -4,11 +4,9 @@
 # script checks that the process exited 0 and left the terminal sane (alternate screen off,
 # cursor visible, canonical mode and echo back on).
 #
-# Pass 1 (always): the default mode, market-svc in-process on data/ (or a generated file when
-# the bundled data is absent), signals-svc not available in this build -> its panes must show
-# their error state while everything else works. Pass 2 (when python3 exists): the same
-# dashboard pointed with --signals-url at scripts/signals-stub.py, a stand-in that serves the
-# signals-svc JSON contract, so the signal columns and charts are exercised over HTTP.
+# Pass 1: the default mode, the project's main job: market-svc and signals-svc in-process on the
+# bundled data in data/, every view. Pass 2: --signals-url pointing at a closed port, so the
+# signal panes must show their error state while the rest keeps working.
 #
 # Usage: tui-client/scripts/e2e-tmux.sh            (from anywhere; builds the debug binary)
 # Env:   TUI_CLIENT_BIN   use this binary instead of building
@@ -25,11 +23,9 @@ timeout_s="${E2E_TIMEOUT:-180}"
 out="${E2E_OUT:-$(mktemp -d -t tui-e2e.XXXXXX)}"
 mkdir -p "$out"
 session="tui-e2e-$$"
-stub_pid=""
 
 cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
-    if [[ -n "$stub_pid" ]]; then kill "$stub_pid" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -52,12 +48,8 @@ fi
 [[ -x "$bin" ]] || { echo "no binary at $bin" >&2; exit 1; }
 
 data_dir="$root/data"
-if [[ ! -f "$data_dir/simulated_daily_data.csv" ]]; then
-    data_dir="$out/data"
-    mkdir -p "$data_dir"
-    awk -v symbols=8 -v days=750 -f "$here/gen-daily.awk" >"$data_dir/simulated_daily_data.csv"
-    echo "bundled data absent: generated $data_dir/simulated_daily_data.csv"
-fi
+[[ -f "$data_dir/simulated_daily_data.csv" && -f "$data_dir/simulated_5min_data.csv" ]] ||
+    { echo "bundled data missing in $data_dir" >&2; exit 1; }
 
 screen() { tmux capture-pane -p -t "$session"; }
 
@@ -107,17 +99,17 @@ quit() {
     pass "terminal restored (main screen, cursor visible, icanon, echo)"
 }
 
-echo "== pass 1: default (in-process market-svc, signals-svc not in this build); captures in $out"
+echo "== pass 1: default (both services in-process on the bundled data); captures in $out"
 start pass1 --data-dir "$data_dir" --refresh 2
 
 wait_for 'Screener [1-9][0-9]*/[1-9]'
 wait_for 'market up'
+wait_for 'signals up'
+wait_for '^│> [^ ]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +(long|short|flat)'
 screen >"$out/screener-80x24.txt"
 expect '1 Screener \| 2 Detail \| 3 Benchmark \| 4 Status'
 expect 'Symbol\^ +Vol% +Persist +RSI +%B +Signal'
-expect 'signals-svc: signals-svc not available in this build'
-expect 'signals n/a'
-pass "screener shows market rows and the signals error state at 80x24"
+pass "screener merges vol forecasts with RSI, %B and signals at 80x24"
 first="$(screen | sed -n 's/^│> \([A-Za-z0-9._^-]*\) .*/\1/p' | head -1)"
 [[ -n "$first" ]] || fail "no selected row"
 total="$(screen | sed -n 's/.*Screener [0-9]*\/\([0-9]*\).*/\1/p' | head -1)"
@@ -150,9 +142,11 @@ wait_for 'Fit: GARCH\(1,1\) normal'
 wait_for 'converged \(|NOT converged'
 wait_for 'param +value +± s.e.'
 expect 'Forecast 10d %'
-expect 'signals-svc: signals-svc not available'
+wait_for 'Price 5m: close, BB\(20,2\), mid'
+wait_for 'RSI\(14\): RSI, 70, 30'
+screen | grep -q 'signals-svc:' && fail "signals pane in error state"
 screen >"$out/detail-80x24.txt"
-pass "Enter opens the detail: fit table, forecast, signals panes in error state"
+pass "Enter opens the detail: fit table, forecast, price with bands, RSI"
 
 keys m
 wait_for 'Fit: GJR\(1,1,1\) normal'
@@ -182,9 +176,9 @@ keys Tab
 wait_for 'market-svc - refresh every 2s'
 expect 'health  up'
 expect 'ready   ready'
-expect 'health  down: signals-svc not available in this build'
+screen | grep -q 'health  down' && fail "a service is down"
 screen >"$out/status-80x24.txt"
-pass "status: market up and ready, signals-svc not available"
+pass "status: services up and ready"
 
 keys '?'
 wait_for 'Help - keys'
@@ -195,32 +189,13 @@ pass "? opens the help overlay, any key closes it"
 
 quit pass1
 
-if command -v python3 >/dev/null; then
-    echo "== pass 2: --signals-url pointing at the signals-svc contract stub"
-    symbols="$(tail -n +2 "$data_dir/simulated_daily_data.csv" | cut -d, -f2 | sort -u | tr '\n' ' ')"
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    # shellcheck disable=SC2086
-    python3 "$here/signals-stub.py" "$port" $symbols &
-    stub_pid=$!
-    start pass2 --data-dir "$data_dir" --signals-url "http://127.0.0.1:$port"
-    wait_for 'signals up'
-    wait_for 'Screener [1-9][0-9]*/[1-9]'
-    wait_for '^│> [^ ]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +(long|short|flat)'
-    screen >"$out/screener-signals-80x24.txt"
-    pass "screener merges vol forecasts with RSI, %B and signals"
-    keys Enter
-    wait_for 'Price 5m: close, BB\(20,2\), mid'
-    wait_for 'RSI\(14\): RSI, 70, 30'
-    wait_for 'converged \(|NOT converged'
-    screen | grep -q 'signals-svc:' && fail "signals pane in error state with the stub up"
-    screen >"$out/detail-signals-80x24.txt"
-    tmux resize-window -t "$session" -x 120 -y 40
-    sleep 1
-    screen >"$out/detail-signals-120x40.txt"
-    pass "detail draws price with bands and RSI from the signals contract"
-    quit pass2
-else
-    echo "== pass 2 skipped: python3 not found"
-fi
+echo "== pass 2: signals-svc unreachable (--signals-url to a closed port)"
+start pass2 --data-dir "$data_dir" --signals-url "http://127.0.0.1:9" --refresh 2
+wait_for 'market up'
+wait_for 'Screener [1-9][0-9]*/[1-9]'
+wait_for 'signals-svc:'
+screen >"$out/screener-signals-down-80x24.txt"
+pass "signals down: its panes show the error, the volatility columns still work"
+quit pass2
 
 echo "e2e: all checks passed (captures in $out)"

@@ -74,8 +74,8 @@ async fn screener_sorts() {
         .unwrap();
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
-    let r0 = rows[0]["latest"]["rsi"].as_f64().unwrap();
-    let r1 = rows[1]["latest"]["rsi"].as_f64().unwrap();
+    let r0 = rows[0]["rsi"].as_f64().unwrap();
+    let r1 = rows[1]["rsi"].as_f64().unwrap();
     assert!(r0 >= r1);
     let v: serde_json::Value = app
         .get("/v1/signals?order=desc")
