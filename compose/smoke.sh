@@ -69,12 +69,12 @@ elif command -v docker-compose >/dev/null 2>&1; then
 else
     die "neither 'docker compose' nor 'docker-compose' is installed (Debian: apt-get install docker-compose)"
 fi
+log "compose: ${COMPOSE[*]}; build mode: $BUILD_MODE"
 COMPOSE+=(-f "$HERE/docker-compose.yml")
 # Without buildx the CLI cannot use BuildKit; the Dockerfile needs nothing BuildKit-only.
 if ! docker buildx version >/dev/null 2>&1; then
     export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
 fi
-log "compose: ${COMPOSE[*]:0:2}; build mode: $BUILD_MODE"
 
 dc() { "${COMPOSE[@]}" "$@"; }
 
@@ -153,7 +153,7 @@ if [ "$BUILD_MODE" = host ]; then
 else
     export GARCH_DOCKERFILE=compose/Dockerfile
 fi
-log "building images (${COMPOSE[*]:0:2} build)"
+log "building images (compose build)"
 dc build >"$HERE/.smoke-build.log" 2>&1 || {
     tail -40 "$HERE/.smoke-build.log"
     die "image build failed (full log: compose/.smoke-build.log)"
@@ -208,7 +208,8 @@ wait_healthy() {
 }
 tu=$(date +%s)
 if wait_healthy 300; then
-    pass "every container healthy after $(($(date +%s) - tu)) s: $(dc ps --services | tr '\n' ' ')"
+    mapfile -t cids < <(dc ps -q)
+    pass "every container healthy after $(($(date +%s) - tu)) s: $(docker inspect -f '{{.Name}}' "${cids[@]}" | tr -d / | tr '\n' ' ')"
 else
     fail "containers not healthy within 300 s"
     exit 1
