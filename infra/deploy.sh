@@ -259,7 +259,7 @@ if [ "$CMD" = down ]; then
 fi
 
 # --- up -----------------------------------------------------------------------------------------
-[ -n "$SSH_CIDR" ] || die "--allowed-cidr is required (the address range allowed to SSH in, e.g. \$(curl -s ifconfig.co)/32)"
+[ -n "$SSH_CIDR" ] || die "--allowed-cidr is required (the address range allowed to SSH in, e.g. \$(curl -s https://checkip.amazonaws.com)/32)"
 valid_cidr "$SSH_CIDR" || die "--allowed-cidr must be an IPv4 CIDR like 203.0.113.7/32"
 if [ "$SSH_CIDR" = 0.0.0.0/0 ] && [ "$WORLD_SSH" = 0 ]; then
     die "refusing SSH from 0.0.0.0/0; narrow --allowed-cidr (or pass --allow-world-ssh)"
