@@ -81,12 +81,13 @@ fi
 members=$(python3 -c "import tomllib; print(' '.join(tomllib.load(open('$ROOT/Cargo.toml','rb'))['workspace']['members']))")
 missing=""
 for m in $members; do
-    grep -q "^COPY $m/Cargo.toml $m/$" "$HERE/Dockerfile" || missing="$missing $m"
+    grep -q "^COPY $m/Cargo.toml $m/$" "$HERE/Dockerfile" || missing="$missing $m(manifest)"
+    grep -q "^COPY $m/ $m/$" "$HERE/Dockerfile" || missing="$missing $m(sources)"
 done
 if [ -z "$missing" ]; then
-    ok "Dockerfile copies the manifest of every workspace member ($members)"
+    ok "Dockerfile copies the manifest and sources of every workspace member ($members)"
 else
-    bad "Dockerfile lacks 'COPY <m>/Cargo.toml <m>/' for:$missing"
+    bad "Dockerfile lacks 'COPY <m>/Cargo.toml <m>/' or 'COPY <m>/ <m>/' for:$missing"
 fi
 if command -v cargo >/dev/null 2>&1; then
     mkdir -p "$WORK/ws"

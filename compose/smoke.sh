@@ -78,6 +78,13 @@ fi
 
 dc() { "${COMPOSE[@]}" "$@"; }
 
+# A cold build needs ~5 GB in Docker's root (builder layers with target/ and the vendored crates).
+droot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)
+free_kb=$(df -Pk "$droot" 2>/dev/null | awk 'NR==2 {print $4}')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((6 * 1024 * 1024)) ]; then
+    die "only $((free_kb / 1024)) MB free under $droot; a build needs ~6 GB (docker image prune; docker builder prune)"
+fi
+
 cleanup() {
     local rc=$?
     if [ "${KEEP_UP:-0}" = 1 ]; then
