@@ -85,6 +85,13 @@ if [ -n "$free_kb" ] && [ "$free_kb" -lt $((6 * 1024 * 1024)) ]; then
     die "only $((free_kb / 1024)) MB free under $droot; a build needs ~6 GB (docker image prune; docker builder prune)"
 fi
 
+# One run per compose project at a time: a second one would `down -v` the first one's stack.
+# (Taken before the EXIT trap, so a refused run tears nothing down.)
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/garch-smoke-$COMPOSE_PROJECT_NAME.lock"
+    flock -n 9 || die "another smoke run of project '$COMPOSE_PROJECT_NAME' is in progress (another COMPOSE_PROJECT_NAME, MARKET_PORT and SIGNALS_PORT let two run at once)"
+fi
+
 cleanup() {
     local rc=$?
     if [ "${KEEP_UP:-0}" = 1 ]; then
