@@ -18,8 +18,8 @@
 #   --workers N               GARCH_WORKERS    worker nodes (default 2)
 #   --head-type TYPE          GARCH_HEAD_TYPE  (default t3.large)
 #   --worker-type TYPE        GARCH_WORKER_TYPE (default c6i.large)
-#   --ami AMI                 GARCH_AMI        default: Debian 12 amd64, from the public SSM parameter
-#                                              /aws/service/debian/release/bookworm/latest/amd64
+#   --ami AMI                 GARCH_AMI        default: Debian 12 amd64, from Debian's public SSM
+#                                              parameter /aws/service/debian/release/12/latest/amd64
 #   --key-name NAME           GARCH_KEY_NAME   an existing key pair to use (never deleted by `down`)
 #   --public-key FILE         GARCH_PUBLIC_KEY import this public key as key pair NAME-key
 #                                              (default: ~/.ssh/id_ed25519.pub, else id_rsa.pub; if
@@ -268,12 +268,24 @@ SERVICE_CIDR=${SERVICE_CIDR:-$SSH_CIDR}
 valid_cidr "$SERVICE_CIDR" || die "--service-cidr must be an IPv4 CIDR"
 default_repo
 
-# AMI: Debian 12 from Debian's public SSM parameter unless given.
+# AMI: Debian 12 from Debian's public SSM parameters unless given, else the newest image of
+# Debian's AWS account (136693071363) named debian-12-amd64-*.
 if [ -z "$AMI" ]; then
-    AMI=$("${AWS[@]}" ssm get-parameter --name /aws/service/debian/release/bookworm/latest/amd64 \
-        --query Parameter.Value 2>/dev/null | none_to_empty || true)
-    [ -n "$AMI" ] || die "cannot resolve the Debian 12 AMI from SSM; pass --ami ami-..."
+    for param in /aws/service/debian/release/12/latest/amd64 /aws/service/debian/release/bookworm/latest/amd64; do
+        AMI=$("${AWS[@]}" ssm get-parameter --name "$param" --query Parameter.Value 2>/dev/null | none_to_empty || true)
+        [ -n "$AMI" ] && break
+    done
+    if [ -z "$AMI" ]; then
+        AMI=$(ec2 describe-images --owners 136693071363 --filters 'Name=name,Values=debian-12-amd64-*' \
+            Name=state,Values=available --query 'sort_by(Images,&CreationDate)[-1].ImageId' 2>/dev/null |
+            none_to_empty || true)
+    fi
+    [ -n "$AMI" ] || die "cannot find a Debian 12 AMI in $REGION; pass --ami ami-..."
 fi
+# The root volume is resized through the AMI's own root device name (/dev/xvda on Debian,
+# /dev/sda1 on Ubuntu); another name would attach a second, unused volume.
+ROOT_DEVICE=$(ec2 describe-images --image-ids "$AMI" --query 'Images[0].RootDeviceName' 2>/dev/null | none_to_empty || true)
+ROOT_DEVICE=${ROOT_DEVICE:-/dev/xvda}
 say "stack '$NAME' in $REGION: AMI $AMI, head $HEAD_TYPE, $WORKERS x $WORKER_TYPE"
 [ "$DRY_RUN" = 1 ] && say "dry run: changes are printed, not made"
 
@@ -377,7 +389,7 @@ launch() { # launch ROLE TYPE COUNT USERDATA_FILE
     change run-instances --image-id "$AMI" --instance-type "$type" --count "$count" \
         --key-name "$KEY_NAME" --security-group-ids "$SG" --subnet-id "$SUBNET" \
         --associate-public-ip-address \
-        --block-device-mappings 'DeviceName=/dev/xvda,Ebs={VolumeSize=30,VolumeType=gp3,DeleteOnTermination=true}' \
+        --block-device-mappings "DeviceName=$ROOT_DEVICE,Ebs={VolumeSize=30,VolumeType=gp3,DeleteOnTermination=true}" \
         --metadata-options 'HttpTokens=required,HttpEndpoint=enabled' \
         --user-data "file://$ud" \
         --tag-specifications "$tags" "$vtags" \

@@ -220,6 +220,9 @@ if command -v cloud-init >/dev/null 2>&1; then
         bad "cloud-init schema of the stored user data"
     fi
 fi
+vols=$("${AWSQ[@]}" ec2 describe-volumes --filters "Name=attachment.instance-id,Values=$HEAD_ID" \
+    --query 'Volumes[].[Size,VolumeType]' | tr '\t\n' ' ')
+expect "head has one root volume, 30 GB gp3 ($vols)" "head volumes: '$vols'" test "$vols" = "30 gp3 "
 tags=$("${AWSQ[@]}" ec2 describe-instances --instance-ids "$HEAD_ID" \
     --query 'Reservations[0].Instances[0].Tags[?Key==`garch:stack`].Value')
 expect "instances tagged garch:stack=garchtest" "instance tags: $tags" test "$tags" = garchtest
