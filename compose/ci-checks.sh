@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The cheap checks of compose/ that CI runs (seconds; no image build, no engine needed):
+#   - shellcheck of compose/'s scripts;
+#   - the compose files validate (`docker compose config`, or docker-compose v1);
+#   - the Dockerfile copies the manifest of every workspace member (a new crate would otherwise
+#     break the image's dependency stage), and the stub sources it builds them with make a
+#     workspace cargo can load;
+#   - the healthcheck script passes on a 200 and fails on a 503 or a closed port.
+# A missing tool skips its check (shellcheck is installed first when running as root); under
+# CI=true a missing shellcheck fails. The full end-to-end test is compose/smoke.sh (~8-15 min).
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PASSED=0
+FAILED=0
+SKIPPED=0
+ok() {
+    PASSED=$((PASSED + 1))
+    echo "ok   $*"
+}
+bad() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL $*"
+}
+skip() {
+    SKIPPED=$((SKIPPED + 1))
+    echo "SKIP $*"
+}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- shellcheck --------------------------------------------------------------------------------
+if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1; }
+fi
+if command -v shellcheck >/dev/null 2>&1; then
+    scripts=("$HERE"/*.sh "$HERE"/docker/healthcheck "$HERE"/docker/stub-sources.sh)
+    if shellcheck "${scripts[@]}"; then
+        ok "shellcheck: ${#scripts[@]} scripts in compose/"
+    else
+        bad "shellcheck of compose/ scripts"
+    fi
+elif [ "${CI:-}" = true ]; then
+    bad "shellcheck is not installed (apt-get install shellcheck)"
+else
+    skip "shellcheck not installed"
+fi
+
+# --- compose config ----------------------------------------------------------------------------
+COMPOSE=()
+if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+fi
+if [ "${#COMPOSE[@]}" -gt 0 ]; then
+    if out=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config -q 2>&1) &&
+        out2=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" -f "$HERE/docker-compose.head.yml" config -q 2>&1); then
+        ok "compose config: docker-compose.yml and the head override (${COMPOSE[*]})"
+    else
+        bad "compose config: ${out:-}${out2:-}"
+    fi
+    services=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config --services 2>/dev/null | sort | tr '\n' ' ')
+    if [ "$services" = "market-svc nats signals-svc worker " ]; then
+        ok "compose services: $services"
+    else
+        bad "compose services: '$services'"
+    fi
+else
+    skip "compose config (neither 'docker compose' nor docker-compose installed)"
+fi
+
+# --- Dockerfile vs workspace -------------------------------------------------------------------
+members=$(python3 -c "import tomllib; print(' '.join(tomllib.load(open('$ROOT/Cargo.toml','rb'))['workspace']['members']))")
+missing=""
+for m in $members; do
+    grep -q "^COPY $m/Cargo.toml $m/$" "$HERE/Dockerfile" || missing="$missing $m(manifest)"
+    grep -q "^COPY $m/ $m/$" "$HERE/Dockerfile" || missing="$missing $m(sources)"
+done
+if [ -z "$missing" ]; then
+    ok "Dockerfile copies the manifest and sources of every workspace member ($members)"
+else
+    bad "Dockerfile lacks 'COPY <m>/Cargo.toml <m>/' or 'COPY <m>/ <m>/' for:$missing"
+fi
+if command -v cargo >/dev/null 2>&1; then
+    mkdir -p "$WORK/ws"
+    cp "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" "$WORK/ws/"
+    for m in $members; do
+        mkdir -p "$WORK/ws/$m"
+        cp "$ROOT/$m/Cargo.toml" "$WORK/ws/$m/"
+    done
+    if (cd "$WORK/ws" && sh "$HERE/docker/stub-sources.sh" &&
+        cargo metadata --locked --offline --format-version 1 >/dev/null 2>"$WORK/meta.err"); then
+        ok "stub sources make a loadable workspace (cargo metadata --locked)"
+    elif grep -qiE "offline|not available|failed to download|no matching package" "$WORK/meta.err"; then
+        skip "stub workspace check: crates not in the local cargo cache ($(head -1 "$WORK/meta.err"))"
+    else
+        bad "stub workspace: $(head -5 "$WORK/meta.err")"
+    fi
+else
+    skip "stub workspace check (no cargo)"
+fi
+
+# --- healthcheck script ------------------------------------------------------------------------
+serve() { # serve PORT STATUS_LINE: a one-shot-per-connection HTTP responder on loopback
+    python3 - "$1" "$2" <<'PY' &
+import socket, sys
+port, status = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(8); s.settimeout(30)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    try:
+        c.settimeout(5)
+        if c.recv(4096):
+            c.sendall(f"HTTP/1.1 {status}\r\ncontent-length: 2\r\n\r\n{{}}".encode())
+    except OSError:
+        pass
+    finally:
+        c.close()
+PY
+    PIDS+=($!)
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+p200=$(free_port)
+p503=$(free_port)
+pclosed=$(free_port)
+serve "$p200" "200 OK"
+serve "$p503" "503 Service Unavailable"
+for p in "$p200" "$p503"; do # until both listen (a connect-and-close is harmless to them)
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
+        sleep 0.1
+    done
+done
+HC="$HERE/docker/healthcheck"
+if MARKET_SVC_ADDR="0.0.0.0:$p200" bash "$HC" market-svc 2>/dev/null &&
+    ! SIGNALS_SVC_ADDR="0.0.0.0:$p503" bash "$HC" signals-svc 2>/dev/null &&
+    ! bash "$HC" http "$pclosed" /health 2>/dev/null &&
+    NATS_URL="nats://user:pw@127.0.0.1:$p200" bash "$HC" nats 2>/dev/null &&
+    ! NATS_URL="nats://127.0.0.1:$pclosed" bash "$HC" nats 2>/dev/null; then
+    ok "healthcheck: 200 passes; 503, a closed port and an unreachable NATS fail"
+else
+    bad "healthcheck script verdicts"
+fi
+
+echo "compose: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]
