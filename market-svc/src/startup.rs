@@ -29,7 +29,8 @@ impl Application {
             Universe::empty(&config.data),
             config.data.clone(),
             Some(config.bars.clone()),
-            config.token.clone(),
+            // An empty token (e.g. MARKET_SVC_TOKEN="") must not open the endpoint.
+            config.token.clone().filter(|t| !t.is_empty()),
         );
         if let Some(url) = &config.distributed.nats {
             let d = &config.distributed;

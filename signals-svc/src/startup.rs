@@ -50,7 +50,11 @@ impl Application {
     /// Binds and starts loading the bars: `/health` answers at once, `/ready` when loaded.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.addr).await?;
-        let state = AppState::new(config.bars.clone(), config.token.clone());
+        let state = AppState::new(
+            config.bars.clone(),
+            // An empty token (e.g. SIGNALS_SVC_TOKEN="") must not open the endpoint.
+            config.token.clone().filter(|t| !t.is_empty()),
+        );
         let (api, stream) = routes::router(Arc::clone(&state), config.body_limit);
         let router = svc_kit::server::with_standard_layers(
             api,

@@ -44,16 +44,19 @@ async fn refits_sequentially_and_in_parallel() {
 #[tokio::test]
 async fn reload_needs_a_configured_token() {
     let app = spawn_with(None).await;
-    assert_problem(
-        app.client
-            .post(format!("{}/v1/data/reload", app.base))
-            .send()
-            .await
-            .unwrap(),
-        403,
-        None,
-    )
-    .await;
+    let url = format!("{}/v1/data/reload", app.base);
+    assert_problem(app.client.post(&url).send().await.unwrap(), 403, None).await;
+    // An empty token is no token: "Bearer " must not pass.
+    let app = spawn_with(Some(String::new())).await;
+    let url = format!("{}/v1/data/reload", app.base);
+    let r = app
+        .client
+        .post(&url)
+        .header("authorization", "Bearer ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 403, None).await;
 }
 
 #[tokio::test]
