@@ -66,7 +66,10 @@ impl Application {
                     st.universe.store(Arc::new(universe));
                     st.set_ready(true);
                 }
-                Ok(Err(e)) => tracing::error!(error = %e, "cannot load the data; not ready"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "cannot load the data; not ready");
+                    st.set_load_error(Some(e));
+                }
                 Err(p) => tracing::error!(error = %p.detail, "data loading aborted"),
             }
         });

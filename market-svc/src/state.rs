@@ -77,6 +77,8 @@ pub struct AppState {
     pub universe: ArcSwap<Universe>,
     cache: Mutex<HashMap<(u64, String, ModelSpec), FitCell>>,
     ready: AtomicBool,
+    /// Why the last (re)load failed, for `/ready`.
+    load_error: std::sync::Mutex<Option<String>>,
     /// Bearer token for mutating endpoints; `None` refuses them.
     pub token: Option<String>,
     /// Data file.
@@ -136,6 +138,7 @@ impl AppState {
             universe: ArcSwap::from_pointee(universe),
             cache: Mutex::new(HashMap::new()),
             ready: AtomicBool::new(false),
+            load_error: std::sync::Mutex::new(None),
             token,
             data_path,
             bars_path,
@@ -149,6 +152,19 @@ impl AppState {
     /// Whether data is loaded and the first fits are done.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Records why loading failed (shown by `/ready` while not ready).
+    pub fn set_load_error(&self, error: Option<String>) {
+        *self.load_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    /// Why loading failed, if it did.
+    pub fn load_error(&self) -> Option<String> {
+        self.load_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Marks the service ready.

@@ -70,7 +70,10 @@ impl Application {
                     *st.write() = books;
                     st.set_ready();
                 }
-                Ok(Err(e)) => tracing::error!(error = %e, "cannot load bars; not ready"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "cannot load bars; not ready");
+                    st.set_load_error(Some(e));
+                }
                 Err(e) => tracing::error!(error = %e, "bar loading aborted"),
             }
         });

@@ -46,6 +46,8 @@ pub struct AppState {
     /// Books by symbol.
     pub books: RwLock<BTreeMap<String, Book>>,
     ready: AtomicBool,
+    /// Why the last (re)load failed, for `/ready`.
+    load_error: std::sync::Mutex<Option<String>>,
     /// Token for appends; `None` refuses them.
     pub token: Option<String>,
     /// Bar file.
@@ -63,6 +65,7 @@ impl AppState {
         Arc::new(Self {
             books: RwLock::new(BTreeMap::new()),
             ready: AtomicBool::new(false),
+            load_error: std::sync::Mutex::new(None),
             token,
             bars_path,
             events,
@@ -73,6 +76,19 @@ impl AppState {
     /// Whether the bars are loaded.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Records why loading failed (shown by `/ready` while not ready).
+    pub fn set_load_error(&self, error: Option<String>) {
+        *self.load_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    /// Why loading failed, if it did.
+    pub fn load_error(&self) -> Option<String> {
+        self.load_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Marks the service ready.

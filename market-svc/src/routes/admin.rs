@@ -237,6 +237,7 @@ pub async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         Ok(Ok(universe)) => {
             state.universe.store(Arc::new(universe));
             state.evict_older_than(version);
+            state.set_load_error(None);
             state.set_ready(true);
             Json(data_status(&state)).into_response()
         }

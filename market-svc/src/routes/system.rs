@@ -39,12 +39,11 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if state.is_ready() {
         Json(data_status(&state)).into_response()
     } else {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not-ready",
-            "data is loading and the first fits are running",
-        )
-        .into_response()
+        let detail = state.load_error().map_or_else(
+            || "data is loading and the first fits are running".to_string(),
+            |e| format!("cannot load the data: {e}"),
+        );
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", detail).into_response()
     }
 }
 

@@ -46,3 +46,47 @@ async fn unknown_route_is_a_problem() {
     let app = spawn_app().await;
     crate::helpers::assert_problem(app.get("/v2/nothing").await, 404, None).await;
 }
+
+#[tokio::test]
+async fn unreadable_data_keeps_the_service_unready_and_says_why() {
+    use market_svc::config::ServeConfig;
+    use market_svc::startup::Application;
+    let dir = std::env::temp_dir().join(format!("market-svc-bad-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("broken.csv");
+    std::fs::write(&data, "date,symbol,close\n2020-01-01,AAA,abc\n").unwrap();
+    let config = ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data,
+        bars: dir.join("none.csv"),
+        token: None,
+        log_format: svc_kit::telemetry::LogFormat::Text,
+        request_timeout_secs: 30,
+        body_limit: 1024,
+        distributed: Default::default(),
+    };
+    let app = Application::build(&config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    assert_eq!(
+        reqwest::get(format!("{base}/health"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for _ in 0..200 {
+        let r = reqwest::get(format!("{base}/ready")).await.unwrap();
+        let p = crate::helpers::assert_problem(r, 503, None).await;
+        let detail = p["detail"].as_str().unwrap().to_string();
+        if detail.contains("cannot load") {
+            assert!(
+                detail.contains("broken.csv") && detail.contains("'close'"),
+                "{detail}"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the load error never showed on /ready");
+}

@@ -12,6 +12,16 @@ use crate::harness::{
     ACK_WAIT, NatsServer, SERIAL, WorkerProcess, nats_server_or_skip, wait_for_workers,
 };
 
+/// ISO date `n` days after 2001-01-01 (days of month 1..28 only, months and years rolling).
+fn date(n: usize) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        2001 + n / 336,
+        1 + (n / 28) % 12,
+        1 + n % 28
+    )
+}
+
 fn write_prices(dir: &std::path::Path, symbols: usize, days: usize) -> std::path::PathBuf {
     let mut text = String::from("date,symbol,close\n");
     for s in 0..symbols {
@@ -23,10 +33,10 @@ fn write_prices(dir: &std::path::Path, symbols: usize, days: usize) -> std::path
         )
         .unwrap();
         let mut price = 100.0;
-        text.push_str(&format!("d0000,SYM{s},{price}\n"));
+        text.push_str(&format!("{},SYM{s},{price}\n", date(0)));
         for (t, r) in sim.returns.iter().enumerate() {
             price *= (r / 100.0).exp();
-            text.push_str(&format!("d{:04},SYM{s},{price:.6}\n", t + 1));
+            text.push_str(&format!("{},SYM{s},{price:.6}\n", date(t + 1)));
         }
     }
     let path = dir.join("daily.csv");
