@@ -1019,3 +1019,10 @@ fn resample_rejects_bad_input() {
             .is_empty()
     );
 }
+
+#[test]
+fn default_config_is_the_valid_standard_one() {
+    let c = garch_core::indicators::IndicatorConfig::default();
+    assert_eq!(c, garch_core::indicators::IndicatorConfig::standard());
+    assert!(c.validate().is_ok());
+}

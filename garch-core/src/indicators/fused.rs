@@ -20,7 +20,7 @@ use super::stream::IndicatorState;
 use super::{IndicatorError, Series, check_finite, check_len};
 
 /// Parameters of the combined computation.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorConfig {
     /// RSI period (default 14).
     pub rsi_period: usize,
@@ -28,6 +28,13 @@ pub struct IndicatorConfig {
     pub bollinger: BollingerParams,
     /// RSI thresholds (default 30/70).
     pub signal: SignalConfig,
+}
+
+impl Default for IndicatorConfig {
+    /// [`IndicatorConfig::standard`] (a derived default would give an invalid RSI period of 0).
+    fn default() -> Self {
+        Self::standard()
+    }
 }
 
 impl IndicatorConfig {
