@@ -867,7 +867,7 @@ fn print_table(report: &BenchReport, out: &mut impl Write) -> std::io::Result<()
     )?;
     writeln!(
         out,
-        "  standard errors        {:>8.3} ms  {:>5.1} %  (Hessian by differences of the gradient)",
+        "  standard errors        {:>8.3} ms  {:>5.1} %  (Hessian by second differences of the log-likelihood, as arch)",
         a.standard_errors_seconds * 1e3,
         pct(a.standard_errors_seconds)
     )?;
