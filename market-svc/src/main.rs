@@ -10,7 +10,7 @@ use market_svc::bench::BenchArgs;
 use market_svc::config::ServeConfig;
 use market_svc::distributed::{WorkerArgs, WorkerConfig, run_worker};
 use market_svc::fit_command::{self, FitArgs};
-use market_svc::startup::Application;
+use market_svc::startup;
 
 /// GARCH volatility forecasting: fit and serve.
 #[derive(Debug, Parser)]
@@ -54,7 +54,7 @@ fn serve(config: ServeConfig) -> anyhow::Result<()> {
     svc_kit::telemetry::init(config.log_format);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let app = Application::build(&config).await?;
+        let app = startup::build(&config).await?;
         app.run_until(svc_kit::server::shutdown_signal()).await?;
         anyhow::Ok(())
     })

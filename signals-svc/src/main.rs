@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use signals_svc::config::ServeConfig;
-use signals_svc::startup::Application;
+use signals_svc::startup;
 
 /// RSI/Bollinger trading signals over REST and SSE.
 #[derive(Debug, Parser)]
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|rt| {
             rt.block_on(async {
-                let app = Application::build(&config).await?;
+                let app = startup::build(&config).await?;
                 app.run_until(svc_kit::server::shutdown_signal()).await?;
                 anyhow::Ok(())
             })

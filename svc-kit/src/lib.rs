@@ -2,6 +2,7 @@
 //!
 //! What both HTTP services (`market-svc`, `signals-svc`) need and neither should write twice:
 //!
+//! * [`auth`]: bearer-token protection of the mutating endpoints.
 //! * [`problem`]: RFC 9457 `application/problem+json` errors, and extractors that turn bad
 //!   queries and bodies into problems naming the field.
 //! * [`metrics`]: a per-app Prometheus registry (no global state, so tests can run many apps in
@@ -10,6 +11,7 @@
 //! * [`server`]: the standard layer stack (tracing, timeout, body limit, compression), health
 //!   routes, and serving with graceful shutdown on SIGTERM/ctrl-c.
 
+pub mod auth;
 pub mod metrics;
 pub mod problem;
 pub mod server;

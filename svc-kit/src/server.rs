@@ -64,6 +64,38 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received; draining connections");
 }
 
+/// A bound service, not yet serving: what each service's `startup::build` returns.
+pub struct BoundServer {
+    name: &'static str,
+    listener: TcpListener,
+    router: Router,
+}
+
+impl BoundServer {
+    /// A server named `name` (for the logs) that will serve `router` on `listener`.
+    pub fn new(name: &'static str, listener: TcpListener, router: Router) -> Self {
+        Self {
+            name,
+            listener,
+            router,
+        }
+    }
+
+    /// The bound port (useful when binding port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "{} listening", self.name);
+        serve(self.listener, self.router, shutdown).await
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,

@@ -65,14 +65,20 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
 /// data is loaded and fitted; if the data file is missing it stays not ready (the dashboard
 /// shows that) rather than failing here.
 pub async fn start_market(data_dir: &Path) -> anyhow::Result<InProcess> {
-    let app = market_svc::startup::Application::build(&market_config(data_dir)).await?;
-    let url = format!("http://127.0.0.1:{}", app.port());
+    Ok(spawn(
+        market_svc::startup::build(&market_config(data_dir)).await?,
+    ))
+}
+
+/// Runs a bound service in the background until its [`InProcess`] handle stops it.
+fn spawn(server: svc_kit::server::BoundServer) -> InProcess {
+    let url = format!("http://127.0.0.1:{}", server.port());
     let (tx, shutdown) = shutdown_pair();
-    tokio::spawn(app.run_until(shutdown));
-    Ok(InProcess {
+    tokio::spawn(server.run_until(shutdown));
+    InProcess {
         url,
         shutdown: Some(tx),
-    })
+    }
 }
 
 /// The signals-svc configuration used in-process: loopback, a free port, the 5-minute bars of
@@ -91,14 +97,9 @@ pub fn signals_config(data_dir: &Path) -> signals_svc::config::ServeConfig {
 /// Starts signals-svc on `127.0.0.1:0` with the 5-minute bars of `data_dir`. Like market-svc it
 /// answers `/health` at once and turns ready when the bars are loaded.
 pub async fn start_signals(data_dir: &Path) -> anyhow::Result<InProcess> {
-    let app = signals_svc::startup::Application::build(&signals_config(data_dir)).await?;
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let (tx, shutdown) = shutdown_pair();
-    tokio::spawn(app.run_until(shutdown));
-    Ok(InProcess {
-        url,
-        shutdown: Some(tx),
-    })
+    Ok(spawn(
+        signals_svc::startup::build(&signals_config(data_dir)).await?,
+    ))
 }
 
 /// Notes for the user about the data directory (shown on the status view).

@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use garch_core::{Execution, FitOptions, FittedModel, ModelSpec, Returns};
 use rayon::prelude::*;
+use svc_kit::auth::require_bearer;
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, RefitStatus, parse_spec};
@@ -168,29 +169,6 @@ async fn refit_distributed(
     })
 }
 
-fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
-    let Some(expected) = state.token.as_deref() else {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "reload-disabled",
-            "no reload token is configured (MARKET_SVC_TOKEN), so reloads are refused",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given != Some(expected) {
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid 'Authorization: Bearer <token>' header is required",
-        )
-        .with_field("authorization"));
-    }
-    Ok(())
-}
-
 /// Loads the data file into a new snapshot and fits the default model on it (blocking).
 pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, String> {
     let universe = Universe::load(&state.data_path, state.bars_path.as_deref(), version)
@@ -219,16 +197,8 @@ pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, String> 
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(problem) = check_token(&state, &headers) {
-        let unauthorized = problem.status_code() == StatusCode::UNAUTHORIZED;
-        let mut resp = problem.into_response();
-        if unauthorized {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                "Bearer".parse().expect("static header"),
-            );
-        }
-        return resp;
+    if let Err(refused) = require_bearer(state.token.as_deref(), &headers, "MARKET_SVC_TOKEN") {
+        return refused.into_response();
     }
     let _guard = state.reload_lock.lock().await;
     let version = state.universe.load().version + 1;

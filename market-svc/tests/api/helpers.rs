@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use garch_core::{Distribution, MeanModel, ModelSpec, VolatilityModel, simulate};
 use market_svc::config::ServeConfig;
-use market_svc::startup::Application;
+use market_svc::startup;
 use svc_kit::telemetry::LogFormat;
 
 /// A running app and a client for it.
@@ -114,7 +114,7 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
         body_limit: 64 * 1024,
         distributed: Default::default(),
     };
-    let app = Application::build(&config).await.expect("app builds");
+    let app = startup::build(&config).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();

@@ -50,7 +50,7 @@ async fn unknown_route_is_a_problem() {
 #[tokio::test]
 async fn unreadable_data_keeps_the_service_unready_and_says_why() {
     use market_svc::config::ServeConfig;
-    use market_svc::startup::Application;
+    use market_svc::startup;
     let dir = std::env::temp_dir().join(format!("market-svc-bad-data-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("broken.csv");
@@ -65,7 +65,7 @@ async fn unreadable_data_keeps_the_service_unready_and_says_why() {
         body_limit: 1024,
         distributed: Default::default(),
     };
-    let app = Application::build(&config).await.unwrap();
+    let app = startup::build(&config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     assert_eq!(

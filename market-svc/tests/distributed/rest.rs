@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use garch_core::{ModelSpec, simulate};
 use market_svc::config::{DistributedConfig, ServeConfig};
-use market_svc::startup::Application;
+use market_svc::startup;
 use serde_json::{Value, json};
 use svc_kit::telemetry::LogFormat;
 
@@ -60,7 +60,7 @@ async fn spawn_service(data: std::path::PathBuf, nats: Option<String>, deadline:
             ack_wait: ACK_WAIT.as_secs_f64(),
         },
     };
-    let app = Application::build(&config).await.expect("app builds");
+    let app = startup::build(&config).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     for _ in 0..600 {

@@ -5,38 +5,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use garch_core::indicators::Bar;
+use svc_kit::auth::require_bearer;
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{AppendRequest, AppendResponse, Latest, SignalEvent};
 use crate::bars_input::parse_timestamp;
 use crate::state::AppState;
-
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
-    let Some(expected) = state.token.as_deref() else {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "appends-disabled",
-            "no token is configured (SIGNALS_SVC_TOKEN), so appends are refused",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given == Some(expected) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid 'Authorization: Bearer <token>' header is required",
-        )
-        .with_field("authorization"))
-    }
-}
 
 /// Validates the posted bars against each other and the symbol's last bar.
 fn validate(req: &AppendRequest, last: Option<i64>) -> Result<Vec<Bar>, Problem> {
@@ -114,16 +91,8 @@ pub async fn append(
     headers: HeaderMap,
     ApiJson(req): ApiJson<AppendRequest>,
 ) -> Response {
-    if let Err(p) = authorize(&state, &headers) {
-        let unauthorized = p.status_code() == StatusCode::UNAUTHORIZED;
-        let mut resp = p.into_response();
-        if unauthorized {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                "Bearer".parse().expect("static header"),
-            );
-        }
-        return resp;
+    if let Err(refused) = require_bearer(state.token.as_deref(), &headers, "SIGNALS_SVC_TOKEN") {
+        return refused.into_response();
     }
     let mut books = state.write();
     let Some((name, book)) = books

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use signals_svc::config::ServeConfig;
-use signals_svc::startup::Application;
+use signals_svc::startup;
 use svc_kit::telemetry::LogFormat;
 
 /// 2024-01-02 09:30 New York (14:30 UTC).
@@ -74,7 +74,7 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
         request_timeout_secs: 30,
         body_limit: 64 * 1024,
     };
-    let app = Application::build(&config).await.unwrap();
+    let app = startup::build(&config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();
