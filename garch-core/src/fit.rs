@@ -6,24 +6,31 @@
 //!    them, fixed for the whole optimisation;
 //! 2. starting values from `arch`'s grid (`GARCH.starting_values`, `EGARCH.starting_values`),
 //!    each distinct point scored by its Gaussian log-likelihood; ν from the kurtosis rule;
-//! 3. maximisation, here by argmin's L-BFGS with a Moré–Thuente line search on the
-//!    unconstrained reparameterisation of the private `transform` module, using the analytic gradient
-//!    (`arch` uses SLSQP with finite differences and stops at a looser optimum);
-//! 4. covariance: Hessian by central differences of the analytic gradient, scores analytic,
-//!    `H⁻¹ B H⁻¹ / T` (robust) or `H⁻¹ / T` (classic), as `compute_param_cov`.
+//! 3. maximisation (`arch` uses SLSQP with finite differences and stops at a looser optimum):
+//!    for first-order GARCH/GJR, Newton's method on the exact analytic Hessian (the private
+//!    `newton` module), which converges in 4–6 passes from the grid start; where it does not
+//!    apply or the optimum sits on a constraint, argmin's L-BFGS with a Moré–Thuente line
+//!    search on the unconstrained reparameterisation of the private `transform` module, with
+//!    the analytic gradient;
+//! 4. covariance `H⁻¹ B H⁻¹ / T` (robust) or `H⁻¹ / T` (classic), as `compute_param_cov`: `H`
+//!    and the score covariance `B` exact from the second-order pass where there is one (for
+//!    Newton fits, its last pass), else `H` by `arch`'s own second differences
+//!    (`approx_hess3`) and analytic scores.
+
+mod newton;
 
 use std::cell::RefCell;
 
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
-use crate::likelihood::Likelihood;
+use crate::likelihood::{Likelihood, SecondOrder};
 use crate::report::{CovarianceType, FitReport, ParameterEstimate, TRADING_DAYS_PER_YEAR};
 use crate::series::Returns;
-use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
+use crate::spec::{Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::transform::Transform;
 
 /// Why a fit (or a fixed-parameter evaluation) failed.
@@ -139,12 +146,13 @@ pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
     }
 }
 
-/// `arch`'s starting values: mean, variance grid, ν rule.
-pub(crate) fn starting_values(spec: &ModelSpec, y: &[f64], e0: &[f64]) -> Vec<f64> {
+/// `arch`'s starting values for `main`'s model on `y`: mean, variance grid, ν rule. `e0` are
+/// the starting residuals `main` was prepared from.
+pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> Vec<f64> {
+    let spec = &main.spec();
     let layout = spec.layout();
     // The grid is scored by the Gaussian likelihood of the variance process alone on e₀.
-    let vol_spec = ModelSpec::new(MeanModel::Zero, spec.volatility, Distribution::Normal);
-    let lik = Likelihood::new(vol_spec, e0, e0);
+    let lik = main.variance_only(e0);
     let mean_e2 = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
     let mut candidates: Vec<Vec<f64>> = Vec::new();
     match spec.volatility {
@@ -183,11 +191,25 @@ pub(crate) fn starting_values(spec: &ModelSpec, y: &[f64], e0: &[f64]) -> Vec<f6
             }
         }
     }
+    let scores: Vec<f64> = match spec.volatility {
+        // First-order GARCH/GJR: every point in one vectorised sweep.
+        VolatilityModel::Garch(g) if g.p() == 1 && g.o() <= 1 && g.q() == 1 => {
+            let points: Vec<[f64; 4]> = candidates
+                .iter()
+                .map(|c| match c[..] {
+                    [omega, alpha, beta] => [omega, alpha, 0.0, beta],
+                    [omega, alpha, gamma, beta] => [omega, alpha, gamma, beta],
+                    _ => unreachable!("first-order GARCH has 3 or 4 variance parameters"),
+                })
+                .collect();
+            lik.grid_values(&points)
+        }
+        _ => candidates.iter().map(|c| lik.value(c)).collect(),
+    };
     // First maximum wins, as numpy's argmax.
     let mut best = 0;
     let mut best_ll = f64::NEG_INFINITY;
-    for (i, c) in candidates.iter().enumerate() {
-        let ll = lik.value(c);
+    for (i, &ll) in scores.iter().enumerate() {
         if ll > best_ll {
             best_ll = ll;
             best = i;
@@ -482,16 +504,59 @@ pub(crate) fn covariance(
     params: &[f64],
     kind: CovarianceType,
 ) -> Option<DMatrix<f64>> {
+    let robust = kind == CovarianceType::Robust;
+    if let Some(so) = lik.second_order(params, robust) {
+        return covariance_from_second_order(&so, lik.nobs(), kind);
+    }
+    let h = approx_hess3(lik, params);
+    let b = robust.then(|| score_covariance(lik, params));
+    sandwich(h, b, lik.nobs())
+}
+
+/// The covariance from an analytic second-order pass: `H = −∇²ℓ/T` and, for the robust
+/// flavour, `B` the sample covariance of the scores (numpy's `cov`, ddof = 1, as arch).
+/// `None` if `H` is singular or the robust flavour is asked of a pass without scores.
+fn covariance_from_second_order(
+    so: &SecondOrder,
+    nobs: usize,
+    kind: CovarianceType,
+) -> Option<DMatrix<f64>> {
+    let k = so.grad.len();
+    let tf = nobs as f64;
+    let h = DMatrix::from_row_slice(k, k, &so.hess) / -tf;
+    let b = match kind {
+        CovarianceType::Classic => None,
+        CovarianceType::Robust => {
+            let m = so.scores.as_ref()?;
+            let sum = DVector::from_column_slice(&m.sum);
+            Some(
+                (DMatrix::from_row_slice(k, k, &m.outer) - &sum * sum.transpose() / tf)
+                    / (tf - 1.0),
+            )
+        }
+    };
+    sandwich(h, b, nobs)
+}
+
+/// `H⁻¹ B H⁻¹ / T` (robust, given `B`) or `H⁻¹ / T` (classic), as arch's `compute_param_cov`.
+fn sandwich(h: DMatrix<f64>, b: Option<DMatrix<f64>>, nobs: usize) -> Option<DMatrix<f64>> {
+    let tf = nobs as f64;
+    let h_inv = h.try_inverse()?;
+    match b {
+        Some(b) => Some(&h_inv * b * &h_inv / tf),
+        None => Some(h_inv / tf),
+    }
+}
+
+/// `H = ∂²(−ℓ)/∂θ² / T` exactly as arch computes it: statsmodels' `approx_hess3`, second
+/// differences of the log-likelihood with steps ε^(1/4)·max(|θ|, 0.1). Used where there is no
+/// analytic Hessian (EGARCH, higher orders). For EGARCH it is the right choice, not only a
+/// fallback: its |z| makes the likelihood kinked in μ wherever a residual crosses zero, so any
+/// Hessian depends on the differencing scale, and arch's scale gives arch's standard errors.
+/// GARCH's ω step is capped at a quarter of ω so the recursion never sees a negative intercept.
+fn approx_hess3(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
     let k = params.len();
-    let t = lik.nobs();
-    let tf = t as f64;
-    // H = ∂²(−ℓ)/∂θ² / T exactly as arch computes it: statsmodels' `approx_hess3`, second
-    // differences of the log-likelihood with steps ε^(1/4)·max(|θ|, 0.1). An analytic Hessian
-    // (or differences of the analytic gradient at a finer step) is no better here: EGARCH's |z|
-    // makes the likelihood kinked in μ wherever a residual crosses zero, and a weakly
-    // identified ν makes H nearly singular, so the result depends on the differencing scale;
-    // using arch's scale gives arch's standard errors. GARCH's ω step is capped at a quarter of ω
-    // so the variance recursion never sees a negative intercept.
+    let tf = lik.nobs() as f64;
     let omega_index = match lik.spec().volatility {
         VolatilityModel::Garch(_) => Some(lik.spec().layout().vol),
         VolatilityModel::Egarch => None,
@@ -528,42 +593,42 @@ pub(crate) fn covariance(
             h[(j, i)] = v;
         }
     }
-    let h_inv = h.try_inverse()?;
-    match kind {
-        CovarianceType::Classic => Some(h_inv / tf),
-        CovarianceType::Robust => {
-            let mut grad = vec![0.0; k];
-            let mut scores = vec![0.0; t * k];
-            lik.value_and_gradient(params, &mut grad, Some(&mut scores));
-            // B = cov(scores), demeaned with ddof = 1 (numpy's `cov`, as arch).
-            let mut mean = vec![0.0; k];
-            for row in scores.chunks_exact(k) {
-                for (m, s) in mean.iter_mut().zip(row) {
-                    *m += s;
-                }
-            }
-            mean.iter_mut().for_each(|m| *m /= tf);
-            let mut b = DMatrix::<f64>::zeros(k, k);
-            let mut d = vec![0.0; k];
-            for row in scores.chunks_exact(k) {
-                for ((di, s), m) in d.iter_mut().zip(row).zip(&mean) {
-                    *di = s - m;
-                }
-                for i in 0..k {
-                    for j in 0..=i {
-                        b[(i, j)] += d[i] * d[j];
-                    }
-                }
-            }
-            for i in 0..k {
-                for j in 0..i {
-                    b[(j, i)] = b[(i, j)];
-                }
-            }
-            b /= tf - 1.0;
-            Some(&h_inv * b * &h_inv / tf)
+    h
+}
+
+/// Sample covariance of the analytic per-observation scores, demeaned with ddof = 1.
+fn score_covariance(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
+    let k = params.len();
+    let t = lik.nobs();
+    let tf = t as f64;
+    let mut grad = vec![0.0; k];
+    let mut scores = vec![0.0; t * k];
+    lik.value_and_gradient(params, &mut grad, Some(&mut scores));
+    let mut mean = vec![0.0; k];
+    for row in scores.chunks_exact(k) {
+        for (m, s) in mean.iter_mut().zip(row) {
+            *m += s;
         }
     }
+    mean.iter_mut().for_each(|m| *m /= tf);
+    let mut b = DMatrix::<f64>::zeros(k, k);
+    let mut d = vec![0.0; k];
+    for row in scores.chunks_exact(k) {
+        for ((di, s), m) in d.iter_mut().zip(row).zip(&mean) {
+            *di = s - m;
+        }
+        for i in 0..k {
+            for j in 0..=i {
+                b[(i, j)] += d[i] * d[j];
+            }
+        }
+    }
+    for i in 0..k {
+        for j in 0..i {
+            b[(j, i)] = b[(i, j)];
+        }
+    }
+    b / (tf - 1.0)
 }
 
 fn persistence(spec: &ModelSpec, layout: &Layout, params: &[f64]) -> f64 {
@@ -665,10 +730,37 @@ pub fn fit(
     let e0 = starting_resids(&spec, y);
     let lik = Likelihood::new(spec, y, &e0);
     let transform = Transform::new(spec);
-    let start = starting_values(&spec, y, &e0);
-    let opt = optimise(&lik, &transform, &start, options)?;
+    let start = starting_values(&lik, y, &e0);
+    // Newton on the exact Hessian where the model has one and the optimum is interior;
+    // otherwise (or if it fails) L-BFGS on the unconstrained reparameterisation.
+    let mut newton_evaluations = 0;
+    let (opt, last_pass) =
+        match newton::maximise(&lik, &transform, &start, options, &mut newton_evaluations) {
+            Some(newton) => (
+                Optimum {
+                    params: newton.params,
+                    converged: true,
+                    iterations: newton.iterations,
+                    evaluations: newton_evaluations,
+                    status: newton.status,
+                },
+                Some(newton.last),
+            ),
+            None => {
+                let mut opt = optimise(&lik, &transform, &start, options)?;
+                opt.evaluations += newton_evaluations;
+                (opt, None)
+            }
+        };
     let (ll, sigma2) = lik.conditional_variance(&opt.params);
-    let cov = covariance(&lik, &opt.params, options.covariance);
+    let robust = options.covariance == CovarianceType::Robust;
+    let cov = match last_pass {
+        // Newton's last pass is at the optimum: reuse it if it has what the flavour needs.
+        Some(so) if so.scores.is_some() || !robust => {
+            covariance_from_second_order(&so, y.len(), options.covariance)
+        }
+        _ => covariance(&lik, &opt.params, options.covariance),
+    };
     let mut status = opt.status;
     if cov.is_none() {
         status.push_str("; Hessian is singular, standard errors unavailable");
@@ -826,6 +918,14 @@ impl<'a> LikelihoodKernel<'a> {
     pub fn value_and_gradient(&self, params: &[f64], grad: &mut [f64]) -> f64 {
         self.inner.value_and_gradient(params, grad, None)
     }
+    /// Total log-likelihood, gradient and row-major `k × k` Hessian in one pass: the pass
+    /// Newton's method iterates on. `None` for models without an analytic Hessian (EGARCH,
+    /// higher orders) and where a variance exceeds its upper bound.
+    pub fn value_gradient_hessian(&self, params: &[f64]) -> Option<(f64, Vec<f64>, Vec<f64>)> {
+        self.inner
+            .second_order(params, false)
+            .map(|so| (so.ll, so.grad, so.hess))
+    }
 }
 
 /// Log-likelihood and its analytic gradient at `params`, with `arch`'s backcast and bounds for
@@ -866,5 +966,6 @@ pub fn standard_errors(
 /// The starting values `arch` would use for `spec` on `returns` (exposed for comparison tests).
 pub fn arch_starting_values(returns: &Returns, spec: ModelSpec) -> Vec<f64> {
     let y = returns.as_slice();
-    starting_values(&spec, y, &starting_resids(&spec, y))
+    let e0 = starting_resids(&spec, y);
+    starting_values(&Likelihood::new(spec, y, &e0), y, &e0)
 }

@@ -5,10 +5,17 @@
 //! normal `−½[ln 2π + ln σ² + e²/σ²]`; standardised Student-t
 //! `lnΓ((ν+1)/2) − lnΓ(ν/2) − ½ln(π(ν−2)) − ½ln σ² − (ν+1)/2·ln(1 + e²/(σ²(ν−2)))`.
 
+mod grid;
+mod hessian;
+
+use std::borrow::Cow;
+
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::spec::{Distribution, Layout, ModelSpec, VolatilityModel};
+use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, RecursionInput, VarianceSink};
+
+pub(crate) use hessian::SecondOrder;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -20,7 +27,7 @@ pub(crate) struct Likelihood<'a> {
     layout: Layout,
     y: &'a [f64],
     backcast: f64,
-    bounds: Vec<[f64; 2]>,
+    bounds: Cow<'a, [[f64; 2]]>,
 }
 
 /// Per-pass constants of the error density.
@@ -243,7 +250,7 @@ impl<'a> Likelihood<'a> {
             layout: spec.layout(),
             y,
             backcast,
-            bounds: variance::variance_bounds(start_resids),
+            bounds: Cow::Owned(variance::variance_bounds(start_resids)),
         }
     }
 
@@ -260,7 +267,21 @@ impl<'a> Likelihood<'a> {
             layout: spec.layout(),
             y,
             backcast,
-            bounds,
+            bounds: Cow::Owned(bounds),
+        }
+    }
+
+    /// The zero-mean, normal likelihood of this one's variance process on the starting
+    /// residuals `e0` (the ones this likelihood's backcast and bounds came from): what `arch`
+    /// scores its starting grid with. Shares the bounds instead of recomputing them.
+    pub(crate) fn variance_only<'b>(&'b self, e0: &'b [f64]) -> Likelihood<'b> {
+        let spec = ModelSpec::new(MeanModel::Zero, self.spec.volatility, Distribution::Normal);
+        Likelihood {
+            spec,
+            layout: spec.layout(),
+            y: e0,
+            backcast: self.backcast,
+            bounds: Cow::Borrowed(&self.bounds),
         }
     }
 

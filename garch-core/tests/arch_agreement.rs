@@ -205,6 +205,7 @@ fn fits_reach_arch_optimum_or_better() {
 
 #[test]
 fn robust_standard_errors_match_arch() {
+    let mut worst = (0.0f64, String::new());
     for case in cases() {
         let params = case.floats(&["fit", "params"]);
         for (kind, key) in [
@@ -220,6 +221,9 @@ fn robust_standard_errors_match_arch() {
                 if names[i] == "nu" && case.nu_unidentified() {
                     continue;
                 }
+                if rel(*a, *b) > worst.0 {
+                    worst = (rel(*a, *b), format!("{} {key}[{i}]", case.label()));
+                }
                 assert!(
                     rel(*a, *b) <= 1e-3,
                     "{} {key}[{i}]: ours {a} arch {b}",
@@ -228,6 +232,10 @@ fn robust_standard_errors_match_arch() {
             }
         }
     }
+    eprintln!(
+        "largest standard-error difference: {:.2e} ({})",
+        worst.0, worst.1
+    );
 }
 
 #[test]
