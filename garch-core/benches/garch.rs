@@ -1,6 +1,6 @@
 //! Criterion benches of the estimation hot paths (issue #2's performance goals):
-//! one likelihood pass, one full fit per model on 5,000 observations, and a 1,000-asset batch
-//! sequentially and on rayon.
+//! one likelihood pass (value; with gradient; with gradient and Hessian), one full fit per
+//! model on 5,000 observations, and a 1,000-asset batch sequentially and on rayon.
 //!
 //! `cargo bench -p garch-core --bench garch`
 
@@ -38,6 +38,10 @@ fn likelihood(c: &mut Criterion) {
     group.bench_function("garch_normal_value", |b| b.iter(|| k.value(black_box(&p))));
     group.bench_function("garch_normal_value_and_gradient", |b| {
         b.iter(|| k.value_and_gradient(black_box(&p), &mut g))
+    });
+    // What each Newton iteration of a GARCH/GJR fit costs.
+    group.bench_function("garch_normal_value_gradient_hessian", |b| {
+        b.iter(|| k.value_gradient_hessian(black_box(&p)))
     });
     group.finish();
 }

@@ -12,7 +12,7 @@
 use super::{LN_2PI, Likelihood};
 
 /// Candidates per sweep.
-const LANES: usize = 8;
+const LANES: usize = 4;
 /// Observations between exponent extractions: eight factors of at most 2^±127 each cannot
 /// leave the normal range, and σ² outside 2^±127 sends the lane to the scalar kernel.
 const RENORMALISE_EVERY: usize = 8;
@@ -52,6 +52,7 @@ impl Likelihood<'_> {
     /// whether it is exact (else the caller rescores it).
     fn sweep(&self, lanes: &[[f64; 4]; LANES]) -> ([f64; LANES], [bool; LANES]) {
         let y = self.y;
+        debug_assert_eq!(y.len(), self.bounds.len());
         let bc = self.backcast;
         let omega: [f64; LANES] = std::array::from_fn(|l| lanes[l][0]);
         let alpha: [f64; LANES] = std::array::from_fn(|l| lanes[l][1]);
@@ -63,39 +64,41 @@ impl Likelihood<'_> {
         let mut ratio = [0.0; LANES];
         let mut product = [1.0f64; LANES];
         let mut exponent = [0i64; LANES];
-        let mut exact = [true; LANES];
-        let mut step = |t: usize, raw: &[f64; LANES], s2: &mut [f64; LANES]| {
-            let [lo, hi] = self.bounds[t];
-            let e2 = y[t] * y[t];
+        // max(raw − upper bound): positive once a lane crossed its upper bound.
+        let mut overshoot = [f64::NEG_INFINITY; LANES];
+        let mut normal = true;
+        let mut e_prev = 0.0f64;
+        for (t, (&e, &[lo, hi])) in y.iter().zip(self.bounds.iter()).enumerate() {
+            // t = 0: e² and σ² are the backcast, e²·1[e<0] half of it.
+            let raw: [f64; LANES] = if t == 0 {
+                std::array::from_fn(|l| {
+                    omega[l] + alpha[l] * bc + gamma[l] * 0.5 * bc + beta[l] * bc
+                })
+            } else {
+                let e2 = e_prev * e_prev;
+                let slope = if e_prev < 0.0 { &alpha_gamma } else { &alpha };
+                std::array::from_fn(|l| omega[l] + slope[l] * e2 + beta[l] * s2[l])
+            };
+            let e2 = e * e;
             for l in 0..LANES {
-                // arch's bounds_check; above the upper bound the lane is rescored.
-                exact[l] &= raw[l] <= hi;
+                // arch's bounds_check; a lane above its upper bound is rescored.
+                overshoot[l] = overshoot[l].max(raw[l] - hi);
                 s2[l] = raw[l].max(lo);
                 ratio[l] += e2 / s2[l];
                 product[l] *= s2[l];
             }
             if (t + 1).is_multiple_of(RENORMALISE_EVERY) {
                 for l in 0..LANES {
-                    exact[l] &= product[l].is_normal();
+                    normal &= product[l].is_normal();
                     let bits = product[l].to_bits();
                     exponent[l] += ((bits >> 52) & 0x7ff) as i64 - 1023;
                     product[l] = f64::from_bits((bits & MANTISSA) | EXPONENT_OF_ONE);
                 }
             }
-        };
-        // t = 0: e² and σ² are the backcast, e²·1[e<0] half of it (the order of the scalar
-        // kernel's additions is kept).
-        let raw0: [f64; LANES] =
-            std::array::from_fn(|l| omega[l] + alpha[l] * bc + gamma[l] * 0.5 * bc + beta[l] * bc);
-        step(0, &raw0, &mut s2);
-        for t in 1..y.len() {
-            let e = y[t - 1];
-            let e2 = e * e;
-            let slope = if e < 0.0 { &alpha_gamma } else { &alpha };
-            let raw: [f64; LANES] =
-                std::array::from_fn(|l| omega[l] + slope[l] * e2 + beta[l] * s2[l]);
-            step(t, &raw, &mut s2);
+            e_prev = e;
         }
+        let exact: [bool; LANES] =
+            std::array::from_fn(|l| normal && overshoot[l] <= 0.0 && product[l].is_normal());
         let n = y.len() as f64;
         let values = std::array::from_fn(|l| {
             let ln_s2 = product[l].ln() + exponent[l] as f64 * std::f64::consts::LN_2;
