@@ -152,43 +152,75 @@ pub(crate) fn percent_b_value(close: f64, upper: f64, lower: f64) -> f64 {
 }
 
 /// The σ/mean arithmetic shared by [`BollingerState`], [`bollinger_into`] and the fused
-/// kernel (see the module docs for the algorithm).
+/// kernel (see the module docs for the algorithm). The fused kernel reads the fields and
+/// drives the same methods ([`BbCore::tick`], [`BbCore::slide_sums`],
+/// [`BbCore::apply_reseed`]) in its own loop.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BbCore {
-    n: usize,
-    inv_n: f64,
-    k_up: f64,
-    k_dn: f64,
-    shift: f64,
-    s1: f64,
+    pub(crate) n: usize,
+    pub(crate) inv_n: f64,
+    pub(crate) k_up: f64,
+    pub(crate) k_dn: f64,
+    pub(crate) shift: f64,
+    pub(crate) s1: f64,
     s2: f64,
     since_reseed: usize,
-    var_n: f64,
+    pub(crate) var_n: f64,
     magnitude: f64,
     run: usize,
     last: f64,
 }
 
-/// Two-pass sums of a window (oldest first): shift `K` = mean, `Σ(x−K)`, `Σ(x−K)²`.
-#[cold]
+/// Exact two-pass sums of a window: shift `K` = its mean, `Σ(x−K)`, `Σ(x−K)²`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reseed {
+    k: f64,
+    s1: f64,
+    s2: f64,
+}
+
+/// Two-pass sums of a window given oldest first as two slices (see [`Reseed`]).
 #[inline(never)]
-fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+pub(crate) fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> Reseed {
+    // Plain loops over each slice in turn (same order as one chained pass; a `Chain`
+    // iterator costs an extra branch per element).
     let mut sum = 0.0;
-    for &x in a.iter().chain(b) {
+    for &x in a {
+        sum += x;
+    }
+    for &x in b {
         sum += x;
     }
     let k = sum * inv_n;
     let (mut s1, mut s2) = (0.0, 0.0);
-    for &x in a.iter().chain(b) {
+    for &x in a {
         let d = x - k;
         s1 += d;
         s2 += d * d;
     }
-    (k, s1, s2)
+    for &x in b {
+        let d = x - k;
+        s1 += d;
+        s2 += d * d;
+    }
+    Reseed { k, s1, s2 }
 }
 
 /// ε·2⁴⁴ = 2⁻⁸: re-seed when (sum of operand magnitudes)·ε > 2⁻⁴⁴·n·σ².
 const CANCELLATION_LIMIT: f64 = 1.0 / 256.0;
+
+/// `(middle, σ)` of a window that is not exactly flat, from the shifted sums.
+#[inline(always)]
+pub(crate) fn middle_sigma(shift: f64, s1: f64, var_n: f64, inv_n: f64) -> (f64, f64) {
+    let var = var_n * inv_n;
+    (shift + s1 * inv_n, if var > 0.0 { var.sqrt() } else { 0.0 })
+}
+
+/// `(upper, lower)` = `middle ± k·σ` (TA-Lib's operation order).
+#[inline(always)]
+pub(crate) fn band_edges(middle: f64, sigma: f64, k_up: f64, k_dn: f64) -> (f64, f64) {
+    (middle + sigma * k_up, middle - sigma * k_dn)
+}
 
 impl BbCore {
     pub(crate) fn new(p: &BollingerParams) -> Self {
@@ -219,64 +251,88 @@ impl BbCore {
         }
     }
 
+    /// Whether the last `n` closes are all equal (then σ = 0 and middle = the close).
+    #[inline(always)]
+    pub(crate) fn is_flat(&self) -> bool {
+        self.run >= self.n
+    }
+
+    /// Sets the state from exact window sums (a re-seed).
+    #[inline(always)]
+    pub(crate) fn apply_reseed(&mut self, r: Reseed) {
+        self.shift = r.k;
+        self.s1 = r.s1;
+        self.s2 = r.s2;
+        self.var_n = r.s2 - r.s1 * r.s1 * self.inv_n;
+        self.since_reseed = 0;
+        self.magnitude = 0.0;
+    }
+
     /// Exact re-seed from the full window, given oldest-first as two slices.
     #[inline(always)]
     pub(crate) fn reseed(&mut self, a: &[f64], b: &[f64]) {
         // The sums come back by value so that `self` never escapes into a call and can
         // stay in registers in the hot loops.
-        let (k, s1, s2) = reseed_sums(self.inv_n, a, b);
-        self.shift = k;
-        self.s1 = s1;
-        self.s2 = s2;
-        self.var_n = s2 - s1 * s1 * self.inv_n;
-        self.since_reseed = 0;
-        self.magnitude = 0.0;
+        self.apply_reseed(reseed_sums(self.inv_n, a, b));
+    }
+
+    /// Slides since the last re-seed (the next periodic one is slide `n` after it).
+    #[inline(always)]
+    pub(crate) fn since_reseed(&self) -> usize {
+        self.since_reseed
+    }
+
+    /// Counts one slide of the full window; true when this slide is a periodic re-seed
+    /// (every `n` slides since the last re-seed).
+    #[inline(always)]
+    pub(crate) fn tick(&mut self) -> bool {
+        self.since_reseed += 1;
+        self.since_reseed == self.n
+    }
+
+    /// The O(1) update of the sums (`x_new` enters, `x_old` leaves); true when the
+    /// state must be re-seeded from the window now (early re-seed).
+    #[inline(always)]
+    pub(crate) fn slide_sums(&mut self, x_new: f64, x_old: f64) -> bool {
+        let dn = x_new - self.shift;
+        let dold = x_old - self.shift;
+        let delta = dn - dold;
+        let term = delta * (dn + dold);
+        self.s1 += delta;
+        self.s2 += term;
+        // Running bound on the rounding error committed since the last re-seed:
+        // each addition errs by at most ε/2·(|a| + |b|).
+        self.magnitude += term.abs() + self.s2.abs();
+        // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
+        // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
+        // from the shift). Skipped for an exactly flat window, whose σ is exact
+        // anyway (and whose n·σ² of 0 would otherwise re-seed every bar).
+        self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
+        self.magnitude * CANCELLATION_LIMIT > self.var_n && self.run < self.n
     }
 
     /// Slides the full window by one close (`x_new` enters, `x_old` leaves); re-seeds
     /// from `window` (the new window, oldest first, as two slices) every `n` slides.
     #[inline(always)]
     pub(crate) fn slide(&mut self, x_new: f64, x_old: f64, window: (&[f64], &[f64])) {
-        self.since_reseed += 1;
-        if self.since_reseed == self.n {
+        if self.tick() || self.slide_sums(x_new, x_old) {
             self.reseed(window.0, window.1);
-        } else {
-            let dn = x_new - self.shift;
-            let dold = x_old - self.shift;
-            let delta = dn - dold;
-            let term = delta * (dn + dold);
-            self.s1 += delta;
-            self.s2 += term;
-            // Running bound on the rounding error committed since the last re-seed:
-            // each addition errs by at most ε/2·(|a| + |b|).
-            self.magnitude += term.abs() + self.s2.abs();
-            // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
-            // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
-            // from the shift). Skipped for an exactly flat window, whose σ is exact
-            // anyway (and whose n·σ² of 0 would otherwise re-seed every bar).
-            self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
-            if self.magnitude * CANCELLATION_LIMIT > self.var_n && self.run < self.n {
-                self.reseed(window.0, window.1);
-            }
         }
     }
 
     /// The bands of the current (full) window.
     #[inline(always)]
     pub(crate) fn point(&self) -> BandsPoint {
-        let (middle, sigma) = if self.run >= self.n {
+        let (middle, sigma) = if self.is_flat() {
             (self.last, 0.0)
         } else {
-            let var = self.var_n * self.inv_n;
-            (
-                self.shift + self.s1 * self.inv_n,
-                if var > 0.0 { var.sqrt() } else { 0.0 },
-            )
+            middle_sigma(self.shift, self.s1, self.var_n, self.inv_n)
         };
+        let (upper, lower) = band_edges(middle, sigma, self.k_up, self.k_dn);
         BandsPoint {
             middle,
-            upper: middle + sigma * self.k_up,
-            lower: middle - sigma * self.k_dn,
+            upper,
+            lower,
             sigma,
         }
     }
