@@ -252,6 +252,7 @@ impl BbCore {
     }
 
     /// Whether the last `n` closes are all equal (then σ = 0 and middle = the close).
+    /// Needs [`BbCore::observe`] for every close.
     #[inline(always)]
     pub(crate) fn is_flat(&self) -> bool {
         self.run >= self.n
@@ -291,7 +292,10 @@ impl BbCore {
     }
 
     /// The O(1) update of the sums (`x_new` enters, `x_old` leaves); true when the
-    /// state must be re-seeded from the window now (early re-seed).
+    /// accumulated rounding error could exceed 2⁻⁴⁴ of `n·σ²`, i.e. the state must be
+    /// re-seeded from the window now — unless the window is exactly flat (see
+    /// [`BbCore::slide`]), which the caller checks (rarely needed, so callers that do not
+    /// track the run of equal closes per bar can find it out only then).
     #[inline(always)]
     pub(crate) fn slide_sums(&mut self, x_new: f64, x_old: f64) -> bool {
         let dn = x_new - self.shift;
@@ -305,17 +309,18 @@ impl BbCore {
         self.magnitude += term.abs() + self.s2.abs();
         // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
         // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
-        // from the shift). Skipped for an exactly flat window, whose σ is exact
-        // anyway (and whose n·σ² of 0 would otherwise re-seed every bar).
+        // from the shift).
         self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
-        self.magnitude * CANCELLATION_LIMIT > self.var_n && self.run < self.n
+        self.magnitude * CANCELLATION_LIMIT > self.var_n
     }
 
     /// Slides the full window by one close (`x_new` enters, `x_old` leaves); re-seeds
-    /// from `window` (the new window, oldest first, as two slices) every `n` slides.
+    /// from `window` (the new window, oldest first, as two slices) every `n` slides, and
+    /// early when [`BbCore::slide_sums`] asks for it — except for an exactly flat window,
+    /// whose σ is exact anyway (and whose `n·σ²` of 0 would otherwise re-seed every bar).
     #[inline(always)]
     pub(crate) fn slide(&mut self, x_new: f64, x_old: f64, window: (&[f64], &[f64])) {
-        if self.tick() || self.slide_sums(x_new, x_old) {
+        if self.tick() || (self.slide_sums(x_new, x_old) && !self.is_flat()) {
             self.reseed(window.0, window.1);
         }
     }

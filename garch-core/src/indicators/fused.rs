@@ -269,6 +269,14 @@ impl Serial {
     }
 }
 
+/// Whether the `n` closes ending at `i` are all equal (the window is exactly flat).
+#[cold]
+#[inline(never)]
+fn window_is_flat(close: &[f64], i: usize, n: usize) -> bool {
+    let x = close[i];
+    close[i + 1 - n..i].iter().all(|&y| y == x)
+}
+
 /// Per-block scratch, structure-of-arrays so that the finishing pass vectorises.
 struct Scratch {
     gain: [f64; BLOCK],
@@ -284,7 +292,7 @@ struct Scratch {
 /// The steady state (both indicators valid at every bar), in blocks of [`BLOCK`] bars:
 ///
 /// 1. a serial pass runs the RSI recurrence and the Bollinger sums (exactly
-///    `RsiCore::smooth` and `BbCore::{observe, tick, slide_sums, apply_reseed}`, the
+///    `RsiCore::smooth` and `BbCore::{tick, slide_sums, apply_reseed}`, the
 ///    streaming state's steps) and keeps each bar's raw state in [`Scratch`]; the signal
 ///    state machine of the *previous* block runs in the same loop, so the two serial
 ///    dependency chains overlap;
@@ -348,7 +356,6 @@ fn steady(
                 let x = xs[u];
                 serial.rsi.smooth(x - prevs[u]);
                 let bb = &mut serial.bands;
-                bb.observe(x);
                 let periodic = bb.tick();
                 debug_assert!(!periodic);
                 if bb.slide_sums(x, olds[u]) {
@@ -360,7 +367,6 @@ fn steady(
                 scr.shift[u] = bb.shift;
                 scr.s1[u] = bb.s1;
                 scr.var_n[u] = bb.var_n;
-                scr.flat[u] = bb.is_flat();
                 let e = table.get(row, scr.codes[u]);
                 row = usize::from(e.next_row);
                 ppos[u] = e.position;
@@ -368,7 +374,10 @@ fn steady(
             }
             let u = match fired {
                 Some(u) => {
-                    serial.early_reseed(close, b0 + u);
+                    // not for an exactly flat window (as `BbCore::slide`)
+                    if !window_is_flat(close, b0 + u, n) {
+                        serial.early_reseed(close, b0 + u);
+                    }
                     u
                 }
                 None if t + free < m => {
@@ -376,7 +385,6 @@ fn steady(
                     let u = t + free;
                     let x = xs[u];
                     serial.rsi.smooth(x - prevs[u]);
-                    serial.bands.observe(x);
                     let periodic = serial.bands.tick();
                     debug_assert!(periodic);
                     serial.periodic_reseed(close, b0 + u);
@@ -390,7 +398,6 @@ fn steady(
             scr.shift[u] = bb.shift;
             scr.s1[u] = bb.s1;
             scr.var_n[u] = bb.var_n;
-            scr.flat[u] = bb.is_flat();
             let e = table.get(row, scr.codes[u]);
             row = usize::from(e.next_row);
             ppos[u] = e.position;
@@ -407,7 +414,8 @@ fn steady(
         // 2. finishing pass
         finish(
             &mut scr,
-            xs,
+            close,
+            b0,
             &serial.bands,
             &signal,
             &mut rsi[b0..b1],
@@ -448,14 +456,17 @@ fn steady(
     }
 }
 
-/// RSI values, bands and condition codes of one block (`xs.len()` bars) from its raw
-/// state, with independent iterations: `rsi_value`, `middle_sigma`, `band_edges` and
-/// `SignalCore::conditions`, the functions the streaming state calls.
+/// RSI values, bands and condition codes of the block of `m` bars starting at `b0`
+/// from its raw state, with independent iterations: `rsi_value`, `middle_sigma`,
+/// `band_edges` and `SignalCore::conditions`, the functions the streaming state calls.
+/// Exactly flat windows (σ = 0, middle = the close, as `BbCore::point`) are found here
+/// from the closes: a block without two equal consecutive closes has none.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn finish(
     scr: &mut Scratch,
-    xs: &[f64],
+    close: &[f64],
+    b0: usize,
     bb: &BbCore,
     signal: &SignalCore,
     rsi: &mut [f64],
@@ -463,15 +474,12 @@ fn finish(
     middle: &mut [f64],
     lower: &mut [f64],
 ) {
-    let m = xs.len();
-    let (inv_n, k_up, k_dn) = (bb.inv_n, bb.k_up, bb.k_dn);
+    let m = rsi.len();
+    let (n, inv_n, k_up, k_dn) = (bb.n, bb.inv_n, bb.k_up, bb.k_dn);
+    let (xs, prevs) = (&close[b0..b0 + m], &close[b0 - 1..b0 - 1 + m]);
     let (gain, loss) = (&scr.gain[..m], &scr.loss[..m]);
-    let (shift, s1, var_n, flat) = (
-        &scr.shift[..m],
-        &scr.s1[..m],
-        &scr.var_n[..m],
-        &scr.flat[..m],
-    );
+    let (shift, s1, var_n) = (&scr.shift[..m], &scr.s1[..m], &scr.var_n[..m]);
+    let flat = &mut scr.flat[..m];
     let codes = &mut scr.codes[..m];
     let (rsi, upper, middle, lower) = (
         &mut rsi[..m],
@@ -479,8 +487,20 @@ fn finish(
         &mut middle[..m],
         &mut lower[..m],
     );
-    let any_flat = flat.iter().fold(false, |a, &f| a | f);
-    if any_flat {
+    let any_equal = xs.iter().zip(prevs).fold(false, |a, (x, p)| a | (x == p));
+    if any_equal {
+        // The run of equal closes ending at each bar (as `BbCore::observe`), starting
+        // from the run that ends just before the block.
+        let mut run = 1 + close[..b0]
+            .windows(2)
+            .rev()
+            .take_while(|w| w[0] == w[1])
+            .take(n)
+            .count();
+        for ((f, x), p) in flat.iter_mut().zip(xs).zip(prevs) {
+            run = if x == p { run + 1 } else { 1 };
+            *f = run >= n;
+        }
         for t in 0..m {
             let r = rsi_value(gain[t], loss[t]);
             let (mid, sigma) = if flat[t] {
