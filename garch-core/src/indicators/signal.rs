@@ -287,7 +287,7 @@ pub(crate) struct TableEntry {
     /// Position after the bar.
     pub(crate) position: Signal,
     /// Row of the next bar: `state_index(position) · code::COUNT`.
-    pub(crate) next_row: u16,
+    pub(crate) next_row: u8,
 }
 
 /// [`transition`] tabulated for every (position, code) pair, so the batch kernel's state
@@ -311,7 +311,8 @@ impl SignalTable {
                 entries[Self::row(prev) + c as usize] = TableEntry {
                     reasons,
                     position,
-                    next_row: Self::row(position) as u16,
+                    // rows are 0, 64, 128
+                    next_row: Self::row(position) as u8,
                 };
             }
         }
