@@ -409,8 +409,9 @@ fn streaming_is_bit_identical_to_batch() {
     }
 }
 
-/// The batch kernel works in blocks of a few hundred bars (and hands a block's signal
-/// state machine over to the next block): every series length around a block boundary,
+/// The batch kernels work in blocks of a few hundred bars (and the fused one hands a
+/// block's signal state machine over to the next block): every series length around a
+/// block boundary,
 /// with flat stretches (early re-seeds, collapsed bands) and positions held across
 /// boundaries, must still match the streaming state bit for bit.
 #[test]
@@ -459,6 +460,11 @@ fn fused_matches_streaming_at_every_block_boundary() {
                 assert_eq!(p.position, f.position[i], "len {len}, position at {i}");
                 assert_eq!(p.reasons, f.reasons[i], "len {len}, reasons at {i}");
             }
+            // bollinger_into runs the same blocks
+            let bb = bollinger(&long[..len], &cfg.bollinger).unwrap();
+            assert_eq!(bb.upper, f.upper, "len {len}, bollinger upper");
+            assert_eq!(bb.middle, f.middle, "len {len}, bollinger middle");
+            assert_eq!(bb.lower, f.lower, "len {len}, bollinger lower");
         }
         // the rule fires in these series (the test would be weak otherwise)
         assert!(stream.iter().any(|p| p.position != Signal::Flat));

@@ -34,8 +34,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bollinger::{
-    BandsPoint, BbCore, BollingerParams, Reseed, band_edges, middle_sigma, percent_b_value,
-    reseed_sums,
+    BLOCK, BandsPoint, BbCore, BollingerParams, Reseed, band_edges, early_reseed_sums,
+    flat_windows, middle_sigma, percent_b_value, periodic_reseed_sums, window_is_flat,
 };
 use super::rsi::{RsiCore, check_period, rsi_value};
 use super::signal::{ReasonSet, Signal, SignalConfig, SignalCore, SignalSummary, SignalTable};
@@ -230,9 +230,6 @@ fn fused_kernel(close: &[f64], mut state: IndicatorState, out: IndicatorBuffers<
     first
 }
 
-/// Bars per block of the steady-state kernel (its scratch, ~12 KiB, stays in L1).
-const BLOCK: usize = 256;
-
 /// The serial part of the steady state: the RSI recurrence and the Bollinger sums.
 struct Serial {
     rsi: RsiCore,
@@ -248,15 +245,9 @@ impl Serial {
     #[inline(never)]
     fn periodic_reseed(&mut self, close: &[f64], i: usize) {
         let bb = &mut self.bands;
-        let n = bb.n;
-        let sums = match self.ahead {
-            Some((at, sums)) if at == i => sums,
-            _ => reseed_sums(bb.inv_n, &close[i + 1 - n..=i], &[]),
-        };
+        let (sums, ahead) = periodic_reseed_sums(close, i, bb.n, bb.inv_n, self.ahead);
         bb.apply_reseed(sums);
-        self.ahead = close
-            .get(i + 1..=i + n)
-            .map(|w| (i + n, reseed_sums(bb.inv_n, w, &[])));
+        self.ahead = ahead;
     }
 
     /// An early re-seed at bar `i` (after `slide_sums` returned true).
@@ -264,17 +255,9 @@ impl Serial {
     #[inline(never)]
     fn early_reseed(&mut self, close: &[f64], i: usize) {
         let bb = &mut self.bands;
-        bb.reseed(&close[i + 1 - bb.n..=i], &[]);
+        bb.apply_reseed(early_reseed_sums(close, i, bb.n, bb.inv_n));
         self.ahead = None;
     }
-}
-
-/// Whether the `n` closes ending at `i` are all equal (the window is exactly flat).
-#[cold]
-#[inline(never)]
-fn window_is_flat(close: &[f64], i: usize, n: usize) -> bool {
-    let x = close[i];
-    close[i + 1 - n..i].iter().all(|&y| y == x)
 }
 
 /// Per-block scratch, structure-of-arrays so that the finishing pass vectorises.
@@ -350,7 +333,7 @@ fn steady(
         let mut t = 0;
         while t < m {
             // Bars before the next periodic re-seed: plain slides (no call in this loop).
-            let free = (serial.bands.n - 1 - serial.bands.since_reseed()).min(m - t);
+            let free = (serial.bands.n - 1 - serial.bands.since_reseed).min(m - t);
             let mut fired = None;
             for u in t..t + free {
                 let x = xs[u];
@@ -476,7 +459,7 @@ fn finish(
 ) {
     let m = rsi.len();
     let (n, inv_n, k_up, k_dn) = (bb.n, bb.inv_n, bb.k_up, bb.k_dn);
-    let (xs, prevs) = (&close[b0..b0 + m], &close[b0 - 1..b0 - 1 + m]);
+    let xs = &close[b0..b0 + m];
     let (gain, loss) = (&scr.gain[..m], &scr.loss[..m]);
     let (shift, s1, var_n) = (&scr.shift[..m], &scr.s1[..m], &scr.var_n[..m]);
     let flat = &mut scr.flat[..m];
@@ -487,20 +470,7 @@ fn finish(
         &mut middle[..m],
         &mut lower[..m],
     );
-    let any_equal = xs.iter().zip(prevs).fold(false, |a, (x, p)| a | (x == p));
-    if any_equal {
-        // The run of equal closes ending at each bar (as `BbCore::observe`), starting
-        // from the run that ends just before the block.
-        let mut run = 1 + close[..b0]
-            .windows(2)
-            .rev()
-            .take_while(|w| w[0] == w[1])
-            .take(n)
-            .count();
-        for ((f, x), p) in flat.iter_mut().zip(xs).zip(prevs) {
-            run = if x == p { run + 1 } else { 1 };
-            *f = run >= n;
-        }
+    if flat_windows(close, b0, n, flat) {
         for t in 0..m {
             let r = rsi_value(gain[t], loss[t]);
             let (mid, sigma) = if flat[t] {
