@@ -36,6 +36,14 @@
 //!
 //! `tests/indicators.rs` measures the worst relative σ error over every window of
 //! 1,000,000 random-walk closes against an exact (compensated) two-pass σ: ≤ 1e-12.
+//!
+//! # Batch speed
+//!
+//! [`bollinger_into`] (and the fused kernel) run the same steps over blocks of a few
+//! hundred bars: a serial pass slides the sums (between two re-seeds in a call-free loop;
+//! the periodic re-seed's two passes are computed one window ahead, off the critical
+//! path), then a pass with independent iterations (vectorised) computes `middle`, σ (one
+//! square root per bar) and the bands. Results are bit-identical to [`BollingerState`].
 
 use serde::Serialize;
 
@@ -152,43 +160,75 @@ pub(crate) fn percent_b_value(close: f64, upper: f64, lower: f64) -> f64 {
 }
 
 /// The σ/mean arithmetic shared by [`BollingerState`], [`bollinger_into`] and the fused
-/// kernel (see the module docs for the algorithm).
+/// kernel (see the module docs for the algorithm). The fused kernel reads the fields and
+/// drives the same methods ([`BbCore::tick`], [`BbCore::slide_sums`],
+/// [`BbCore::apply_reseed`]) in its own loop.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BbCore {
-    n: usize,
-    inv_n: f64,
-    k_up: f64,
-    k_dn: f64,
-    shift: f64,
-    s1: f64,
+    pub(crate) n: usize,
+    pub(crate) inv_n: f64,
+    pub(crate) k_up: f64,
+    pub(crate) k_dn: f64,
+    pub(crate) shift: f64,
+    pub(crate) s1: f64,
     s2: f64,
-    since_reseed: usize,
-    var_n: f64,
+    pub(crate) since_reseed: usize,
+    pub(crate) var_n: f64,
     magnitude: f64,
     run: usize,
     last: f64,
 }
 
-/// Two-pass sums of a window (oldest first): shift `K` = mean, `Σ(x−K)`, `Σ(x−K)²`.
-#[cold]
+/// Exact two-pass sums of a window: shift `K` = its mean, `Σ(x−K)`, `Σ(x−K)²`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reseed {
+    k: f64,
+    s1: f64,
+    s2: f64,
+}
+
+/// Two-pass sums of a window given oldest first as two slices (see [`Reseed`]).
 #[inline(never)]
-fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+pub(crate) fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> Reseed {
+    // Plain loops over each slice in turn (same order as one chained pass; a `Chain`
+    // iterator costs an extra branch per element).
     let mut sum = 0.0;
-    for &x in a.iter().chain(b) {
+    for &x in a {
+        sum += x;
+    }
+    for &x in b {
         sum += x;
     }
     let k = sum * inv_n;
     let (mut s1, mut s2) = (0.0, 0.0);
-    for &x in a.iter().chain(b) {
+    for &x in a {
         let d = x - k;
         s1 += d;
         s2 += d * d;
     }
-    (k, s1, s2)
+    for &x in b {
+        let d = x - k;
+        s1 += d;
+        s2 += d * d;
+    }
+    Reseed { k, s1, s2 }
 }
 
 /// ε·2⁴⁴ = 2⁻⁸: re-seed when (sum of operand magnitudes)·ε > 2⁻⁴⁴·n·σ².
 const CANCELLATION_LIMIT: f64 = 1.0 / 256.0;
+
+/// `(middle, σ)` of a window that is not exactly flat, from the shifted sums.
+#[inline(always)]
+pub(crate) fn middle_sigma(shift: f64, s1: f64, var_n: f64, inv_n: f64) -> (f64, f64) {
+    let var = var_n * inv_n;
+    (shift + s1 * inv_n, if var > 0.0 { var.sqrt() } else { 0.0 })
+}
+
+/// `(upper, lower)` = `middle ± k·σ` (TA-Lib's operation order).
+#[inline(always)]
+pub(crate) fn band_edges(middle: f64, sigma: f64, k_up: f64, k_dn: f64) -> (f64, f64) {
+    (middle + sigma * k_up, middle - sigma * k_dn)
+}
 
 impl BbCore {
     pub(crate) fn new(p: &BollingerParams) -> Self {
@@ -219,67 +259,232 @@ impl BbCore {
         }
     }
 
+    /// Whether the last `n` closes are all equal (then σ = 0 and middle = the close).
+    /// Needs [`BbCore::observe`] for every close.
+    #[inline(always)]
+    pub(crate) fn is_flat(&self) -> bool {
+        self.run >= self.n
+    }
+
+    /// Sets the state from exact window sums (a re-seed).
+    #[inline(always)]
+    pub(crate) fn apply_reseed(&mut self, r: Reseed) {
+        self.shift = r.k;
+        self.s1 = r.s1;
+        self.s2 = r.s2;
+        self.var_n = r.s2 - r.s1 * r.s1 * self.inv_n;
+        self.since_reseed = 0;
+        self.magnitude = 0.0;
+    }
+
     /// Exact re-seed from the full window, given oldest-first as two slices.
     #[inline(always)]
     pub(crate) fn reseed(&mut self, a: &[f64], b: &[f64]) {
         // The sums come back by value so that `self` never escapes into a call and can
         // stay in registers in the hot loops.
-        let (k, s1, s2) = reseed_sums(self.inv_n, a, b);
-        self.shift = k;
-        self.s1 = s1;
-        self.s2 = s2;
-        self.var_n = s2 - s1 * s1 * self.inv_n;
-        self.since_reseed = 0;
-        self.magnitude = 0.0;
+        self.apply_reseed(reseed_sums(self.inv_n, a, b));
+    }
+
+    /// Counts one slide of the full window; true when this slide is a periodic re-seed
+    /// (every `n` slides since the last re-seed).
+    #[inline(always)]
+    pub(crate) fn tick(&mut self) -> bool {
+        self.since_reseed += 1;
+        self.since_reseed == self.n
+    }
+
+    /// The O(1) update of the sums (`x_new` enters, `x_old` leaves); true when the
+    /// accumulated rounding error could exceed 2⁻⁴⁴ of `n·σ²`, i.e. the state must be
+    /// re-seeded from the window now — unless the window is exactly flat (see
+    /// [`BbCore::slide`]), which the caller checks (rarely needed, so callers that do not
+    /// track the run of equal closes per bar can find it out only then).
+    #[inline(always)]
+    pub(crate) fn slide_sums(&mut self, x_new: f64, x_old: f64) -> bool {
+        let dn = x_new - self.shift;
+        let dold = x_old - self.shift;
+        let delta = dn - dold;
+        let term = delta * (dn + dold);
+        self.s1 += delta;
+        self.s2 += term;
+        // Running bound on the rounding error committed since the last re-seed:
+        // each addition errs by at most ε/2·(|a| + |b|).
+        self.magnitude += term.abs() + self.s2.abs();
+        // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
+        // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
+        // from the shift).
+        self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
+        self.magnitude * CANCELLATION_LIMIT > self.var_n
     }
 
     /// Slides the full window by one close (`x_new` enters, `x_old` leaves); re-seeds
-    /// from `window` (the new window, oldest first, as two slices) every `n` slides.
+    /// from `window` (the new window, oldest first, as two slices) every `n` slides, and
+    /// early when [`BbCore::slide_sums`] asks for it — except for an exactly flat window,
+    /// whose σ is exact anyway (and whose `n·σ²` of 0 would otherwise re-seed every bar).
     #[inline(always)]
     pub(crate) fn slide(&mut self, x_new: f64, x_old: f64, window: (&[f64], &[f64])) {
-        self.since_reseed += 1;
-        if self.since_reseed == self.n {
+        if self.tick() || (self.slide_sums(x_new, x_old) && !self.is_flat()) {
             self.reseed(window.0, window.1);
-        } else {
-            let dn = x_new - self.shift;
-            let dold = x_old - self.shift;
-            let delta = dn - dold;
-            let term = delta * (dn + dold);
-            self.s1 += delta;
-            self.s2 += term;
-            // Running bound on the rounding error committed since the last re-seed:
-            // each addition errs by at most ε/2·(|a| + |b|).
-            self.magnitude += term.abs() + self.s2.abs();
-            // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
-            // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
-            // from the shift). Skipped for an exactly flat window, whose σ is exact
-            // anyway (and whose n·σ² of 0 would otherwise re-seed every bar).
-            self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
-            if self.magnitude * CANCELLATION_LIMIT > self.var_n && self.run < self.n {
-                self.reseed(window.0, window.1);
-            }
         }
     }
 
     /// The bands of the current (full) window.
     #[inline(always)]
     pub(crate) fn point(&self) -> BandsPoint {
-        let (middle, sigma) = if self.run >= self.n {
+        let (middle, sigma) = if self.is_flat() {
             (self.last, 0.0)
         } else {
-            let var = self.var_n * self.inv_n;
-            (
-                self.shift + self.s1 * self.inv_n,
-                if var > 0.0 { var.sqrt() } else { 0.0 },
-            )
+            middle_sigma(self.shift, self.s1, self.var_n, self.inv_n)
         };
+        let (upper, lower) = band_edges(middle, sigma, self.k_up, self.k_dn);
         BandsPoint {
             middle,
-            upper: middle + sigma * self.k_up,
-            lower: middle - sigma * self.k_dn,
+            upper,
+            lower,
             sigma,
         }
     }
+}
+
+/// Bars per block of the batch kernels ([`bollinger_into`], the fused kernel): their
+/// per-block scratch (a few KiB) stays in L1.
+pub(crate) const BLOCK: usize = 256;
+
+/// [`BbCore`] driven over a whole series (the batch kernels), one block at a time.
+///
+/// The same steps as [`BbCore::slide`], arranged for speed: between two re-seeds the
+/// window slides in a call-free inner loop; the periodic re-seed happens between inner
+/// loops, its two passes computed one window ahead (off the critical path); the early
+/// re-seed is a cold path, which is also where an exactly flat window is recognised
+/// (from the closes: batch callers do not call [`BbCore::observe`]).
+pub(crate) struct BbBatch {
+    pub(crate) core: BbCore,
+    /// The re-seed sums of the next periodic re-seed bar, when already computed.
+    ahead: Option<(usize, Reseed)>,
+}
+
+impl BbBatch {
+    pub(crate) fn new(core: BbCore) -> Self {
+        Self { core, ahead: None }
+    }
+
+    /// Slides over bars `b0..b0 + m` of `close` (all with a full window before them:
+    /// `b0 ≥ n`), calling `bar(u, &core)` after bar `b0 + u` in order.
+    #[inline(always)]
+    pub(crate) fn slide_block(
+        &mut self,
+        close: &[f64],
+        b0: usize,
+        m: usize,
+        mut bar: impl FnMut(usize, &BbCore),
+    ) {
+        let n = self.core.n;
+        let (xs, olds) = (&close[b0..b0 + m], &close[b0 - n..b0 + m - n]);
+        let mut t = 0;
+        while t < m {
+            // Bars before the next periodic re-seed: plain slides (no call in this loop).
+            let free = (n - 1 - self.core.since_reseed).min(m - t);
+            let mut fired = None;
+            for u in t..t + free {
+                let periodic = self.core.tick();
+                debug_assert!(!periodic);
+                if self.core.slide_sums(xs[u], olds[u]) {
+                    fired = Some(u);
+                    break;
+                }
+                bar(u, &self.core);
+            }
+            // (The re-seed helpers take and return values: `self` must not escape into a
+            // call, or its fields would live in memory in the inner loop.)
+            let u = match fired {
+                Some(u) => {
+                    // not for an exactly flat window (as `BbCore::slide`)
+                    if !window_is_flat(close, b0 + u, n) {
+                        self.core.apply_reseed(early_reseed_sums(
+                            close,
+                            b0 + u,
+                            n,
+                            self.core.inv_n,
+                        ));
+                        self.ahead = None;
+                    }
+                    u
+                }
+                None if t + free < m => {
+                    let u = t + free;
+                    let periodic = self.core.tick();
+                    debug_assert!(periodic);
+                    let (sums, ahead) =
+                        periodic_reseed_sums(close, b0 + u, n, self.core.inv_n, self.ahead);
+                    self.core.apply_reseed(sums);
+                    self.ahead = ahead;
+                    u
+                }
+                None => break,
+            };
+            bar(u, &self.core);
+            t = u + 1;
+        }
+    }
+}
+
+/// The sums of the periodic re-seed at bar `i` (from the look-ahead when it has them),
+/// and the look-ahead for the next one, bar `i + n`.
+#[inline(never)]
+pub(crate) fn periodic_reseed_sums(
+    close: &[f64],
+    i: usize,
+    n: usize,
+    inv_n: f64,
+    ahead: Option<(usize, Reseed)>,
+) -> (Reseed, Option<(usize, Reseed)>) {
+    let sums = match ahead {
+        Some((at, sums)) if at == i => sums,
+        _ => reseed_sums(inv_n, &close[i + 1 - n..=i], &[]),
+    };
+    let next = close
+        .get(i + 1..=i + n)
+        .map(|w| (i + n, reseed_sums(inv_n, w, &[])));
+    (sums, next)
+}
+
+/// The sums of an early re-seed at bar `i`.
+#[cold]
+#[inline(never)]
+pub(crate) fn early_reseed_sums(close: &[f64], i: usize, n: usize, inv_n: f64) -> Reseed {
+    reseed_sums(inv_n, &close[i + 1 - n..=i], &[])
+}
+
+/// Whether the `n` closes ending at `i` are all equal (the window is exactly flat).
+#[cold]
+#[inline(never)]
+pub(crate) fn window_is_flat(close: &[f64], i: usize, n: usize) -> bool {
+    let x = close[i];
+    close[i + 1 - n..i].iter().all(|&y| y == x)
+}
+
+/// Which of the `flat.len()` bars from `b0` on end an exactly flat window (the last `n`
+/// closes equal, as [`BbCore::is_flat`] after [`BbCore::observe`]); false when none
+/// does, and then `flat` is not written. Cheap when no two consecutive closes of the
+/// block are equal (a window cannot be flat then).
+pub(crate) fn flat_windows(close: &[f64], b0: usize, n: usize, flat: &mut [bool]) -> bool {
+    let m = flat.len();
+    let (xs, prevs) = (&close[b0..b0 + m], &close[b0 - 1..b0 - 1 + m]);
+    if !xs.iter().zip(prevs).fold(false, |a, (x, p)| a | (x == p)) {
+        return false;
+    }
+    // The run of equal closes ending at each bar, starting from the run that ends
+    // just before the block (counted up to n, which is all that matters).
+    let mut run = 1 + close[..b0]
+        .windows(2)
+        .rev()
+        .take_while(|w| w[0] == w[1])
+        .take(n)
+        .count();
+    for ((f, x), p) in flat.iter_mut().zip(xs).zip(prevs) {
+        run = if x == p { run + 1 } else { 1 };
+        *f = run >= n;
+    }
+    true
 }
 
 /// Streaming Bollinger Bands: one close at a time, O(1) amortised per update
@@ -445,21 +650,55 @@ pub fn bollinger_into(
         s[..n - 1].fill(f64::NAN);
     }
     let mut core = BbCore::new(params);
-    for &x in &close[..n] {
-        core.observe(x);
-    }
     core.reseed(&close[..n], &[]);
-    let write = |i: usize, p: BandsPoint, u: &mut [f64], m: &mut [f64], l: &mut [f64]| {
-        u[i] = p.upper;
-        m[i] = p.middle;
-        l[i] = p.lower;
+    // The first window may already be flat (as `BollingerState`, which observes it).
+    let flat0 = window_is_flat(close, n - 1, n);
+    let (middle0, sigma0) = if flat0 {
+        (close[n - 1], 0.0)
+    } else {
+        middle_sigma(core.shift, core.s1, core.var_n, core.inv_n)
     };
-    write(n - 1, core.point(), upper, middle, lower);
-    for i in n..len {
-        let x = close[i];
-        core.observe(x);
-        core.slide(x, close[i - n], (&close[i + 1 - n..=i], &[]));
-        write(i, core.point(), upper, middle, lower);
+    let (upper0, lower0) = band_edges(middle0, sigma0, core.k_up, core.k_dn);
+    (upper[n - 1], middle[n - 1], lower[n - 1]) = (upper0, middle0, lower0);
+    // Then blocks: the serial sums, then the bands with independent iterations.
+    let mut batch = BbBatch::new(core);
+    let (mut shift, mut s1, mut var_n) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+    let mut flat = [false; BLOCK];
+    let mut b0 = n;
+    while b0 < len {
+        let m = (len - b0).min(BLOCK);
+        batch.slide_block(close, b0, m, |u, bb| {
+            shift[u] = bb.shift;
+            s1[u] = bb.s1;
+            var_n[u] = bb.var_n;
+        });
+        let bb = &batch.core;
+        let (inv_n, k_up, k_dn) = (bb.inv_n, bb.k_up, bb.k_dn);
+        let xs = &close[b0..b0 + m];
+        let (u, mi, l) = (
+            &mut upper[b0..b0 + m],
+            &mut middle[b0..b0 + m],
+            &mut lower[b0..b0 + m],
+        );
+        let (shift, s1, var_n, flat) = (&shift[..m], &s1[..m], &var_n[..m], &mut flat[..m]);
+        if flat_windows(close, b0, n, flat) {
+            for t in 0..m {
+                let (mid, sigma) = if flat[t] {
+                    (xs[t], 0.0)
+                } else {
+                    middle_sigma(shift[t], s1[t], var_n[t], inv_n)
+                };
+                (u[t], l[t]) = band_edges(mid, sigma, k_up, k_dn);
+                mi[t] = mid;
+            }
+        } else {
+            for t in 0..m {
+                let (mid, sigma) = middle_sigma(shift[t], s1[t], var_n[t], inv_n);
+                (u[t], l[t]) = band_edges(mid, sigma, k_up, k_dn);
+                mi[t] = mid;
+            }
+        }
+        b0 += m;
     }
     Ok(n - 1)
 }

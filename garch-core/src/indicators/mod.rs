@@ -47,7 +47,9 @@
 //!   bit-identical by construction (and tested with `f64::to_bits`).
 //! * Signals: [`Signal`] (long/short/flat), [`Reason`]/[`ReasonSet`] (why, per bar),
 //!   [`SignalConfig`] thresholds, [`SignalSummary`] for the latest bar.
-//! * Speed: [`compute_into`] is a fused one-pass RSI + Bollinger + signal kernel;
+//! * Speed: [`compute_into`] is a fused RSI + Bollinger + signal kernel (one pass over
+//!   the closes in blocks: a serial pass for the recurrences, a vectorised one for the
+//!   rest, see [`fused`](mod@fused));
 //!   [`compute_many`] / [`compute_many_par`] run it over many assets (rayon).
 //! * [`resample`](mod@resample): 5-minute OHLCV bars to 15m/30m/1h, session-anchored.
 

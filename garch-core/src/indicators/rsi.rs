@@ -48,8 +48,8 @@ pub(crate) fn check_period(name: &'static str, period: usize) -> Result<(), Indi
 pub(crate) struct RsiCore {
     nm1: f64,
     inv_n: f64,
-    gain: f64,
-    loss: f64,
+    pub(crate) gain: f64,
+    pub(crate) loss: f64,
 }
 
 impl RsiCore {

@@ -211,6 +211,127 @@ impl SignalConfig {
     }
 }
 
+/// Condition code of one bar (see [`SignalCore::conditions`]): bits 1–4 are the
+/// condition reasons' own bits, bits 0 and 5 say where the close is against the middle
+/// band (the exit rules). A `u64` so that a vectorised loop computing codes keeps them in
+/// the 64-bit lanes of its `f64` comparisons.
+pub(crate) mod code {
+    /// `close >= middle` (exits a long).
+    pub const AT_OR_ABOVE_MIDDLE: u64 = 1 << 0;
+    /// `rsi > overbought` (= the bit of [`super::Reason::RsiOverbought`]).
+    pub const OVERBOUGHT: u64 = 1 << 1;
+    /// `rsi < oversold` (= the bit of [`super::Reason::RsiOversold`]).
+    pub const OVERSOLD: u64 = 1 << 2;
+    /// `close > upper` (= the bit of [`super::Reason::AboveUpperBand`]).
+    pub const ABOVE_UPPER: u64 = 1 << 3;
+    /// `close < lower` (= the bit of [`super::Reason::BelowLowerBand`]).
+    pub const BELOW_LOWER: u64 = 1 << 4;
+    /// `close <= middle` (exits a short).
+    pub const AT_OR_BELOW_MIDDLE: u64 = 1 << 5;
+    /// The bits that are reasons themselves.
+    pub const REASONS: u64 = OVERBOUGHT | OVERSOLD | ABOVE_UPPER | BELOW_LOWER;
+    /// Number of distinct codes.
+    pub const COUNT: usize = 64;
+}
+
+/// The position rule: the next position and the reasons of a bar, from the previous
+/// position and the bar's condition code. The one definition of the state machine, used
+/// by [`SignalCore::step`] and (through [`SignalTable`]) by the batch kernel.
+#[inline(always)]
+pub(crate) fn transition(prev: Signal, c: u64) -> (Signal, ReasonSet) {
+    let has = |bit: u64| c & bit != 0;
+    // The reason bits fit in 16 bits.
+    let mut reasons = ReasonSet((c & code::REASONS) as u16);
+    let next = if has(code::BELOW_LOWER) && has(code::OVERSOLD) {
+        Signal::Long
+    } else if has(code::ABOVE_UPPER) && has(code::OVERBOUGHT) {
+        Signal::Short
+    } else {
+        match prev {
+            Signal::Long if has(code::AT_OR_ABOVE_MIDDLE) => {
+                reasons.insert(Reason::ExitLong);
+                Signal::Flat
+            }
+            Signal::Short if has(code::AT_OR_BELOW_MIDDLE) => {
+                reasons.insert(Reason::ExitShort);
+                Signal::Flat
+            }
+            p => p,
+        }
+    };
+    if next != prev {
+        match next {
+            Signal::Long => reasons.insert(Reason::EnterLong),
+            Signal::Short => reasons.insert(Reason::EnterShort),
+            Signal::Flat => {}
+        }
+    }
+    (next, reasons)
+}
+
+/// Index of a position in [`SignalTable`].
+#[inline(always)]
+fn state_index(s: Signal) -> usize {
+    match s {
+        Signal::Flat => 0,
+        Signal::Long => 1,
+        Signal::Short => 2,
+    }
+}
+
+/// One precomputed [`transition`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TableEntry {
+    /// Reasons of the bar.
+    pub(crate) reasons: ReasonSet,
+    /// Position after the bar.
+    pub(crate) position: Signal,
+    /// Row of the next bar: `state_index(position) · code::COUNT`.
+    pub(crate) next_row: u8,
+}
+
+/// [`transition`] tabulated for every (position, code) pair, so the batch kernel's state
+/// machine is one load per bar instead of a chain of data-dependent branches.
+#[derive(Debug, Clone)]
+pub(crate) struct SignalTable {
+    // Four rows (the fourth unused) so that an index is masked, not bounds-checked.
+    entries: [TableEntry; 4 * code::COUNT],
+}
+
+impl SignalTable {
+    pub(crate) fn new() -> Self {
+        let mut entries = [TableEntry {
+            reasons: ReasonSet::EMPTY,
+            position: Signal::Flat,
+            next_row: 0,
+        }; 4 * code::COUNT];
+        for prev in [Signal::Flat, Signal::Long, Signal::Short] {
+            for c in 0..code::COUNT as u64 {
+                let (position, reasons) = transition(prev, c);
+                entries[Self::row(prev) + c as usize] = TableEntry {
+                    reasons,
+                    position,
+                    // rows are 0, 64, 128
+                    next_row: Self::row(position) as u8,
+                };
+            }
+        }
+        Self { entries }
+    }
+
+    /// The row of a position (add a code to index an entry).
+    #[inline(always)]
+    pub(crate) fn row(s: Signal) -> usize {
+        state_index(s) * code::COUNT
+    }
+
+    /// The entry at `row + code`.
+    #[inline(always)]
+    pub(crate) fn get(&self, row: usize, c: u64) -> TableEntry {
+        self.entries[(row + c as usize) & (4 * code::COUNT - 1)]
+    }
+}
+
 /// The signal state machine shared by the streaming state and the fused kernel.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct SignalCore {
@@ -228,6 +349,24 @@ impl SignalCore {
         }
     }
 
+    /// The condition code of a bar with both indicators available (branch-free).
+    #[inline(always)]
+    pub(crate) fn conditions(
+        &self,
+        close: f64,
+        rsi: f64,
+        upper: f64,
+        middle: f64,
+        lower: f64,
+    ) -> u64 {
+        u64::from(close >= middle)
+            | u64::from(rsi > self.overbought) << 1
+            | u64::from(rsi < self.oversold) << 2
+            | u64::from(close > upper) << 3
+            | u64::from(close < lower) << 4
+            | u64::from(close <= middle) << 5
+    }
+
     /// One bar with both indicators available.
     #[inline(always)]
     pub(crate) fn step(
@@ -238,40 +377,8 @@ impl SignalCore {
         middle: f64,
         lower: f64,
     ) -> ReasonSet {
-        let oversold = rsi < self.oversold;
-        let overbought = rsi > self.overbought;
-        let below = close < lower;
-        let above = close > upper;
-        let mut reasons = ReasonSet::EMPTY;
-        reasons.set_if(Reason::RsiOversold, oversold);
-        reasons.set_if(Reason::RsiOverbought, overbought);
-        reasons.set_if(Reason::BelowLowerBand, below);
-        reasons.set_if(Reason::AboveUpperBand, above);
-        let prev = self.position;
-        let next = if below && oversold {
-            Signal::Long
-        } else if above && overbought {
-            Signal::Short
-        } else {
-            match prev {
-                Signal::Long if close >= middle => {
-                    reasons.insert(Reason::ExitLong);
-                    Signal::Flat
-                }
-                Signal::Short if close <= middle => {
-                    reasons.insert(Reason::ExitShort);
-                    Signal::Flat
-                }
-                p => p,
-            }
-        };
-        if next != prev {
-            match next {
-                Signal::Long => reasons.insert(Reason::EnterLong),
-                Signal::Short => reasons.insert(Reason::EnterShort),
-                Signal::Flat => {}
-            }
-        }
+        let c = self.conditions(close, rsi, upper, middle, lower);
+        let (next, reasons) = transition(self.position, c);
         self.position = next;
         reasons
     }
@@ -439,6 +546,23 @@ mod tests {
         let mut c = SignalCore::new(&SignalConfig::new(20.0, 80.0).unwrap());
         assert_eq!(step(&mut c, 89.0, 25.0).0, Signal::Flat);
         assert_eq!(step(&mut c, 89.0, 19.0).0, Signal::Long);
+    }
+
+    #[test]
+    fn condition_code_bits_are_reason_bits() {
+        assert_eq!(code::OVERBOUGHT, u64::from(Reason::RsiOverbought.bit()));
+        assert_eq!(code::OVERSOLD, u64::from(Reason::RsiOversold.bit()));
+        assert_eq!(code::ABOVE_UPPER, u64::from(Reason::AboveUpperBand.bit()));
+        assert_eq!(code::BELOW_LOWER, u64::from(Reason::BelowLowerBand.bit()));
+        // the table is the transition function
+        let t = SignalTable::new();
+        for prev in [Signal::Flat, Signal::Long, Signal::Short] {
+            for c in 0..code::COUNT as u64 {
+                let e = t.get(SignalTable::row(prev), c);
+                assert_eq!((e.position, e.reasons), transition(prev, c));
+                assert_eq!(usize::from(e.next_row), SignalTable::row(e.position));
+            }
+        }
     }
 
     #[test]
