@@ -328,7 +328,17 @@ impl<'a> Likelihood<'a> {
             VolatilityModel::Garch(g) => {
                 variance::garch_recursion(&input, (g.p(), g.o(), g.q()), vol, sigma2, sink)
             }
-            VolatilityModel::Egarch => variance::egarch_recursion(&input, vol, sigma2, sink),
+            VolatilityModel::Egarch => match (self.layout.len, self.layout.mu.is_some()) {
+                (4, false) => {
+                    variance::egarch111_recursion::<4, false, S>(&input, vol, sigma2, sink)
+                }
+                (5, true) => variance::egarch111_recursion::<5, true, S>(&input, vol, sigma2, sink),
+                (5, false) => {
+                    variance::egarch111_recursion::<5, false, S>(&input, vol, sigma2, sink)
+                }
+                (6, true) => variance::egarch111_recursion::<6, true, S>(&input, vol, sigma2, sink),
+                _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+            },
         }
     }
 
