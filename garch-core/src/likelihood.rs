@@ -357,6 +357,41 @@ impl<'a> Likelihood<'a> {
         self.value_into(params, &mut sigma2)
     }
 
+    /// [`Self::value`] at each of `points`, bit for bit. EGARCH runs four points per pass over
+    /// the data ([`variance::egarch111_values`]); other models one at a time.
+    pub(crate) fn values(&self, points: &[Vec<f64>]) -> Vec<f64> {
+        const L: usize = 4;
+        if self.spec.volatility != VolatilityModel::Egarch {
+            return points.iter().map(|p| self.value(p)).collect();
+        }
+        let mut out = Vec::with_capacity(points.len());
+        let mut chunks = points.chunks_exact(L);
+        for chunk in &mut chunks {
+            let params: [&[f64]; L] = std::array::from_fn(|l| &chunk[l][..]);
+            out.extend(self.egarch_values(params));
+        }
+        out.extend(chunks.remainder().iter().map(|p| self.value(p)));
+        out
+    }
+
+    /// EGARCH log-likelihoods at `L` points in one interleaved pass.
+    fn egarch_values<const L: usize>(&self, params: [&[f64]; L]) -> [f64; L] {
+        let input = self.input(params[0]);
+        let mu = params.map(|p| self.layout.mu.map_or(0.0, |m| p[m]));
+        let vol = params.map(|p| &p[self.layout.vol..self.layout.vol + 4]);
+        let mut sinks = params.map(|p| ValueSink {
+            sum: LogLikSum::new(self.density(p)),
+        });
+        match (self.layout.len, self.layout.mu.is_some()) {
+            (4, false) => variance::egarch111_values::<4, false, L, _>(&input, mu, vol, &mut sinks),
+            (5, true) => variance::egarch111_values::<5, true, L, _>(&input, mu, vol, &mut sinks),
+            (5, false) => variance::egarch111_values::<5, false, L, _>(&input, mu, vol, &mut sinks),
+            (6, true) => variance::egarch111_values::<6, true, L, _>(&input, mu, vol, &mut sinks),
+            _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+        }
+        sinks.map(|mut s| s.sum.total())
+    }
+
     /// Total log-likelihood and its gradient (written into `grad`), optionally the
     /// per-observation scores (row-major `T × k`).
     pub(crate) fn value_and_gradient(

@@ -3,7 +3,9 @@
 //!
 //! Both recursions propagate `∂σ²_t/∂θ` alongside `σ²_t` (the recursive analytic gradient of
 //! Fiorentini, Calzolari and Panattoni 1996), so one pass over the data yields the
-//! log-likelihood, its gradient and, when asked, every observation's score.
+//! log-likelihood, its gradient and, when asked, every observation's score. EGARCH also has a
+//! value-only pass at several parameter points at once, for the finite-difference Hessian and
+//! the starting grid.
 
 /// `√(2/π) = E|z|` for a standard normal `z`; `arch` uses it in EGARCH whatever the distribution.
 pub(crate) const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
@@ -358,6 +360,50 @@ pub(crate) fn egarch111_recursion<const N: usize, const MU: bool, S: VarianceSin
     }
 }
 
+/// [`egarch111_recursion`] without derivatives at `L` parameter points at once (μ and the
+/// variance parameters per lane; data, backcast and bounds shared), the recursions
+/// interleaved observation by observation. One recursion is latency-bound (`ln σ²` → exp →
+/// √ → ÷ → `z` → next `ln σ²`); independent lanes fill the idle issue slots. Each lane runs
+/// exactly the operations of a single pass, so its sink sees the same bits. The variances
+/// are not stored.
+pub(crate) fn egarch111_values<const N: usize, const MU: bool, const L: usize, S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    mu: [f64; L],
+    vol: [&[f64]; L],
+    sinks: &mut [S; L],
+) {
+    const { assert!(!S::DERIVATIVES, "value passes only") };
+    let RecursionInput {
+        y,
+        backcast: bc,
+        bounds,
+        ..
+    } = *input;
+    assert_eq!(y.len(), bounds.len());
+    let Some((&y0, y_rest)) = y.split_first() else {
+        return;
+    };
+    let mut states: [Egarch111<N, MU>; L] = std::array::from_fn(|l| Egarch111 {
+        omega: vol[l][0],
+        alpha: vol[l][1],
+        gamma: vol[l][2],
+        beta: vol[l][3],
+        mu: mu[l],
+        h_prev: bc,
+        z_prev: 0.0,
+        dh: [0.0; N],
+        dz: [0.0; N],
+    });
+    for (state, sink) in states.iter_mut().zip(sinks.iter_mut()) {
+        state.step::<true, S>(0, y0, bounds[0], sink);
+    }
+    for (t, (&yt, &b)) in y_rest.iter().zip(&bounds[1..]).enumerate() {
+        for (state, sink) in states.iter_mut().zip(sinks.iter_mut()) {
+            state.step::<false, S>(t + 1, yt, b, sink);
+        }
+    }
+}
+
 /// State of [`egarch111_recursion`] between observations.
 struct Egarch111<const N: usize, const MU: bool> {
     omega: f64,
@@ -679,6 +725,56 @@ mod tests {
                     _ => compare::<6, true>(&input, vol),
                 }
             }
+        }
+    }
+
+    struct CollectValues(Vec<f64>);
+    impl VarianceSink for CollectValues {
+        const DERIVATIVES: bool = false;
+        fn observe(&mut self, _t: usize, e: f64, s2: f64, _ds2: &[f64]) {
+            self.0.push(e);
+            self.0.push(s2);
+        }
+    }
+
+    #[test]
+    fn interleaved_egarch_values_are_bit_identical_to_single_passes() {
+        let y: Vec<f64> = (0..300)
+            .map(|i| ((i * 53 % 97) as f64 - 48.0) / 25.0)
+            .collect();
+        let bounds = variance_bounds(&y);
+        let input = RecursionInput {
+            y: &y,
+            mu: 0.0,
+            mu_index: Some(0),
+            vol_index: 1,
+            n_params: 6,
+            backcast: backcast(&y).ln(),
+            bounds: &bounds,
+        };
+        let mu = [0.03, -0.2, 0.0, 1.5];
+        let vol: [&[f64]; 4] = [
+            &[0.02, 0.12, -0.08, 0.95],
+            &[-50.0, 0.1, 0.0, 0.5],
+            &[800.0, 0.2, 0.1, 0.2],
+            &[30.0, 0.1, -0.1, 0.9],
+        ];
+        let mut lanes: [CollectValues; 4] = std::array::from_fn(|_| CollectValues(Vec::new()));
+        egarch111_values::<6, true, 4, _>(&input, mu, vol, &mut lanes);
+        for l in 0..4 {
+            let single = RecursionInput { mu: mu[l], ..input };
+            let mut sigma2 = vec![0.0; y.len()];
+            let mut reference = CollectValues(Vec::new());
+            egarch_reference(&single, vol[l], &mut sigma2, &mut reference);
+            assert_eq!(reference.0.len(), lanes[l].0.len());
+            assert!(
+                reference
+                    .0
+                    .iter()
+                    .zip(&lanes[l].0)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "lane {l}"
+            );
         }
     }
 
