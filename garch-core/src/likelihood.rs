@@ -357,18 +357,21 @@ impl<'a> Likelihood<'a> {
         self.value_into(params, &mut sigma2)
     }
 
-    /// [`Self::value`] at each of `points`, bit for bit. EGARCH runs four points per pass over
-    /// the data ([`variance::egarch111_values`]); other models one at a time.
+    /// [`Self::value`] at each of `points`, bit for bit. EGARCH runs eight points per pass over
+    /// the data ([`variance::egarch111_values`]), then four, then one at a time; other models
+    /// one at a time.
     pub(crate) fn values(&self, points: &[Vec<f64>]) -> Vec<f64> {
-        const L: usize = 4;
         if self.spec.volatility != VolatilityModel::Egarch {
             return points.iter().map(|p| self.value(p)).collect();
         }
         let mut out = Vec::with_capacity(points.len());
-        let mut chunks = points.chunks_exact(L);
+        let mut chunks = points.chunks_exact(8);
         for chunk in &mut chunks {
-            let params: [&[f64]; L] = std::array::from_fn(|l| &chunk[l][..]);
-            out.extend(self.egarch_values(params));
+            out.extend(self.egarch_values::<8>(std::array::from_fn(|l| &chunk[l][..])));
+        }
+        let mut chunks = chunks.remainder().chunks_exact(4);
+        for chunk in &mut chunks {
+            out.extend(self.egarch_values::<4>(std::array::from_fn(|l| &chunk[l][..])));
         }
         out.extend(chunks.remainder().iter().map(|p| self.value(p)));
         out
