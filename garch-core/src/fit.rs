@@ -204,7 +204,7 @@ pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> V
                 .collect();
             lik.grid_values(&points)
         }
-        _ => candidates.iter().map(|c| lik.value(c)).collect(),
+        _ => lik.values(&candidates),
     };
     // First maximum wins, as numpy's argmax.
     let mut best = 0;
@@ -573,22 +573,28 @@ fn approx_hess3(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
             }
         })
         .collect();
-    let f = |shift: &[(usize, f64)]| {
-        let mut x = params.to_vec();
-        for &(i, d) in shift {
-            x[i] += d;
+    // The four shifted points of every (i, j), evaluated together (EGARCH interleaves
+    // several passes over the data; each value is the same as alone).
+    let mut points = Vec::with_capacity(2 * k * (k + 1));
+    for i in 0..k {
+        for j in i..k {
+            let (hi, hj) = (steps[i], steps[j]);
+            for (di, dj) in [(hi, hj), (hi, -hj), (-hi, hj), (-hi, -hj)] {
+                let mut x = params.to_vec();
+                x[i] += di;
+                x[j] += dj;
+                points.push(x);
+            }
         }
-        -lik.value(&x)
-    };
+    }
+    let mut values = lik.values(&points).into_iter().map(|ll| -ll);
+    let mut f = || values.next().expect("four values per (i, j)");
     let mut h = DMatrix::<f64>::zeros(k, k);
     for i in 0..k {
         for j in i..k {
             let (hi, hj) = (steps[i], steps[j]);
-            let v = (f(&[(i, hi), (j, hj)])
-                - f(&[(i, hi), (j, -hj)])
-                - (f(&[(i, -hi), (j, hj)]) - f(&[(i, -hi), (j, -hj)])))
-                / (4.0 * hi * hj)
-                / tf;
+            let (pp, pm, mp, mm) = (f(), f(), f(), f());
+            let v = (pp - pm - (mp - mm)) / (4.0 * hi * hj) / tf;
             h[(i, j)] = v;
             h[(j, i)] = v;
         }

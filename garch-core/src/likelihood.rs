@@ -328,7 +328,17 @@ impl<'a> Likelihood<'a> {
             VolatilityModel::Garch(g) => {
                 variance::garch_recursion(&input, (g.p(), g.o(), g.q()), vol, sigma2, sink)
             }
-            VolatilityModel::Egarch => variance::egarch_recursion(&input, vol, sigma2, sink),
+            VolatilityModel::Egarch => match (self.layout.len, self.layout.mu.is_some()) {
+                (4, false) => {
+                    variance::egarch111_recursion::<4, false, S>(&input, vol, sigma2, sink)
+                }
+                (5, true) => variance::egarch111_recursion::<5, true, S>(&input, vol, sigma2, sink),
+                (5, false) => {
+                    variance::egarch111_recursion::<5, false, S>(&input, vol, sigma2, sink)
+                }
+                (6, true) => variance::egarch111_recursion::<6, true, S>(&input, vol, sigma2, sink),
+                _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+            },
         }
     }
 
@@ -345,6 +355,44 @@ impl<'a> Likelihood<'a> {
     pub(crate) fn value(&self, params: &[f64]) -> f64 {
         let mut sigma2 = vec![0.0; self.y.len()];
         self.value_into(params, &mut sigma2)
+    }
+
+    /// [`Self::value`] at each of `points`, bit for bit. EGARCH runs eight points per pass over
+    /// the data ([`variance::egarch111_values`]), then four, then one at a time; other models
+    /// one at a time.
+    pub(crate) fn values(&self, points: &[Vec<f64>]) -> Vec<f64> {
+        if self.spec.volatility != VolatilityModel::Egarch {
+            return points.iter().map(|p| self.value(p)).collect();
+        }
+        let mut out = Vec::with_capacity(points.len());
+        let mut chunks = points.chunks_exact(8);
+        for chunk in &mut chunks {
+            out.extend(self.egarch_values::<8>(std::array::from_fn(|l| &chunk[l][..])));
+        }
+        let mut chunks = chunks.remainder().chunks_exact(4);
+        for chunk in &mut chunks {
+            out.extend(self.egarch_values::<4>(std::array::from_fn(|l| &chunk[l][..])));
+        }
+        out.extend(chunks.remainder().iter().map(|p| self.value(p)));
+        out
+    }
+
+    /// EGARCH log-likelihoods at `L` points in one interleaved pass.
+    fn egarch_values<const L: usize>(&self, params: [&[f64]; L]) -> [f64; L] {
+        let input = self.input(params[0]);
+        let mu = params.map(|p| self.layout.mu.map_or(0.0, |m| p[m]));
+        let vol = params.map(|p| &p[self.layout.vol..self.layout.vol + 4]);
+        let mut sinks = params.map(|p| ValueSink {
+            sum: LogLikSum::new(self.density(p)),
+        });
+        match (self.layout.len, self.layout.mu.is_some()) {
+            (4, false) => variance::egarch111_values::<4, false, L, _>(&input, mu, vol, &mut sinks),
+            (5, true) => variance::egarch111_values::<5, true, L, _>(&input, mu, vol, &mut sinks),
+            (5, false) => variance::egarch111_values::<5, false, L, _>(&input, mu, vol, &mut sinks),
+            (6, true) => variance::egarch111_values::<6, true, L, _>(&input, mu, vol, &mut sinks),
+            _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+        }
+        sinks.map(|mut s| s.sum.total())
     }
 
     /// Total log-likelihood and its gradient (written into `grad`), optionally the

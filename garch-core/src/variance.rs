@@ -3,7 +3,9 @@
 //!
 //! Both recursions propagate `∂σ²_t/∂θ` alongside `σ²_t` (the recursive analytic gradient of
 //! Fiorentini, Calzolari and Panattoni 1996), so one pass over the data yields the
-//! log-likelihood, its gradient and, when asked, every observation's score.
+//! log-likelihood, its gradient and, when asked, every observation's score. EGARCH also has a
+//! value-only pass at several parameter points at once, for the finite-difference Hessian and
+//! the starting grid.
 
 /// `√(2/π) = E|z|` for a standard normal `z`; `arch` uses it in EGARCH whatever the distribution.
 pub(crate) const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
@@ -300,10 +302,15 @@ pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
     }
 }
 
-/// EGARCH(1,1,1) recursion (`arch`'s `egarch_recursion`): at t = 0 only `ω + β·backcast`
-/// (the backcast being of `ln σ²`); `ln σ²` is capped at `ln(f64::MAX)`; the variance bounds
-/// apply to `σ²` and feed back into `ln σ²`.
-pub(crate) fn egarch_recursion<S: VarianceSink>(
+/// EGARCH(1,1,1) recursion (`arch`'s `egarch_recursion`, recursions.pyx): at t = 0 only
+/// `ω + β·backcast` (the backcast being of `ln σ²`); `ln σ²` is capped at `ln(f64::MAX)`; the
+/// variance bounds apply to `σ²` and feed back into `ln σ²`.
+///
+/// The derivative state lives in `[f64; N]` arrays (`N` = number of parameters, 4 to 6) and
+/// `MU` says whether μ is estimated (then it is parameter 0 and ω parameter 1), so every index
+/// is a compile-time constant and the state stays in registers. The test module keeps a
+/// straightforward slice-based transcription, against which this is checked bit for bit.
+pub(crate) fn egarch111_recursion<const N: usize, const MU: bool, S: VarianceSink>(
     input: &RecursionInput<'_>,
     vol: &[f64],
     sigma2: &mut [f64],
@@ -313,26 +320,128 @@ pub(crate) fn egarch_recursion<S: VarianceSink>(
         y,
         mu,
         mu_index,
-        vol_index: v,
-        n_params: n,
+        vol_index,
+        n_params,
         backcast: bc,
         bounds,
     } = *input;
-    let (omega, alpha, gamma, beta) = (vol[0], vol[1], vol[2], vol[3]);
-    // Derivatives of ln σ²_{t-1} (dh) and of z_{t-1} (dz); current d ln σ²_t (dh_new).
-    let mut dh = if S::DERIVATIVES {
-        vec![0.0; n]
-    } else {
-        Vec::new()
+    const {
+        assert!(
+            N >= 4 + MU as usize,
+            "EGARCH has 4 variance parameters after μ"
+        )
     };
-    let mut dz = dh.clone();
-    let mut ds2 = dh.clone();
-    let (mut h_prev, mut z_prev) = (bc, 0.0f64);
-    for t in 0..y.len() {
-        let mut h = omega + beta * h_prev;
-        if t > 0 {
+    debug_assert_eq!(n_params, N);
+    debug_assert_eq!(mu_index, MU.then_some(0));
+    debug_assert_eq!(vol_index, usize::from(MU));
+    assert!(y.len() == sigma2.len() && y.len() == bounds.len());
+    let Some((&y0, y_rest)) = y.split_first() else {
+        return;
+    };
+    let mut state = Egarch111::<N, MU> {
+        omega: vol[0],
+        alpha: vol[1],
+        gamma: vol[2],
+        beta: vol[3],
+        mu,
+        h_prev: bc,
+        z_prev: 0.0,
+        dh: [0.0; N],
+        dz: [0.0; N],
+    };
+    sigma2[0] = state.step::<true, S>(0, y0, bounds[0], sink);
+    for (t, ((&yt, &b), s2)) in y_rest
+        .iter()
+        .zip(&bounds[1..])
+        .zip(&mut sigma2[1..])
+        .enumerate()
+    {
+        *s2 = state.step::<false, S>(t + 1, yt, b, sink);
+    }
+}
+
+/// [`egarch111_recursion`] without derivatives at `L` parameter points at once (μ and the
+/// variance parameters per lane; data, backcast and bounds shared), the recursions
+/// interleaved observation by observation. One recursion is latency-bound (`ln σ²` → exp →
+/// √ → ÷ → `z` → next `ln σ²`); independent lanes fill the idle issue slots. Each lane runs
+/// exactly the operations of a single pass, so its sink sees the same bits. The variances
+/// are not stored.
+pub(crate) fn egarch111_values<const N: usize, const MU: bool, const L: usize, S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    mu: [f64; L],
+    vol: [&[f64]; L],
+    sinks: &mut [S; L],
+) {
+    const { assert!(!S::DERIVATIVES, "value passes only") };
+    let RecursionInput {
+        y,
+        backcast: bc,
+        bounds,
+        ..
+    } = *input;
+    assert_eq!(y.len(), bounds.len());
+    let Some((&y0, y_rest)) = y.split_first() else {
+        return;
+    };
+    let mut states: [Egarch111<N, MU>; L] = std::array::from_fn(|l| Egarch111 {
+        omega: vol[l][0],
+        alpha: vol[l][1],
+        gamma: vol[l][2],
+        beta: vol[l][3],
+        mu: mu[l],
+        h_prev: bc,
+        z_prev: 0.0,
+        dh: [0.0; N],
+        dz: [0.0; N],
+    });
+    for (state, sink) in states.iter_mut().zip(sinks.iter_mut()) {
+        state.step::<true, S>(0, y0, bounds[0], sink);
+    }
+    for (t, (&yt, &b)) in y_rest.iter().zip(&bounds[1..]).enumerate() {
+        for (state, sink) in states.iter_mut().zip(sinks.iter_mut()) {
+            state.step::<false, S>(t + 1, yt, b, sink);
+        }
+    }
+}
+
+/// State of [`egarch111_recursion`] between observations.
+struct Egarch111<const N: usize, const MU: bool> {
+    omega: f64,
+    alpha: f64,
+    gamma: f64,
+    beta: f64,
+    mu: f64,
+    /// `ln σ²_{t−1}` (the backcast before the sample).
+    h_prev: f64,
+    /// `z_{t−1}` (unused before the sample).
+    z_prev: f64,
+    /// `∂ln σ²_{t−1}/∂θ`.
+    dh: [f64; N],
+    /// `∂z_{t−1}/∂θ`.
+    dz: [f64; N],
+}
+
+impl<const N: usize, const MU: bool> Egarch111<N, MU> {
+    /// Index of ω.
+    const V: usize = MU as usize;
+
+    /// One observation (`FIRST`: t = 0, before which there is no `z`); returns `σ²_t`.
+    #[inline(always)]
+    fn step<const FIRST: bool, S: VarianceSink>(
+        &mut self,
+        t: usize,
+        y: f64,
+        b: [f64; 2],
+        sink: &mut S,
+    ) -> f64 {
+        let (alpha, gamma, beta) = (self.alpha, self.gamma, self.beta);
+        let (h_prev, z_prev) = (self.h_prev, self.z_prev);
+        let v = Self::V;
+        let mut h = self.omega + beta * h_prev;
+        if !FIRST {
             h += alpha * (z_prev.abs() - SQRT_2_OVER_PI) + gamma * z_prev;
         }
+        let dh = &mut self.dh;
         if S::DERIVATIVES {
             // dh_t = e_ω + β·dh_{t−1} + e_β·h_{t−1} [+ α·sign(z)·dz + γ·dz + e_α(|z|−c) + e_γ z]
             let sign = if z_prev > 0.0 {
@@ -342,13 +451,13 @@ pub(crate) fn egarch_recursion<S: VarianceSink>(
             } else {
                 0.0
             };
-            let dz_coef = if t > 0 { alpha * sign + gamma } else { 0.0 };
-            for i in 0..n {
-                dh[i] = beta * dh[i] + dz_coef * dz[i];
+            let dz_coef = if FIRST { 0.0 } else { alpha * sign + gamma };
+            for (d, dz) in dh.iter_mut().zip(&self.dz) {
+                *d = beta * *d + dz_coef * dz;
             }
             dh[v] += 1.0;
             dh[v + 3] += h_prev;
-            if t > 0 {
+            if !FIRST {
                 dh[v + 1] += z_prev.abs() - SQRT_2_OVER_PI;
                 dh[v + 2] += z_prev;
             }
@@ -359,7 +468,6 @@ pub(crate) fn egarch_recursion<S: VarianceSink>(
             scale = 0.0;
         }
         let mut s2 = h.exp();
-        let b = bounds[t];
         if s2 < b[0] {
             s2 = b[0];
             h = s2.ln();
@@ -370,26 +478,27 @@ pub(crate) fn egarch_recursion<S: VarianceSink>(
             h = s2.ln();
             scale /= s2;
         }
-        sigma2[t] = s2;
-        let e = y[t] - mu;
+        let e = y - self.mu;
         let sd = s2.sqrt();
         let z = e / sd;
+        let mut ds2 = [0.0; N];
         if S::DERIVATIVES {
             if scale != 1.0 {
                 dh.iter_mut().for_each(|x| *x *= scale);
             }
             // z = e·exp(−h/2): dz = de·exp(−h/2) − z/2·dh.
-            for i in 0..n {
-                dz[i] = -0.5 * z * dh[i];
-                ds2[i] = s2 * dh[i];
+            for ((dz, ds), d) in self.dz.iter_mut().zip(&mut ds2).zip(dh.iter()) {
+                *dz = -0.5 * z * d;
+                *ds = s2 * d;
             }
-            if let Some(m) = mu_index {
-                dz[m] -= 1.0 / sd;
+            if MU {
+                self.dz[0] -= 1.0 / sd;
             }
         }
         sink.observe(t, e, s2, &ds2);
-        h_prev = h;
-        z_prev = z;
+        self.h_prev = h;
+        self.z_prev = z;
+        s2
     }
 }
 
@@ -415,10 +524,103 @@ mod tests {
         }
     }
 
+    /// Reference for [`egarch111_recursion`]: a direct transcription of `arch`'s
+    /// `egarch_recursion` with the derivative vectors on the heap and runtime indices.
+    fn egarch_reference<S: VarianceSink>(
+        input: &RecursionInput<'_>,
+        vol: &[f64],
+        sigma2: &mut [f64],
+        sink: &mut S,
+    ) {
+        let RecursionInput {
+            y,
+            mu,
+            mu_index,
+            vol_index: v,
+            n_params: n,
+            backcast: bc,
+            bounds,
+        } = *input;
+        let (omega, alpha, gamma, beta) = (vol[0], vol[1], vol[2], vol[3]);
+        // Derivatives of ln σ²_{t-1} (dh) and of z_{t-1} (dz); current d ln σ²_t (dh_new).
+        let mut dh = if S::DERIVATIVES {
+            vec![0.0; n]
+        } else {
+            Vec::new()
+        };
+        let mut dz = dh.clone();
+        let mut ds2 = dh.clone();
+        let (mut h_prev, mut z_prev) = (bc, 0.0f64);
+        for t in 0..y.len() {
+            let mut h = omega + beta * h_prev;
+            if t > 0 {
+                h += alpha * (z_prev.abs() - SQRT_2_OVER_PI) + gamma * z_prev;
+            }
+            if S::DERIVATIVES {
+                // dh_t = e_ω + β·dh_{t−1} + e_β·h_{t−1} [+ α·sign(z)·dz + γ·dz + e_α(|z|−c) + e_γ z]
+                let sign = if z_prev > 0.0 {
+                    1.0
+                } else if z_prev < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                let dz_coef = if t > 0 { alpha * sign + gamma } else { 0.0 };
+                for i in 0..n {
+                    dh[i] = beta * dh[i] + dz_coef * dz[i];
+                }
+                dh[v] += 1.0;
+                dh[v + 3] += h_prev;
+                if t > 0 {
+                    dh[v + 1] += z_prev.abs() - SQRT_2_OVER_PI;
+                    dh[v + 2] += z_prev;
+                }
+            }
+            let mut scale = 1.0;
+            if h > LN_SIGMA2_MAX {
+                h = LN_SIGMA2_MAX;
+                scale = 0.0;
+            }
+            let mut s2 = h.exp();
+            let b = bounds[t];
+            if s2 < b[0] {
+                s2 = b[0];
+                h = s2.ln();
+                scale = 0.0;
+            } else if s2 > b[1] {
+                // σ² = u + ln σ²_raw − ln u = u + h_raw − ln u, so d ln σ² = dh_raw / σ².
+                s2 = b[1] + h - b[1].ln();
+                h = s2.ln();
+                scale /= s2;
+            }
+            sigma2[t] = s2;
+            let e = y[t] - mu;
+            let sd = s2.sqrt();
+            let z = e / sd;
+            if S::DERIVATIVES {
+                if scale != 1.0 {
+                    dh.iter_mut().for_each(|x| *x *= scale);
+                }
+                // z = e·exp(−h/2): dz = de·exp(−h/2) − z/2·dh.
+                for i in 0..n {
+                    dz[i] = -0.5 * z * dh[i];
+                    ds2[i] = s2 * dh[i];
+                }
+                if let Some(m) = mu_index {
+                    dz[m] -= 1.0 / sd;
+                }
+            }
+            sink.observe(t, e, s2, &ds2);
+            h_prev = h;
+            z_prev = z;
+        }
+    }
+
     struct Collect(Vec<f64>);
     impl VarianceSink for Collect {
         const DERIVATIVES: bool = true;
-        fn observe(&mut self, _t: usize, _e: f64, s2: f64, ds2: &[f64]) {
+        fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
+            self.0.push(e);
             self.0.push(s2);
             self.0.extend_from_slice(ds2);
         }
@@ -463,6 +665,117 @@ mod tests {
                 .zip(&s_fast)
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
+    }
+
+    #[test]
+    fn egarch_kernel_is_bit_identical_to_the_reference() {
+        // Residuals with exact zeros (sign(z) = 0) and both signs; parameter points inside the
+        // bounds, below the lower one, above the upper one and past the ln σ² cap.
+        let y: Vec<f64> = (0..400)
+            .map(|i| match i % 13 {
+                0 => 0.0,
+                _ => ((i * 37 % 101) as f64 - 50.0) / 20.0,
+            })
+            .collect();
+        let bounds = variance_bounds(&y);
+        let bc = backcast(&y).ln();
+        let points = [
+            [0.02, 0.12, -0.08, 0.95],
+            [-0.3, 0.3, 0.2, 0.6],
+            [-50.0, 0.1, 0.0, 0.5],
+            [30.0, 0.1, -0.1, 0.9],
+            [800.0, 0.2, 0.1, 0.2],
+            [0.1, -0.2, 0.5, -0.7],
+        ];
+        fn compare<const N: usize, const MU: bool>(input: &RecursionInput<'_>, vol: &[f64]) {
+            let t = input.y.len();
+            let (mut s_ref, mut s_fast) = (vec![0.0; t], vec![0.0; t]);
+            let (mut ref_out, mut fast) = (Collect(Vec::new()), Collect(Vec::new()));
+            egarch_reference(input, vol, &mut s_ref, &mut ref_out);
+            egarch111_recursion::<N, MU, _>(input, vol, &mut s_fast, &mut fast);
+            assert_eq!(ref_out.0.len(), fast.0.len());
+            let first_diff = ref_out
+                .0
+                .iter()
+                .zip(&fast.0)
+                .position(|(a, b)| a.to_bits() != b.to_bits());
+            assert_eq!(first_diff, None, "N = {N}, MU = {MU}, θ = {vol:?}");
+            assert!(
+                s_ref
+                    .iter()
+                    .zip(&s_fast)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
+        for vol in &points {
+            for (mu_index, n_params) in [(None, 4), (Some(0), 5), (None, 5), (Some(0), 6)] {
+                let input = RecursionInput {
+                    y: &y,
+                    mu: if mu_index.is_some() { 0.03 } else { 0.0 },
+                    mu_index,
+                    vol_index: usize::from(mu_index.is_some()),
+                    n_params,
+                    backcast: bc,
+                    bounds: &bounds,
+                };
+                match (n_params, mu_index.is_some()) {
+                    (4, false) => compare::<4, false>(&input, vol),
+                    (5, true) => compare::<5, true>(&input, vol),
+                    (5, false) => compare::<5, false>(&input, vol),
+                    _ => compare::<6, true>(&input, vol),
+                }
+            }
+        }
+    }
+
+    struct CollectValues(Vec<f64>);
+    impl VarianceSink for CollectValues {
+        const DERIVATIVES: bool = false;
+        fn observe(&mut self, _t: usize, e: f64, s2: f64, _ds2: &[f64]) {
+            self.0.push(e);
+            self.0.push(s2);
+        }
+    }
+
+    #[test]
+    fn interleaved_egarch_values_are_bit_identical_to_single_passes() {
+        let y: Vec<f64> = (0..300)
+            .map(|i| ((i * 53 % 97) as f64 - 48.0) / 25.0)
+            .collect();
+        let bounds = variance_bounds(&y);
+        let input = RecursionInput {
+            y: &y,
+            mu: 0.0,
+            mu_index: Some(0),
+            vol_index: 1,
+            n_params: 6,
+            backcast: backcast(&y).ln(),
+            bounds: &bounds,
+        };
+        let mu = [0.03, -0.2, 0.0, 1.5];
+        let vol: [&[f64]; 4] = [
+            &[0.02, 0.12, -0.08, 0.95],
+            &[-50.0, 0.1, 0.0, 0.5],
+            &[800.0, 0.2, 0.1, 0.2],
+            &[30.0, 0.1, -0.1, 0.9],
+        ];
+        let mut lanes: [CollectValues; 4] = std::array::from_fn(|_| CollectValues(Vec::new()));
+        egarch111_values::<6, true, 4, _>(&input, mu, vol, &mut lanes);
+        for l in 0..4 {
+            let single = RecursionInput { mu: mu[l], ..input };
+            let mut sigma2 = vec![0.0; y.len()];
+            let mut reference = CollectValues(Vec::new());
+            egarch_reference(&single, vol[l], &mut sigma2, &mut reference);
+            assert_eq!(reference.0.len(), lanes[l].0.len());
+            assert!(
+                reference
+                    .0
+                    .iter()
+                    .zip(&lanes[l].0)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "lane {l}"
+            );
+        }
     }
 
     #[test]
