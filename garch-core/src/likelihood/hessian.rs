@@ -18,9 +18,7 @@
 // Index loops mirror the matrix algebra (several arrays indexed by the same i, j).
 #![allow(clippy::needless_range_loop)]
 
-use statrs::function::gamma::{digamma, ln_gamma};
-
-use super::{LN_2PI, Likelihood, LogSum};
+use super::{Density, LN_2PI, Likelihood, LogSum};
 use crate::spec::{Distribution, VolatilityModel};
 use crate::variance::{RecursionInput, bound};
 
@@ -177,15 +175,20 @@ impl Likelihood<'_> {
         let nu = self.layout.nu.map(|i| params[i]);
         let out = match (self.spec.distribution, nu) {
             (Distribution::StudentT, Some(nu)) => {
+                // The constant and its derivative as the first-order pass has them.
+                let Density::StudentT {
+                    constant,
+                    d_constant,
+                    ..
+                } = Density::new(Distribution::StudentT, Some(nu))
+                else {
+                    unreachable!("a Student-t density with ν");
+                };
                 let density = StudentT {
                     np1: nu + 1.0,
                     c1: 1.0 / (nu - 2.0),
-                    constant: ln_gamma((nu + 1.0) / 2.0)
-                        - ln_gamma(nu / 2.0)
-                        - 0.5 * (std::f64::consts::PI * (nu - 2.0)).ln(),
-                    d_constant: 0.5 * digamma((nu + 1.0) / 2.0)
-                        - 0.5 * digamma(nu / 2.0)
-                        - 0.5 / (nu - 2.0),
+                    constant,
+                    d_constant,
                 };
                 let mut out = self.dispatch(params, density, scores)?;
                 // C''(ν) = ¼ψ'((ν+1)/2) − ¼ψ'(ν/2) + ½/(ν−2)², once per observation.
