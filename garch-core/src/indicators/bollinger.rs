@@ -47,7 +47,7 @@
 
 use serde::Serialize;
 
-use super::{IndicatorError, Series, check_finite, check_len};
+use super::{IndicatorError, Series, check_finite, check_finite_at, check_len};
 
 /// Smallest Bollinger period (as TA-Lib).
 pub const BB_MIN_PERIOD: usize = 2;
@@ -526,13 +526,7 @@ impl BollingerState {
     /// Feeds the next close; returns the bands at this bar (`None` for the first
     /// `n − 1` bars). A non-finite close is rejected (state unchanged) with its index.
     pub fn update(&mut self, close: f64) -> Result<Option<BandsPoint>, IndicatorError> {
-        if !close.is_finite() {
-            return Err(IndicatorError::NonFinite {
-                field: "close",
-                index: self.count,
-                value: close,
-            });
-        }
+        check_finite_at("close", self.count, close)?;
         Ok(self.push(close))
     }
 

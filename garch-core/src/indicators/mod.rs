@@ -174,6 +174,23 @@ impl Serialize for Series {
     }
 }
 
+/// Rejects one non-finite `value` of `field` at bar `index` (the streaming updates' check).
+pub(crate) fn check_finite_at(
+    field: &'static str,
+    index: usize,
+    value: f64,
+) -> Result<(), IndicatorError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(IndicatorError::NonFinite {
+            field,
+            index,
+            value,
+        })
+    }
+}
+
 /// Rejects NaN/±∞, naming the first offending index.
 ///
 /// Checks 256-value blocks with a branch-free OR reduction (vectorises), and only

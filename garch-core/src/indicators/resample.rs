@@ -30,7 +30,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::IndicatorError;
+use super::{IndicatorError, check_finite_at};
 
 /// One OHLCV bar. `timestamp` = start of the bar, Unix seconds UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -247,13 +247,7 @@ fn validate_bar(index: usize, b: &Bar) -> Result<(), IndicatorError> {
         ("close", b.close),
         ("volume", b.volume),
     ] {
-        if !value.is_finite() {
-            return Err(IndicatorError::NonFinite {
-                field,
-                index,
-                value,
-            });
-        }
+        check_finite_at(field, index, value)?;
     }
     if b.volume < 0.0 {
         return Err(IndicatorError::InvalidBar {

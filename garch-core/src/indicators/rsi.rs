@@ -20,7 +20,7 @@
 //! but non-zero (a long flat stretch after movement) the ratio is still well defined
 //! and scale-free, so it is kept, exactly like TA-Lib 0.8.1.
 
-use super::{IndicatorError, Series, check_finite, check_len};
+use super::{IndicatorError, Series, check_finite, check_finite_at, check_len};
 
 /// Smallest RSI period (as TA-Lib).
 pub const RSI_MIN_PERIOD: usize = 2;
@@ -144,13 +144,7 @@ impl RsiState {
     /// Feeds the next close; returns the RSI at this bar (`None` during the first `n`
     /// bars). A non-finite close is rejected (state unchanged) with its bar index.
     pub fn update(&mut self, close: f64) -> Result<Option<f64>, IndicatorError> {
-        if !close.is_finite() {
-            return Err(IndicatorError::NonFinite {
-                field: "close",
-                index: self.count,
-                value: close,
-            });
-        }
+        check_finite_at("close", self.count, close)?;
         Ok(self.push(close))
     }
 

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use super::IndicatorError;
 use super::bollinger::{BandsPoint, BollingerState};
 use super::fused::IndicatorConfig;
 use super::rsi::RsiState;
 use super::signal::{ReasonSet, Signal, SignalCore, SignalSummary};
+use super::{IndicatorError, check_finite_at};
 
 /// Everything known about one bar after [`IndicatorState::update`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -76,13 +76,7 @@ impl IndicatorState {
     /// Feeds the next close. A non-finite close is rejected with its bar index and leaves
     /// the state unchanged.
     pub fn update(&mut self, close: f64) -> Result<IndicatorPoint, IndicatorError> {
-        if !close.is_finite() {
-            return Err(IndicatorError::NonFinite {
-                field: "close",
-                index: self.count(),
-                value: close,
-            });
-        }
+        check_finite_at("close", self.count(), close)?;
         Ok(self.push(close))
     }
 
