@@ -15,7 +15,10 @@
 //! 4. covariance `H⁻¹ B H⁻¹ / T` (robust) or `H⁻¹ / T` (classic), as `compute_param_cov`: `H`
 //!    and the score covariance `B` exact from the second-order pass where there is one (for
 //!    Newton fits, its last pass), else `H` by `arch`'s own second differences
-//!    (`approx_hess3`) and analytic scores.
+//!    (`approx_hess3`) and analytic scores;
+//! 5. the log-likelihood and conditional variances at the optimum: for Newton fits from the
+//!    same last pass (the variances bit for bit those of a value pass, the log-likelihood
+//!    equal up to summation order), else from one value pass.
 
 mod newton;
 
@@ -758,14 +761,18 @@ pub fn fit(
                 (opt, None)
             }
         };
-    let (ll, sigma2) = lik.conditional_variance(&opt.params);
     let robust = options.covariance == CovarianceType::Robust;
-    let cov = match last_pass {
+    let cov = match &last_pass {
         // Newton's last pass is at the optimum: reuse it if it has what the flavour needs.
         Some(so) if so.scores.is_some() || !robust => {
-            covariance_from_second_order(&so, y.len(), options.covariance)
+            covariance_from_second_order(so, y.len(), options.covariance)
         }
         _ => covariance(&lik, &opt.params, options.covariance),
+    };
+    // The same pass has the log-likelihood and the conditional variances at the optimum.
+    let (ll, sigma2) = match last_pass {
+        Some(so) => (so.ll, so.sigma2),
+        None => lik.conditional_variance(&opt.params),
     };
     let mut status = opt.status;
     if cov.is_none() {
@@ -987,7 +994,8 @@ mod tests {
     }
 
     /// Newton on the exact Hessian and the reparameterised L-BFGS find the same optimum, and
-    /// the covariance taken from Newton's last pass is the one computed afresh.
+    /// the covariance, log-likelihood and variances taken from Newton's last pass are the ones
+    /// computed afresh.
     #[test]
     fn newton_agrees_with_lbfgs_and_reuses_its_last_pass() {
         let gjr_t = ModelSpec::new(
@@ -1013,6 +1021,22 @@ mod tests {
                 let newton = newton::maximise(&lik, &transform, &start, &options, &mut evaluations)
                     .unwrap_or_else(|| panic!("{spec}: Newton did not converge"));
                 assert!(evaluations <= 12, "{spec}: {evaluations} passes");
+                // The last pass reports the optimum as a value pass would: the same variances,
+                // the log-likelihood up to summation order.
+                let (ll, sigma2) = lik.conditional_variance(&newton.params);
+                assert!(
+                    newton
+                        .last
+                        .sigma2
+                        .iter()
+                        .map(|x| x.to_bits())
+                        .eq(sigma2.iter().map(|x| x.to_bits())),
+                    "{spec}: conditional variances"
+                );
+                assert!(
+                    (newton.last.ll - ll).abs() <= 1e-12 * ll.abs(),
+                    "{spec}: log-likelihood"
+                );
                 let lbfgs = optimise(&lik, &transform, &start, &options).unwrap();
                 let (ll_newton, ll_lbfgs) = (lik.value(&newton.params), lik.value(&lbfgs.params));
                 assert!(

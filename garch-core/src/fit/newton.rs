@@ -37,7 +37,8 @@ pub(super) struct NewtonOptimum {
     pub iterations: u64,
     pub status: String,
     /// The pass at `params`: its Hessian, and the score moments when the last step was
-    /// expected to converge, give the covariance without another pass.
+    /// expected to converge, give the covariance without another pass; its value and
+    /// conditional variances are the fit's.
     pub last: SecondOrder,
 }
 

@@ -11,8 +11,10 @@
 
 use super::{LN_2PI, Likelihood};
 
-/// Candidates per sweep.
-const LANES: usize = 4;
+/// Candidates per sweep: two 256-bit registers per quantity, so that the per-observation
+/// work shared by the lanes (the residual, its square and sign, the bounds) is spread over
+/// eight candidates and two independent recursions overlap.
+const LANES: usize = 8;
 /// Observations between exponent extractions: eight factors of at most 2^±127 each cannot
 /// leave the normal range, and σ² outside 2^±127 sends the lane to the scalar kernel.
 const RENORMALISE_EVERY: usize = 8;
@@ -81,9 +83,17 @@ impl Likelihood<'_> {
             };
             let e2 = e * e;
             for l in 0..LANES {
-                // arch's bounds_check; a lane above its upper bound is rescored.
-                overshoot[l] = overshoot[l].max(raw[l] - hi);
-                s2[l] = raw[l].max(lo);
+                // arch's bounds_check; a lane above its upper bound is rescored. Selects rather
+                // than `f64::max`, whose NaN handling costs two extra instructions per lane
+                // group; the bounds are never NaN, and a NaN `raw` still yields the lower bound
+                // (and no overshoot), as `max` would.
+                let over = raw[l] - hi;
+                overshoot[l] = if over > overshoot[l] {
+                    over
+                } else {
+                    overshoot[l]
+                };
+                s2[l] = if raw[l] > lo { raw[l] } else { lo };
                 ratio[l] += e2 / s2[l];
                 product[l] *= s2[l];
             }

@@ -33,6 +33,10 @@ pub(crate) struct SecondOrder {
     pub hess: Vec<f64>,
     /// Moments of the per-observation scores, when asked for.
     pub scores: Option<ScoreMoments>,
+    /// The conditional variances `σ²_t`, bit for bit those of [`Likelihood::value_into`] (the
+    /// same operations in the same order), so that a fit need not run a value pass to report
+    /// them at its last Newton point.
+    pub sigma2: Vec<f64>,
 }
 
 /// `Σ_t g_t` and `Σ_t g_t g_tᵀ` of the per-observation scores `g_t`: enough for their sample
@@ -253,9 +257,10 @@ impl Likelihood<'_> {
     /// callers use their derivative-free or first-order alternative.
     ///
     /// The work is split by blocks of [`BLOCK`] observations: a serial sweep runs the
-    /// recursions and stores `σ²_t`, `e_t`, `d_t` and `D_t`'s entries column-wise; then every
-    /// sum over the block (density partials, gradient, the `N(N+1)/2` Hessian entries) is an
-    /// independent dot product over contiguous arrays, which the compiler vectorises.
+    /// recursions and stores `σ²_t`, `e_t`, `d_t` and `D_t`'s entries column-wise; then one
+    /// element-wise loop over the block computes the density partials and adds every term
+    /// (gradient, the `N(N+1)/2` Hessian entries) into per-lane sums ([`Lanes`]), which the
+    /// compiler vectorises four observations to a register.
     fn pass<
         const N: usize,
         const MU: bool,
@@ -289,14 +294,20 @@ impl Likelihood<'_> {
         let nn = N - 1; // ν's index when D::HAS_NU
 
         let mut totals = Totals::<N>::new();
+        let mut lanes = Lanes::<N>::new();
+        let mut scratch = Scratch {
+            one_plus_q: [0.0; BLOCK],
+            g: [[0.0; BLOCK]; N],
+        };
         let mut blk = Block::<N>::new();
+        let mut sigma2 = vec![0.0; y.len()];
         // Recursion state carried across blocks: σ²_{t−1}, e_{t−1}, d_{t−1} and D_{t−1}'s
         // non-zero entries (the β row; (μ,μ), (μ,α), (μ,γ)).
         let mut s_prev = bc;
         let mut d_prev = [0.0; N];
         let mut db_prev = [0.0; N];
         let (mut dmm_prev, mut dma_prev, mut dmg_prev) = (0.0, 0.0, 0.0);
-        for (b, y_block) in y.chunks(BLOCK).enumerate() {
+        for (b, (y_block, s2_block)) in y.chunks(BLOCK).zip(sigma2.chunks_mut(BLOCK)).enumerate() {
             let (first, len) = (b * BLOCK, y_block.len());
             for (k, &yt) in y_block.iter().enumerate() {
                 let t = first + k;
@@ -368,8 +379,10 @@ impl Likelihood<'_> {
                 db_prev = db;
                 (dmm_prev, dma_prev, dmg_prev) = (dmm, dma, dmg);
             }
-            blk.reduce::<D, MU, GAMMA, SCORES>(len, &density, &mut totals);
+            s2_block.copy_from_slice(&blk.s2[..len]);
+            lanes.add::<D, MU, GAMMA, SCORES>(&blk, len, &density, &mut scratch, &mut totals);
         }
+        lanes.total::<D, MU>(&mut totals);
 
         let Totals {
             mut grad,
@@ -433,6 +446,7 @@ impl Likelihood<'_> {
                 sum: score_sum.to_vec(),
                 outer: flat(score_outer),
             }),
+            sigma2,
         })
     }
 }
@@ -440,7 +454,7 @@ impl Likelihood<'_> {
 /// Observations per block of the second-order pass: its column arrays stay in L1.
 const BLOCK: usize = 64;
 
-/// One block's recursion outputs, column-wise, and scratch for the reductions.
+/// One block's recursion outputs, column-wise.
 struct Block<const N: usize> {
     s2: [f64; BLOCK],
     e: [f64; BLOCK],
@@ -451,20 +465,6 @@ struct Block<const N: usize> {
     dmm: [f64; BLOCK],
     dma: [f64; BLOCK],
     dmg: [f64; BLOCK],
-    // Density partials per observation.
-    ls: [f64; BLOCK],
-    le: [f64; BLOCK],
-    lss: [f64; BLOCK],
-    lse: [f64; BLOCK],
-    lee: [f64; BLOCK],
-    r: [f64; BLOCK],
-    one_plus_q: [f64; BLOCK],
-    ln_rest: [f64; BLOCK],
-    lsn: [f64; BLOCK],
-    len: [f64; BLOCK],
-    lnn: [f64; BLOCK],
-    /// `ℓ_σσ·d_i` (then the per-observation scores).
-    w: [[f64; BLOCK]; N],
 }
 
 /// Sums over all blocks.
@@ -485,6 +485,43 @@ struct Totals<const N: usize> {
     ln_1q: LogSum,
     score_sum: [f64; N],
     score_outer: [[f64; N]; N],
+}
+
+/// The sums of [`Totals`] split by lane: lane `k` accumulates the observations `t ≡ k`
+/// (mod [`BLOCK`]), so that adding a block is element-wise over `k` and vectorises to full
+/// 256-bit registers (a dot product's reduction over `k` gets only 128-bit pairs from the
+/// compiler). The lanes are summed once, in a fixed order, at the end of the pass
+/// ([`Lanes::total`]): the result is deterministic. Only the upper triangles of the
+/// `N × N` sums are used.
+struct Lanes<const N: usize> {
+    /// Σ ℓ_σ d_i.
+    grad: [[f64; BLOCK]; N],
+    /// Σ ℓ_e (subtracted from μ's gradient).
+    le: [f64; BLOCK],
+    /// Σ ℓ_σσ d_i d_j.
+    h_dd: [[[f64; BLOCK]; N]; N],
+    /// Σ ℓ_σ ∂d_i/∂β.
+    h_beta: [[f64; BLOCK]; N],
+    h_mm: [f64; BLOCK],
+    h_ma: [f64; BLOCK],
+    h_mg: [f64; BLOCK],
+    h_se: [[f64; BLOCK]; N],
+    h_ee: [f64; BLOCK],
+    /// Σ ∂ℓ/∂ν without `−½ln(1+q)`.
+    ln_rest: [f64; BLOCK],
+    h_sn: [[f64; BLOCK]; N],
+    h_en: [f64; BLOCK],
+    h_nn: [f64; BLOCK],
+    ratio: [f64; BLOCK],
+    score_sum: [[f64; BLOCK]; N],
+    score_outer: [[[f64; BLOCK]; N]; N],
+}
+
+/// Per-block scratch of the reductions.
+struct Scratch<const N: usize> {
+    one_plus_q: [f64; BLOCK],
+    /// The per-observation scores.
+    g: [[f64; BLOCK]; N],
 }
 
 impl<const N: usize> Totals<N> {
@@ -510,40 +547,6 @@ impl<const N: usize> Totals<N> {
     }
 }
 
-/// `Σ a_i b_i` in four interleaved lanes, as two pairs: written so the compiler turns each
-/// pair into one SIMD register (with a four-lane array it shuffles instead). The lane order is
-/// fixed, so the result is deterministic. Not inlined: inside the large pass the loop is not
-/// vectorised.
-#[inline(never)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let (mut p, mut q) = ([0.0f64; 2], [0.0f64; 2]);
-    for (x, y) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        p[0] += x[0] * y[0];
-        p[1] += x[1] * y[1];
-        q[0] += x[2] * y[2];
-        q[1] += x[3] * y[3];
-    }
-    let tail = n - n % 4;
-    let rest: f64 = a[tail..].iter().zip(&b[tail..]).map(|(x, y)| x * y).sum();
-    (p[0] + q[0]) + (p[1] + q[1]) + rest
-}
-
-/// `Σ a_i` in four lanes (as [`dot`]).
-#[inline(never)]
-fn sum(a: &[f64]) -> f64 {
-    let (mut p, mut q) = ([0.0f64; 2], [0.0f64; 2]);
-    for x in a.chunks_exact(4) {
-        p[0] += x[0];
-        p[1] += x[1];
-        q[0] += x[2];
-        q[1] += x[3];
-    }
-    let tail = a.len() - a.len() % 4;
-    (p[0] + q[0]) + (p[1] + q[1]) + a[tail..].iter().sum::<f64>()
-}
-
 impl<const N: usize> Block<N> {
     fn new() -> Self {
         Self {
@@ -554,113 +557,155 @@ impl<const N: usize> Block<N> {
             dmm: [0.0; BLOCK],
             dma: [0.0; BLOCK],
             dmg: [0.0; BLOCK],
-            ls: [0.0; BLOCK],
-            le: [0.0; BLOCK],
-            lss: [0.0; BLOCK],
-            lse: [0.0; BLOCK],
-            lee: [0.0; BLOCK],
-            r: [0.0; BLOCK],
-            one_plus_q: [0.0; BLOCK],
-            ln_rest: [0.0; BLOCK],
-            lsn: [0.0; BLOCK],
-            len: [0.0; BLOCK],
-            lnn: [0.0; BLOCK],
-            w: [[0.0; BLOCK]; N],
         }
     }
+}
 
-    /// Adds the block's first `n` observations into `totals`.
-    #[inline(always)]
-    fn reduce<D: SecondOrderDensity, const MU: bool, const GAMMA: bool, const SCORES: bool>(
-        &mut self,
-        n: usize,
-        density: &D,
-        totals: &mut Totals<N>,
-    ) {
-        // ν has no σ² derivative: its column is zero and skipped.
-        let nv = N - usize::from(D::HAS_NU);
-        for k in 0..n {
-            let p = density.partials(self.e[k], self.s2[k]);
-            self.ls[k] = p.s;
-            self.le[k] = p.e;
-            self.lss[k] = p.ss;
-            self.lse[k] = p.se;
-            self.lee[k] = p.ee;
-            self.r[k] = p.r;
-            if D::HAS_NU {
-                self.one_plus_q[k] = 1.0 + p.q;
-                self.ln_rest[k] = p.n_rest;
-                self.lsn[k] = p.sn;
-                self.len[k] = p.en;
-                self.lnn[k] = p.nn_rest;
-            }
+/// The sum of one lane array: a fixed pairwise order.
+fn lane_total(x: &[f64; BLOCK]) -> f64 {
+    let mut v = *x;
+    let mut width = BLOCK;
+    while width > 1 {
+        width /= 2;
+        for k in 0..width {
+            v[k] += v[k + width];
         }
-        for &x in &self.s2[..n] {
-            totals.ln_s2.push(x);
-        }
-        if D::HAS_NU {
-            for &x in &self.one_plus_q[..n] {
-                totals.ln_1q.push(x);
-            }
-        } else {
-            totals.ratio += sum(&self.r[..n]);
-        }
-        let ls = &self.ls[..n];
-        for i in 0..nv {
-            let di = &self.d[i][..n];
-            totals.grad[i] += dot(ls, di);
-            totals.h_beta[i] += dot(ls, &self.db[i][..n]);
-            for ((w, l), d) in self.w[i][..n].iter_mut().zip(&self.lss[..n]).zip(di) {
-                *w = l * d;
-            }
-        }
-        for i in 0..nv {
-            for j in i..nv {
-                totals.h_dd[i][j] += dot(&self.w[i][..n], &self.d[j][..n]);
+    }
+    v[0]
+}
+
+impl<const N: usize> Lanes<N> {
+    fn new() -> Box<Self> {
+        const Z: [f64; BLOCK] = [0.0; BLOCK];
+        Box::new(Self {
+            grad: [Z; N],
+            le: Z,
+            h_dd: [[Z; N]; N],
+            h_beta: [Z; N],
+            h_mm: Z,
+            h_ma: Z,
+            h_mg: Z,
+            h_se: [Z; N],
+            h_ee: Z,
+            ln_rest: Z,
+            h_sn: [Z; N],
+            h_en: Z,
+            h_nn: Z,
+            ratio: Z,
+            score_sum: [Z; N],
+            score_outer: [[Z; N]; N],
+        })
+    }
+
+    /// Adds the lanes' sums into `totals` (μ's `Σ ℓ_e` into its gradient, ν's into its).
+    fn total<D: SecondOrderDensity, const MU: bool>(&self, totals: &mut Totals<N>) {
+        for i in 0..N {
+            totals.grad[i] += lane_total(&self.grad[i]);
+            totals.h_beta[i] = lane_total(&self.h_beta[i]);
+            totals.h_se[i] = lane_total(&self.h_se[i]);
+            totals.h_sn[i] = lane_total(&self.h_sn[i]);
+            totals.score_sum[i] = lane_total(&self.score_sum[i]);
+            for j in i..N {
+                totals.h_dd[i][j] = lane_total(&self.h_dd[i][j]);
+                totals.score_outer[i][j] = lane_total(&self.score_outer[i][j]);
             }
         }
         if MU {
-            totals.grad[0] -= sum(&self.le[..n]);
-            totals.h_mm += dot(ls, &self.dmm[..n]);
-            totals.h_ma += dot(ls, &self.dma[..n]);
-            if GAMMA {
-                totals.h_mg += dot(ls, &self.dmg[..n]);
-            }
-            for j in 0..nv {
-                totals.h_se[j] += dot(&self.lse[..n], &self.d[j][..n]);
-            }
-            totals.h_ee += sum(&self.lee[..n]);
+            totals.grad[0] -= lane_total(&self.le);
         }
         if D::HAS_NU {
-            totals.grad[N - 1] += sum(&self.ln_rest[..n]);
-            for j in 0..nv {
-                totals.h_sn[j] += dot(&self.lsn[..n], &self.d[j][..n]);
+            totals.grad[N - 1] += lane_total(&self.ln_rest);
+        }
+        totals.h_mm = lane_total(&self.h_mm);
+        totals.h_ma = lane_total(&self.h_ma);
+        totals.h_mg = lane_total(&self.h_mg);
+        totals.h_ee = lane_total(&self.h_ee);
+        totals.h_en = lane_total(&self.h_en);
+        totals.h_nn = lane_total(&self.h_nn);
+        totals.ratio = lane_total(&self.ratio);
+    }
+
+    /// Adds the block's first `n` observations. Not inlined: compiled apart from the serial
+    /// recursion, each loop gets the registers to itself (inlined, the recursion's state
+    /// spills, about a tenth more instructions per pass).
+    #[inline(never)]
+    fn add<D: SecondOrderDensity, const MU: bool, const GAMMA: bool, const SCORES: bool>(
+        &mut self,
+        blk: &Block<N>,
+        n: usize,
+        density: &D,
+        scratch: &mut Scratch<N>,
+        totals: &mut Totals<N>,
+    ) {
+        let n = n.min(BLOCK);
+        // ν has no σ² derivative: its column is zero and skipped.
+        let nv = N - usize::from(D::HAS_NU);
+        // One element-wise loop over the block for every sum but the logarithms.
+        for k in 0..n {
+            let p = density.partials(blk.e[k], blk.s2[k]);
+            for i in 0..nv {
+                let di = blk.d[i][k];
+                self.grad[i][k] += p.s * di;
+                self.h_beta[i][k] += p.s * blk.db[i][k];
+                let w = p.ss * di;
+                for j in i..nv {
+                    self.h_dd[i][j][k] += w * blk.d[j][k];
+                }
             }
-            totals.h_en += sum(&self.len[..n]);
-            totals.h_nn += sum(&self.lnn[..n]);
+            if MU {
+                self.le[k] += p.e;
+                self.h_mm[k] += p.s * blk.dmm[k];
+                self.h_ma[k] += p.s * blk.dma[k];
+                if GAMMA {
+                    self.h_mg[k] += p.s * blk.dmg[k];
+                }
+                for j in 0..nv {
+                    self.h_se[j][k] += p.se * blk.d[j][k];
+                }
+                self.h_ee[k] += p.ee;
+            }
+            if D::HAS_NU {
+                scratch.one_plus_q[k] = 1.0 + p.q;
+                self.ln_rest[k] += p.n_rest;
+                for j in 0..nv {
+                    self.h_sn[j][k] += p.sn * blk.d[j][k];
+                }
+                self.h_en[k] += p.en;
+                self.h_nn[k] += p.nn_rest;
+            } else {
+                self.ratio[k] += p.r;
+            }
+            if SCORES {
+                for i in 0..nv {
+                    scratch.g[i][k] = p.s * blk.d[i][k];
+                }
+                if MU {
+                    scratch.g[0][k] -= p.e;
+                }
+                if D::HAS_NU {
+                    scratch.g[N - 1][k] = p.n_rest;
+                }
+            }
+        }
+        totals.ln_s2.push_all(&blk.s2[..n]);
+        if D::HAS_NU {
+            totals.ln_1q.push_all(&scratch.one_plus_q[..n]);
         }
         if SCORES {
-            // Per-observation scores g_t (reusing w), their sum and outer products.
-            for i in 0..N {
+            if D::HAS_NU {
+                // ν's score needs its logarithm per observation.
                 for k in 0..n {
-                    let mut g = if i < nv {
-                        self.ls[k] * self.d[i][k]
-                    } else {
-                        0.0
-                    };
-                    if MU && i == 0 {
-                        g -= self.le[k];
-                    }
-                    if D::HAS_NU && i == N - 1 {
-                        g += self.ln_rest[k] - 0.5 * self.one_plus_q[k].ln();
-                    }
-                    self.w[i][k] = g;
+                    scratch.g[N - 1][k] -= 0.5 * scratch.one_plus_q[k].ln();
                 }
             }
             for i in 0..N {
-                totals.score_sum[i] += sum(&self.w[i][..n]);
+                for k in 0..n {
+                    self.score_sum[i][k] += scratch.g[i][k];
+                }
                 for j in i..N {
-                    totals.score_outer[i][j] += dot(&self.w[i][..n], &self.w[j][..n]);
+                    for k in 0..n {
+                        self.score_outer[i][j][k] += scratch.g[i][k] * scratch.g[j][k];
+                    }
                 }
             }
         }
