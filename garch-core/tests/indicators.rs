@@ -227,10 +227,13 @@ fn fixtures_agree_with_talib() {
                 "{what}: {n} values ≤1e-12 ({same} bit-identical, max rel {worst:.1e}), {} degenerate",
                 case.degenerate.len()
             );
-            // Stronger than required: our operation order is the shipped binary's, so every
-            // non-degenerate RSI is bit-identical (re-check this if fixtures are regenerated
-            // with another TA-Lib build).
-            assert_eq!(same, n, "{what}: not bit-identical");
+            // The smoothing runs four bars at a time (`g_t = c⁴·g_{t−4} + …`, see
+            // `indicators::rsi`): the same recurrence as TA-Lib's in exact arithmetic,
+            // rounded differently. All terms are non-negative and the recurrence
+            // contracts, so the relative difference stays below a few ε·n/4 — about
+            // 1e-14 for n = 50, far inside the required 1e-12; 1e-13 catches a
+            // formula slip that the 1e-12 check could let through.
+            assert!(worst <= 1e-13, "{what}: max rel {worst:e} from TA-Lib");
         }
         for case in &fx.bbands {
             let p = BollingerParams::asymmetric(case.period, case.nbdevup, case.nbdevdn).unwrap();

@@ -3,34 +3,33 @@
 //! [`compute_into`] makes one pass over the closes and writes every output. The first
 //! `max(rsi_period, bb_period − 1) + 1` bars go through [`IndicatorState`] itself; the
 //! rest (the steady state, where both indicators exist) run in blocks of a few hundred
-//! bars, each in two passes over data that stays in L1:
+//! bars, each in passes over data that stays in L1:
 //!
-//! 1. a **serial pass**: the two recurrences that cannot be reordered without changing
-//!    their floating-point results — TA-Lib's Wilder smoothing
-//!    `avg = (prev·(n−1) + cur)·(1/n)` (`ta_RSI.c`) and the drift-free shifted
-//!    Bollinger sums (see [`bollinger`](mod@super::bollinger)) — keeping each bar's raw
-//!    state (average gain/loss, shift, `Σ(x−K)`, `n·σ²`). The loop body is
-//!    straight-line code: the periodic exact re-seed of the Bollinger sums happens
-//!    between inner loops, with its two passes over the window computed one window
-//!    ahead; the early re-seed (and the check that its window is not exactly flat) is a
-//!    cold branch. The signal state machine of the *previous* block runs in the same
-//!    loop as one table load per bar (the table is `signal::transition` evaluated for every
-//!    position and condition code), so the two dependency chains overlap;
+//! 0. the **RSI** of the block, by its own vectorised four-lane passes
+//!    ([`rsi`](mod@super::rsi): the Wilder recurrence unrolled four times);
+//! 1. a **serial pass**: the recurrence that cannot be reordered without changing its
+//!    floating-point results — the drift-free shifted Bollinger sums (see
+//!    [`bollinger`](mod@super::bollinger)) — keeping each bar's raw state (shift,
+//!    `Σ(x−K)`, `n·σ²`). The loop body is straight-line code: the periodic exact
+//!    re-seed of the sums happens between inner loops, with its two passes over the
+//!    window computed one window ahead; the early re-seed (and the check that its
+//!    window is not exactly flat) is a cold branch. The signal state machine of the
+//!    *previous* block runs in the same loop as one table load per bar (the table is
+//!    `signal::transition` evaluated for every position and condition code), so the two
+//!    dependency chains overlap;
 //! 2. a **finishing pass** whose iterations are independent (the compiler vectorises
-//!    it): `RSI = 100·(g/(g+l))` (one division per bar), `σ = √(n·σ²/n)` (one square
-//!    root per bar), `middle ± k·σ` (TA-Lib's `ta_BBANDS.c` operation order) and the
-//!    signal condition code of each bar. Exactly flat windows (σ = 0) are found here
-//!    from the closes; a block without two equal consecutive closes has none.
+//!    it): `σ = √(n·σ²/n)` (one square root per bar), `middle ± k·σ` (TA-Lib's
+//!    `ta_BBANDS.c` operation order) and the signal condition code of each bar. Exactly
+//!    flat windows (σ = 0) are found here from the closes; a block without two equal
+//!    consecutive closes has none.
 //!
-//! Cost model: the Wilder recurrence is a multiply → add → multiply chain, 9 cycles a
-//! bar on the reference CPU (≈ 2.8 ms per 10⁶ bars) whatever else happens, and it must
-//! stay in that order to remain TA-Lib's numbers; everything else has to fit around it.
-//! The serial pass is about 60 instructions a bar and the whole kernel about 115
-//! (baseline x86-64, i.e. 2-wide SSE2 vectors), so it is bound by instruction
-//! throughput rather than by the chain.
+//! Cost model: the serial Bollinger pass (about 45 instructions a bar) and the state
+//! machine's table-load chain now bound the kernel; RSI alone takes ≈ 2.9 ms per 10⁶
+//! bars. A four-lane version of the Bollinger sums (fewer instructions, but slower in
+//! wall time in its first form) is on branch `bb-lanes` for a later attempt.
 //!
 //! Every arithmetic step is one of the functions the streaming state calls (`RsiCore`,
-//! `BbCore`, `rsi_value`, `middle_sigma`, `band_edges`, `SignalCore::conditions`), and
+//! `BbCore`, `middle_sigma`, `band_edges`, `SignalCore::conditions`), and
 //! the state machine's table is built from the one `transition` function that
 //! `SignalCore::step` uses, so results are bit-identical to streaming by construction
 //! (and tested with `f64::to_bits`).
@@ -46,7 +45,7 @@ use super::bollinger::{
     BLOCK, BandsPoint, BbCore, BollingerParams, Reseed, band_edges, early_reseed_sums,
     flat_windows, middle_sigma, percent_b_value, periodic_reseed_sums, window_is_flat,
 };
-use super::rsi::{RsiCore, check_period, rsi_value};
+use super::rsi::{RsiCore, RsiScratch, check_period, rsi_steps};
 use super::signal::{ReasonSet, Signal, SignalConfig, SignalCore, SignalSummary, SignalTable};
 use super::stream::IndicatorState;
 use super::{IndicatorError, Series, check_finite, check_len};
@@ -271,8 +270,6 @@ impl Serial {
 
 /// Per-block scratch, structure-of-arrays so that the finishing pass vectorises.
 struct Scratch {
-    gain: [f64; BLOCK],
-    loss: [f64; BLOCK],
     shift: [f64; BLOCK],
     s1: [f64; BLOCK],
     var_n: [f64; BLOCK],
@@ -281,10 +278,34 @@ struct Scratch {
     codes: [u64; BLOCK],
 }
 
+impl Scratch {
+    /// Keeps bar `u`'s Bollinger state and moves the previous block's state machine on
+    /// by its bar `u` (the serial pass's per-bar bookkeeping).
+    #[inline(always)]
+    fn record(
+        &mut self,
+        u: usize,
+        bb: &BbCore,
+        table: &SignalTable,
+        row: &mut usize,
+        position: &mut Signal,
+        reasons: &mut ReasonSet,
+    ) {
+        self.shift[u] = bb.shift;
+        self.s1[u] = bb.s1;
+        self.var_n[u] = bb.var_n;
+        let e = table.get(*row, self.codes[u]);
+        *row = usize::from(e.next_row);
+        *position = e.position;
+        *reasons = e.reasons;
+    }
+}
+
 /// The steady state (both indicators valid at every bar), in blocks of [`BLOCK`] bars:
 ///
-/// 1. a serial pass runs the RSI recurrence and the Bollinger sums (exactly
-///    `RsiCore::smooth` and `BbCore::{tick, slide_sums, apply_reseed}`, the
+/// 0. the RSI of the block by its four-lane passes (`rsi_steps`);
+/// 1. a serial pass runs the Bollinger sums (exactly
+///    `BbCore::{tick, slide_sums, apply_reseed}`, the
 ///    streaming state's steps) and keeps each bar's raw state in [`Scratch`]; the signal
 ///    state machine of the *previous* block runs in the same loop, so the two serial
 ///    dependency chains overlap;
@@ -303,8 +324,6 @@ fn steady(
     let table = SignalTable::new();
     let mut row = SignalTable::row(signal.position);
     let mut scr = Box::new(Scratch {
-        gain: [0.0; BLOCK],
-        loss: [0.0; BLOCK],
         shift: [0.0; BLOCK],
         s1: [0.0; BLOCK],
         var_n: [0.0; BLOCK],
@@ -323,21 +342,20 @@ fn steady(
         position,
         reasons,
     } = out;
+    let mut rsi_scratch = RsiScratch::new();
     let mut prev_block: Option<usize> = None;
     let mut b0 = start;
     while b0 < len {
         let m = (len - b0).min(BLOCK);
         let b1 = b0 + m;
-        let (xs, prevs, olds) = (
-            &close[b0..b1],
-            &close[b0 - 1..b1 - 1],
-            &close[b0 - n..b1 - n],
-        );
+        let (xs, olds) = (&close[b0..b1], &close[b0 - n..b1 - n]);
         // The previous block is always full: only the last block can be shorter.
         let (ppos, pwhy): (&mut [Signal], &mut [ReasonSet]) = match prev_block {
             Some(p0) => (&mut position[p0..p0 + BLOCK], &mut reasons[p0..p0 + BLOCK]),
             None => (&mut dummy_pos, &mut dummy_why),
         };
+        // 0. RSI (its own vectorised four-lane passes)
+        rsi_steps(&mut serial.rsi, close, b0, b1, rsi, &mut rsi_scratch);
         // 1. serial pass (+ the previous block's state machine)
         let mut t = 0;
         while t < m {
@@ -346,7 +364,6 @@ fn steady(
             let mut fired = None;
             for u in t..t + free {
                 let x = xs[u];
-                serial.rsi.smooth(x - prevs[u]);
                 let bb = &mut serial.bands;
                 let periodic = bb.tick();
                 debug_assert!(!periodic);
@@ -354,15 +371,7 @@ fn steady(
                     fired = Some(u);
                     break;
                 }
-                scr.gain[u] = serial.rsi.gain;
-                scr.loss[u] = serial.rsi.loss;
-                scr.shift[u] = bb.shift;
-                scr.s1[u] = bb.s1;
-                scr.var_n[u] = bb.var_n;
-                let e = table.get(row, scr.codes[u]);
-                row = usize::from(e.next_row);
-                ppos[u] = e.position;
-                pwhy[u] = e.reasons;
+                scr.record(u, bb, &table, &mut row, &mut ppos[u], &mut pwhy[u]);
             }
             let u = match fired {
                 Some(u) => {
@@ -375,8 +384,6 @@ fn steady(
                 None if t + free < m => {
                     // the periodic re-seed bar
                     let u = t + free;
-                    let x = xs[u];
-                    serial.rsi.smooth(x - prevs[u]);
                     let periodic = serial.bands.tick();
                     debug_assert!(periodic);
                     serial.periodic_reseed(close, b0 + u);
@@ -384,16 +391,14 @@ fn steady(
                 }
                 None => break,
             };
-            let bb = &serial.bands;
-            scr.gain[u] = serial.rsi.gain;
-            scr.loss[u] = serial.rsi.loss;
-            scr.shift[u] = bb.shift;
-            scr.s1[u] = bb.s1;
-            scr.var_n[u] = bb.var_n;
-            let e = table.get(row, scr.codes[u]);
-            row = usize::from(e.next_row);
-            ppos[u] = e.position;
-            pwhy[u] = e.reasons;
+            scr.record(
+                u,
+                &serial.bands,
+                &table,
+                &mut row,
+                &mut ppos[u],
+                &mut pwhy[u],
+            );
             t = u + 1;
         }
         // (only after the last, short block: the rest of the previous block)
@@ -410,7 +415,7 @@ fn steady(
             b0,
             &serial.bands,
             &signal,
-            &mut rsi[b0..b1],
+            &rsi[b0..b1],
             &mut upper[b0..b1],
             &mut middle[b0..b1],
             &mut lower[b0..b1],
@@ -461,7 +466,7 @@ fn finish(
     b0: usize,
     bb: &BbCore,
     signal: &SignalCore,
-    rsi: &mut [f64],
+    rsi: &[f64],
     upper: &mut [f64],
     middle: &mut [f64],
     lower: &mut [f64],
@@ -469,19 +474,18 @@ fn finish(
     let m = rsi.len();
     let (n, inv_n, k_up, k_dn) = (bb.n, bb.inv_n, bb.k_up, bb.k_dn);
     let xs = &close[b0..b0 + m];
-    let (gain, loss) = (&scr.gain[..m], &scr.loss[..m]);
     let (shift, s1, var_n) = (&scr.shift[..m], &scr.s1[..m], &scr.var_n[..m]);
     let flat = &mut scr.flat[..m];
     let codes = &mut scr.codes[..m];
     let (rsi, upper, middle, lower) = (
-        &mut rsi[..m],
+        &rsi[..m],
         &mut upper[..m],
         &mut middle[..m],
         &mut lower[..m],
     );
     if flat_windows(close, b0, n, flat) {
         for t in 0..m {
-            let r = rsi_value(gain[t], loss[t]);
+            let r = rsi[t];
             let (mid, sigma) = if flat[t] {
                 (xs[t], 0.0)
             } else {
@@ -489,15 +493,15 @@ fn finish(
             };
             let (up, lo) = band_edges(mid, sigma, k_up, k_dn);
             codes[t] = signal.conditions(xs[t], r, up, mid, lo);
-            (rsi[t], upper[t], middle[t], lower[t]) = (r, up, mid, lo);
+            (upper[t], middle[t], lower[t]) = (up, mid, lo);
         }
     } else {
         for t in 0..m {
-            let r = rsi_value(gain[t], loss[t]);
+            let r = rsi[t];
             let (mid, sigma) = middle_sigma(shift[t], s1[t], var_n[t], inv_n);
             let (up, lo) = band_edges(mid, sigma, k_up, k_dn);
             codes[t] = signal.conditions(xs[t], r, up, mid, lo);
-            (rsi[t], upper[t], middle[t], lower[t]) = (r, up, mid, lo);
+            (upper[t], middle[t], lower[t]) = (up, mid, lo);
         }
     }
 }
