@@ -51,6 +51,17 @@ fn single_series(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // The memory floor of the fused kernel: read every close and write every output
+    // once (35 bytes a bar), no arithmetic. No kernel writing these outputs can beat it.
+    g.bench_function("floor: write the fused outputs", |b| {
+        b.iter(|| {
+            let close = black_box(&close);
+            for (i, &x) in close.iter().enumerate() {
+                (r[i], u[i], m[i], l[i]) = (x, x, x, x);
+                (pos[i], why[i]) = (Signal::Flat, ReasonSet::EMPTY);
+            }
+        })
+    });
     g.bench_function("rsi14 (into)", |b| {
         b.iter(|| rsi_into(black_box(&close), 14, &mut r).unwrap())
     });
