@@ -187,31 +187,74 @@ pub(crate) struct Reseed {
     s2: f64,
 }
 
+/// Lanes of the re-seed sums: window element `i` goes to lane `i mod 4`.
+const SUM_LANES: usize = 4;
+
+/// Adds `f(x)` for each element of `xs`, which starts at window position `offset`, to
+/// the lane of its position (see [`SUM_LANES`]); within a lane, in window order.
+#[inline(always)]
+fn add_to_lanes<const K: usize>(
+    acc: &mut [[f64; SUM_LANES]; K],
+    offset: usize,
+    xs: &[f64],
+    f: impl Fn(f64) -> [f64; K],
+) {
+    let lead = ((SUM_LANES - offset % SUM_LANES) % SUM_LANES).min(xs.len());
+    for (p, &x) in xs[..lead].iter().enumerate() {
+        let v = f(x);
+        for k in 0..K {
+            acc[k][(offset + p) % SUM_LANES] += v[k];
+        }
+    }
+    let mut groups = xs[lead..].chunks_exact(SUM_LANES);
+    for group in &mut groups {
+        for (j, &x) in group.iter().enumerate() {
+            let v = f(x);
+            for k in 0..K {
+                acc[k][j] += v[k];
+            }
+        }
+    }
+    for (j, &x) in groups.remainder().iter().enumerate() {
+        let v = f(x);
+        for k in 0..K {
+            acc[k][j] += v[k];
+        }
+    }
+}
+
+/// The total of the lanes, in a fixed order.
+#[inline(always)]
+fn lanes_total(l: [f64; SUM_LANES]) -> f64 {
+    (l[0] + l[1]) + (l[2] + l[3])
+}
+
 /// Two-pass sums of a window given oldest first as two slices (see [`Reseed`]).
+///
+/// Each sum runs in four interleaved lanes (window element `i` in lane `i mod 4`,
+/// combined pairwise at the end): four independent addition chains instead of one
+/// (the re-seed is otherwise the longest dependency chain of the batch kernels), and
+/// the same result however the window is split between `a` and `b` (the streaming
+/// state's ring buffer), so streaming and batch agree bit for bit. As exact as one
+/// chain: the error bound of a sum of `n` terms only gets smaller when it is split.
 #[inline(never)]
 pub(crate) fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> Reseed {
-    // Plain loops over each slice in turn (same order as one chained pass; a `Chain`
-    // iterator costs an extra branch per element).
-    let mut sum = 0.0;
-    for &x in a {
-        sum += x;
-    }
-    for &x in b {
-        sum += x;
-    }
-    let k = sum * inv_n;
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for &x in a {
+    let mut sum = [[0.0; SUM_LANES]; 1];
+    add_to_lanes(&mut sum, 0, a, |x| [x]);
+    add_to_lanes(&mut sum, a.len(), b, |x| [x]);
+    let k = lanes_total(sum[0]) * inv_n;
+    let mut dev = [[0.0; SUM_LANES]; 2];
+    let deviation = |x: f64| {
         let d = x - k;
-        s1 += d;
-        s2 += d * d;
+        [d, d * d]
+    };
+    add_to_lanes(&mut dev, 0, a, deviation);
+    add_to_lanes(&mut dev, a.len(), b, deviation);
+    Reseed {
+        k,
+        s1: lanes_total(dev[0]),
+        s2: lanes_total(dev[1]),
     }
-    for &x in b {
-        let d = x - k;
-        s1 += d;
-        s2 += d * d;
-    }
-    Reseed { k, s1, s2 }
 }
 
 /// ε·2⁴⁴ = 2⁻⁸: re-seed when (sum of operand magnitudes)·ε > 2⁻⁴⁴·n·σ².
