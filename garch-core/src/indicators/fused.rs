@@ -23,10 +23,13 @@
 //!    flat windows (σ = 0) are found here from the closes; a block without two equal
 //!    consecutive closes has none.
 //!
-//! Cost model: the serial Bollinger pass (about 45 instructions a bar) and the state
-//! machine's table-load chain now bound the kernel; RSI alone takes ≈ 2.9 ms per 10⁶
-//! bars. A four-lane version of the Bollinger sums (fewer instructions, but slower in
-//! wall time in its first form) is on branch `bb-lanes` for a later attempt.
+//! Cost model (10⁶ bars, this project's 2-core Zen 5 host): RSI alone takes 1.7 ms,
+//! the Bollinger bands alone 3.3 ms, and merely writing the outputs (35 bytes a bar)
+//! 1.8 ms; the fused kernel ≈ 7.2 ms, half of it in the serial pass. The serial pass is
+//! its own function so that the sums stay in registers (see `serial_pass`). Tried and
+//! not kept, because they did not beat this in wall time: the Bollinger segments four
+//! at a time in vector lanes (fewer instructions, but transposes and gathers), and the
+//! positions as 64-bar bit masks instead of the table chain.
 //!
 //! Every arithmetic step is one of the functions the streaming state calls (`RsiCore`,
 //! `BbCore`, `middle_sigma`, `band_edges`, `SignalCore::conditions`), and
@@ -226,46 +229,13 @@ fn fused_kernel(close: &[f64], mut state: IndicatorState, out: IndicatorBuffers<
         steady(
             close,
             warm,
-            Serial {
-                rsi: rsi_state.core(),
-                bands: bb_state.into_core(),
-                ahead: None,
-            },
+            rsi_state.core(),
+            bb_state.into_core(),
             signal,
             out,
         );
     }
     first
-}
-
-/// The serial part of the steady state: the RSI recurrence and the Bollinger sums.
-struct Serial {
-    rsi: RsiCore,
-    bands: BbCore,
-    /// Look-ahead: the re-seed sums of the next periodic re-seed bar, computed one
-    /// window early so that the re-seed's two serial passes are off the critical path.
-    ahead: Option<(usize, Reseed)>,
-}
-
-impl Serial {
-    /// A periodic re-seed at bar `i` (after `tick()` returned true), then the look-ahead
-    /// for the next one.
-    #[inline(never)]
-    fn periodic_reseed(&mut self, close: &[f64], i: usize) {
-        let bb = &mut self.bands;
-        let (sums, ahead) = periodic_reseed_sums(close, i, bb.n, bb.inv_n, self.ahead);
-        bb.apply_reseed(sums);
-        self.ahead = ahead;
-    }
-
-    /// An early re-seed at bar `i` (after `slide_sums` returned true).
-    #[cold]
-    #[inline(never)]
-    fn early_reseed(&mut self, close: &[f64], i: usize) {
-        let bb = &mut self.bands;
-        bb.apply_reseed(early_reseed_sums(close, i, bb.n, bb.inv_n));
-        self.ahead = None;
-    }
 }
 
 /// Per-block scratch, structure-of-arrays so that the finishing pass vectorises.
@@ -315,12 +285,15 @@ impl Scratch {
 fn steady(
     close: &[f64],
     start: usize,
-    mut serial: Serial,
+    mut rsi_core: RsiCore,
+    mut bands: BbCore,
     signal: SignalCore,
     out: IndicatorBuffers<'_>,
 ) {
     let len = close.len();
-    let n = serial.bands.n;
+    // Look-ahead: the re-seed sums of the next periodic re-seed bar, computed one window
+    // early so that the re-seed's two passes are off the critical path.
+    let mut ahead: Option<(usize, Reseed)> = None;
     let table = SignalTable::new();
     let mut row = SignalTable::row(signal.position);
     let mut scr = Box::new(Scratch {
@@ -348,59 +321,25 @@ fn steady(
     while b0 < len {
         let m = (len - b0).min(BLOCK);
         let b1 = b0 + m;
-        let (xs, olds) = (&close[b0..b1], &close[b0 - n..b1 - n]);
         // The previous block is always full: only the last block can be shorter.
         let (ppos, pwhy): (&mut [Signal], &mut [ReasonSet]) = match prev_block {
             Some(p0) => (&mut position[p0..p0 + BLOCK], &mut reasons[p0..p0 + BLOCK]),
             None => (&mut dummy_pos, &mut dummy_why),
         };
         // 0. RSI (its own vectorised four-lane passes)
-        rsi_steps(&mut serial.rsi, close, b0, b1, rsi, &mut rsi_scratch);
+        rsi_steps(&mut rsi_core, close, b0, b1, rsi, &mut rsi_scratch);
         // 1. serial pass (+ the previous block's state machine)
-        let mut t = 0;
-        while t < m {
-            // Bars before the next periodic re-seed: plain slides (no call in this loop).
-            let free = (serial.bands.n - 1 - serial.bands.since_reseed).min(m - t);
-            let mut fired = None;
-            for u in t..t + free {
-                let x = xs[u];
-                let bb = &mut serial.bands;
-                let periodic = bb.tick();
-                debug_assert!(!periodic);
-                if bb.slide_sums(x, olds[u]) {
-                    fired = Some(u);
-                    break;
-                }
-                scr.record(u, bb, &table, &mut row, &mut ppos[u], &mut pwhy[u]);
-            }
-            let u = match fired {
-                Some(u) => {
-                    // not for an exactly flat window (as `BbCore::slide`)
-                    if !window_is_flat(close, b0 + u, n) {
-                        serial.early_reseed(close, b0 + u);
-                    }
-                    u
-                }
-                None if t + free < m => {
-                    // the periodic re-seed bar
-                    let u = t + free;
-                    let periodic = serial.bands.tick();
-                    debug_assert!(periodic);
-                    serial.periodic_reseed(close, b0 + u);
-                    u
-                }
-                None => break,
-            };
-            scr.record(
-                u,
-                &serial.bands,
-                &table,
-                &mut row,
-                &mut ppos[u],
-                &mut pwhy[u],
-            );
-            t = u + 1;
-        }
+        (bands, ahead, row) = serial_pass(
+            bands,
+            ahead,
+            close,
+            b0,
+            m,
+            &mut scr,
+            &table,
+            row,
+            (ppos, pwhy),
+        );
         // (only after the last, short block: the rest of the previous block)
         for u in m..BLOCK {
             let e = table.get(row, scr.codes[u]);
@@ -413,7 +352,7 @@ fn steady(
             &mut scr,
             close,
             b0,
-            &serial.bands,
+            &bands,
             &signal,
             &rsi[b0..b1],
             &mut upper[b0..b1],
@@ -451,6 +390,71 @@ fn steady(
             *why = e.reasons;
         }
     }
+}
+
+/// The serial pass over the block of `m` bars from `b0` (step 1 of [`steady`]): the
+/// Bollinger sums, exactly `BbCore::{tick, slide_sums, apply_reseed}` (the streaming
+/// state's steps), keeping each bar's raw state in [`Scratch`], and the previous block's
+/// state machine (`previous`: its positions and reasons) in the same loop.
+///
+/// Its own function, taking and returning the state by value: inlined into the large
+/// `steady`, the sums were kept on the stack, and every slide waited on a store and a
+/// load (a ~5-cycle round trip on each of the loop-carried sums).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn serial_pass(
+    mut bands: BbCore,
+    mut ahead: Option<(usize, Reseed)>,
+    close: &[f64],
+    b0: usize,
+    m: usize,
+    scr: &mut Scratch,
+    table: &SignalTable,
+    mut row: usize,
+    previous: (&mut [Signal], &mut [ReasonSet]),
+) -> (BbCore, Option<(usize, Reseed)>, usize) {
+    let n = bands.n;
+    let (ppos, pwhy) = previous;
+    let (xs, olds) = (&close[b0..b0 + m], &close[b0 - n..b0 + m - n]);
+    let mut t = 0;
+    while t < m {
+        // Bars before the next periodic re-seed: plain slides (no call in this loop).
+        let free = (n - 1 - bands.since_reseed).min(m - t);
+        let mut fired = None;
+        for u in t..t + free {
+            let periodic = bands.tick();
+            debug_assert!(!periodic);
+            if bands.slide_sums(xs[u], olds[u]) {
+                fired = Some(u);
+                break;
+            }
+            scr.record(u, &bands, table, &mut row, &mut ppos[u], &mut pwhy[u]);
+        }
+        let u = match fired {
+            Some(u) => {
+                // not for an exactly flat window (as `BbCore::slide`)
+                if !window_is_flat(close, b0 + u, n) {
+                    bands.apply_reseed(early_reseed_sums(close, b0 + u, n, bands.inv_n));
+                    ahead = None;
+                }
+                u
+            }
+            None if t + free < m => {
+                // the periodic re-seed bar
+                let u = t + free;
+                let periodic = bands.tick();
+                debug_assert!(periodic);
+                let (sums, next) = periodic_reseed_sums(close, b0 + u, n, bands.inv_n, ahead);
+                bands.apply_reseed(sums);
+                ahead = next;
+                u
+            }
+            None => break,
+        };
+        scr.record(u, &bands, table, &mut row, &mut ppos[u], &mut pwhy[u]);
+        t = u + 1;
+    }
+    (bands, ahead, row)
 }
 
 /// RSI values, bands and condition codes of the block of `m` bars starting at `b0`
