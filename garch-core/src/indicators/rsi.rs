@@ -232,14 +232,21 @@ impl RsiCore {
                 *hu = (u[j] * c + u[j + 1]) * c2 + (u[j + 2] * c + u[j + 3]);
                 *hv = (v[j] * c + v[j + 1]) * c2 + (v[j + 2] * c + v[j + 3]);
             }
-            // The lane recurrences, one at a time (each vectorises as one register),
-            // overwriting h with the averages.
-            for (g, hist) in [(&mut g, &mut *hu), (&mut l, &mut *hv)] {
-                for h in hist[..m].chunks_exact_mut(LANES) {
-                    for j in 0..LANES {
-                        g[j] = g[j] * c4 + h[j];
-                        h[j] = g[j];
-                    }
+            // The lane recurrences (each vectorises as one register), overwriting h with
+            // the averages. Gain and loss advance in the same loop: each step is a
+            // multiply and an add that wait on the previous step, so the two chains
+            // must overlap rather than run one after the other.
+            for (hu, hv) in hu[..m]
+                .chunks_exact_mut(LANES)
+                .zip(hv[..m].chunks_exact_mut(LANES))
+            {
+                for j in 0..LANES {
+                    g[j] = g[j] * c4 + hu[j];
+                    hu[j] = g[j];
+                }
+                for j in 0..LANES {
+                    l[j] = l[j] * c4 + hv[j];
+                    hv[j] = l[j];
                 }
             }
             for ((o, g), l) in out[c0 - t0..c0 - t0 + m]
