@@ -1029,21 +1029,26 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     })
 }
 
-/// `Σ ln x_t` of positive terms as the logarithm of a running product whose binary exponent
-/// is moved into an integer after every eight factors (as the starting grid does): one `ln`
-/// per pass instead of one per eight observations ([`LogSum`]). The result differs from the
-/// plain sum by rounding only (the product's relative error, about `T/8` roundings, is the
-/// absolute error of the logarithm); a group of eight whose product leaves the normal range
-/// (or is not positive) is summed term by term.
+/// `Σ ln x_t` of positive terms as the logarithm of running products whose binary exponents
+/// are moved into integers (as the starting grid does): one `ln` per lane per pass instead of
+/// one per eight observations ([`LogSum`]). Spans of 32 terms are multiplied in four lanes
+/// (eight factors each, element-wise, so it vectorises); each lane's product is split into
+/// mantissa and exponent and multiplied into the lane's running mantissa. The result differs
+/// from the plain sum by rounding only (each running mantissa's relative error, about `T/32`
+/// roundings, is an absolute error of its logarithm); a span with a product outside the normal
+/// range (or not positive) is summed term by term.
 struct LogProduct {
     /// In [1, 2).
-    mantissa: f64,
-    exponent: i64,
-    /// The groups summed term by term.
+    mantissa: [f64; 4],
+    exponent: [i64; 4],
+    /// The spans summed term by term.
     sum: f64,
-    pending: [f64; 8],
+    pending: [f64; LOG_SPAN],
     n: usize,
 }
+
+/// Terms per span of [`LogProduct`].
+const LOG_SPAN: usize = 32;
 
 impl LogProduct {
     const MANTISSA: u64 = 0x800f_ffff_ffff_ffff;
@@ -1051,10 +1056,10 @@ impl LogProduct {
 
     fn new() -> Self {
         Self {
-            mantissa: 1.0,
-            exponent: 0,
+            mantissa: [1.0; 4],
+            exponent: [0; 4],
             sum: 0.0,
-            pending: [1.0; 8],
+            pending: [1.0; LOG_SPAN],
             n: 0,
         }
     }
@@ -1070,48 +1075,65 @@ impl LogProduct {
         )
     }
 
+    /// Adds up to [`LOG_SPAN`] terms (fewer only at the end), in four lanes.
     #[inline(always)]
-    fn group(&mut self, g: &[f64]) {
-        let p = g.iter().fold(1.0, |p, &x| p * x);
-        if p.is_normal() && p > 0.0 {
-            let (m, e) = Self::split(p);
-            let (m, e2) = Self::split(self.mantissa * m);
-            self.mantissa = m;
-            self.exponent += e + e2;
+    fn span(&mut self, x: &[f64]) {
+        let mut p = [1.0f64; 4];
+        let mut chunks = x.chunks_exact(4);
+        for c in &mut chunks {
+            for l in 0..4 {
+                p[l] *= c[l];
+            }
+        }
+        for (l, &xl) in chunks.remainder().iter().enumerate() {
+            p[l] *= xl;
+        }
+        // Positive and normal: the sign and exponent bits, 1 to 0x7fe.
+        let normal = p
+            .iter()
+            .all(|pl| (pl.to_bits() >> 52).wrapping_sub(1) < 0x7fe);
+        if normal {
+            for l in 0..4 {
+                let (m, e) = Self::split(p[l]);
+                let (m, e2) = Self::split(self.mantissa[l] * m);
+                self.mantissa[l] = m;
+                self.exponent[l] += e + e2;
+            }
         } else {
-            self.sum += g.iter().map(|x| x.ln()).sum::<f64>();
+            self.sum += x.iter().map(|x| x.ln()).sum::<f64>();
         }
     }
 
-    /// Adds every element of `xs`, in order.
+    /// Adds every element of `xs`.
     fn push_all(&mut self, xs: &[f64]) {
         let mut xs = xs;
-        while self.n != 0
-            && let Some((&x, rest)) = xs.split_first()
-        {
-            self.pending[self.n] = x;
-            self.n += 1;
-            xs = rest;
-            if self.n == 8 {
+        if self.n != 0 {
+            let take = xs.len().min(LOG_SPAN - self.n);
+            self.pending[self.n..self.n + take].copy_from_slice(&xs[..take]);
+            self.n += take;
+            xs = &xs[take..];
+            if self.n == LOG_SPAN {
                 let pending = self.pending;
-                self.group(&pending);
+                self.span(&pending);
                 self.n = 0;
             }
         }
-        let mut groups = xs.chunks_exact(8);
-        for g in &mut groups {
-            self.group(g);
+        let mut spans = xs.chunks_exact(LOG_SPAN);
+        for s in &mut spans {
+            self.span(s);
         }
-        for &x in groups.remainder() {
-            self.pending[self.n] = x;
-            self.n += 1;
-        }
+        let rest = spans.remainder();
+        self.pending[self.n..self.n + rest.len()].copy_from_slice(rest);
+        self.n += rest.len();
     }
 
     fn total(mut self) -> f64 {
         let pending = self.pending;
-        self.group(&pending[..self.n]);
-        self.sum + self.mantissa.ln() + self.exponent as f64 * std::f64::consts::LN_2
+        self.span(&pending[..self.n]);
+        let lanes = (0..4).fold(0.0, |s, l| {
+            s + (self.mantissa[l].ln() + self.exponent[l] as f64 * std::f64::consts::LN_2)
+        });
+        self.sum + lanes
     }
 }
 
