@@ -59,7 +59,7 @@ pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
     // serial recursion first, then the bounds element-wise (their divisions vectorise).
     let (a, b) = (1.0 - EWMA_DECAY, EWMA_DECAY);
     let bc = backcast(resids);
-    let mut out = vec![[0.0; 2]; n];
+    let mut ewma = Vec::with_capacity(n);
     let mut v = 0.0;
     for t in 0..n {
         let (e2_prev, v_prev) = if t == 0 {
@@ -68,16 +68,16 @@ pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
             (resids[t - 1] * resids[t - 1], v)
         };
         v = 0.0 + a * e2_prev + b * v_prev;
-        out[t][0] = v;
+        ewma.push(v);
     }
-    for bound in &mut out {
-        let v = bound[0];
-        *bound = [
-            (v / 1e6).max(lower_floor),
-            (v * 1e6).max(min_upper).min(max_upper),
-        ];
-    }
-    out
+    ewma.iter()
+        .map(|&v| {
+            [
+                (v / 1e6).max(lower_floor),
+                (v * 1e6).max(min_upper).min(max_upper),
+            ]
+        })
+        .collect()
 }
 
 /// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order.

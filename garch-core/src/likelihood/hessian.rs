@@ -977,6 +977,8 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         }
         k0 = 1;
     }
+    // −2·slope, exactly (a doubling).
+    let (m2_alpha, m2_alpha_gamma) = (-2.0 * alpha, -2.0 * (alpha + gamma));
     for k in k0..len {
         let ep = e_prev;
         let e2 = ep * ep;
@@ -988,10 +990,6 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
             raw += gamma * e2;
         }
         raw += beta * s_prev;
-        let [lo, hi] = b_block[k];
-        if raw < lo || raw > hi {
-            return None;
-        }
         // d_t = x_t + β·d_{t−1}, as `pass_bounded` computes it.
         d_om = 1.0 + beta * d_om;
         d_al = e2 + beta * d_al;
@@ -1000,12 +998,11 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         }
         d_be = s_prev + beta * d_be;
         if MU {
-            let slope = if neg { alpha + gamma } else { alpha };
-            d_mu = -2.0 * slope * ep + beta * d_mu;
+            let m2_slope = if neg { m2_alpha_gamma } else { m2_alpha };
+            d_mu = m2_slope * ep + beta * d_mu;
         }
-        let e = y_block[k] - mu;
+        e_prev = y_block[k] - mu;
         blk.s2[k] = raw;
-        blk.e[k] = e;
         blk.d[v][k] = d_om;
         blk.d[ia][k] = d_al;
         if GAMMA {
@@ -1016,7 +1013,20 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
             blk.d[0][k] = d_mu;
         }
         s_prev = raw;
-        e_prev = e;
+    }
+    // The bounds, checked after the sweep (element-wise, it vectorises): a variance outside
+    // them only makes this pass decline.
+    let outside = blk.s2[..len]
+        .iter()
+        .zip(&b_block[..len])
+        .fold(false, |out, (&raw, &[lo, hi])| {
+            out | (raw < lo) | (raw > hi)
+        });
+    if outside {
+        return None;
+    }
+    for (e, &yt) in blk.e[..len].iter_mut().zip(&y_block[..len]) {
+        *e = yt - mu;
     }
     Some(Recursion {
         s_prev,
