@@ -60,7 +60,6 @@ impl Likelihood<'_> {
         let alpha: [f64; LANES] = std::array::from_fn(|l| lanes[l][1]);
         let gamma: [f64; LANES] = std::array::from_fn(|l| lanes[l][2]);
         let beta: [f64; LANES] = std::array::from_fn(|l| lanes[l][3]);
-        let alpha_gamma: [f64; LANES] = std::array::from_fn(|l| alpha[l] + gamma[l]);
 
         let mut s2 = [0.0; LANES];
         let mut ratio = [0.0; LANES];
@@ -81,8 +80,12 @@ impl Likelihood<'_> {
                 })
             } else {
                 let e2 = e_prev * e_prev;
-                let slope = if e_prev < 0.0 { &alpha_gamma } else { &alpha };
-                std::array::from_fn(|l| omega[l] + slope[l] * e2 + beta[l] * s2[l])
+                // γ's term as `Likelihood::value` adds it (a scalar select, not a per-lane
+                // one), so that each lane's σ² is bit for bit that of a scalar pass.
+                let e2_neg = if e_prev < 0.0 { e2 } else { 0.0 };
+                std::array::from_fn(|l| {
+                    omega[l] + alpha[l] * e2 + gamma[l] * e2_neg + beta[l] * s2[l]
+                })
             };
             let e2 = e * e;
             // One loop per array (in a single loop the compiler shuffles lanes between
