@@ -59,16 +59,18 @@ pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
     // serial recursion first, then the bounds element-wise (their divisions vectorise).
     let (a, b) = (1.0 - EWMA_DECAY, EWMA_DECAY);
     let bc = backcast(resids);
-    let mut ewma = Vec::with_capacity(n);
+    // Written by index into a buffer (pushing, the possible reallocation call in the loop made
+    // the compiler keep `v` on the stack).
+    let mut ewma = vec![0.0; n];
     let mut v = 0.0;
-    for t in 0..n {
+    for (t, out) in ewma.iter_mut().enumerate() {
         let (e2_prev, v_prev) = if t == 0 {
             (bc, bc)
         } else {
             (resids[t - 1] * resids[t - 1], v)
         };
         v = 0.0 + a * e2_prev + b * v_prev;
-        ewma.push(v);
+        *out = v;
     }
     ewma.iter()
         .map(|&v| {
