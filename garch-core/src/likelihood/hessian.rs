@@ -317,6 +317,7 @@ impl Likelihood<'_> {
             gamma,
             beta,
         };
+        let geometric = Geometric::new(beta);
         // Carried across blocks: σ²_{t−1}, e_{t−1}, d_{t−1}.
         let mut state = Recursion {
             s_prev: bc,
@@ -325,9 +326,13 @@ impl Likelihood<'_> {
         for (b, (y_block, b_block)) in y.chunks(BLOCK).zip(bounds.chunks(BLOCK)).enumerate() {
             let len = y_block.len().min(BLOCK);
             state = if b == 0 {
-                forward_block::<N, MU, GAMMA, true>(&coefs, bc, y_block, b_block, state, &mut blk)
+                forward_block::<N, MU, GAMMA, true>(
+                    &coefs, bc, y_block, b_block, state, &geometric, &mut blk,
+                )
             } else {
-                forward_block::<N, MU, GAMMA, false>(&coefs, bc, y_block, b_block, state, &mut blk)
+                forward_block::<N, MU, GAMMA, false>(
+                    &coefs, bc, y_block, b_block, state, &geometric, &mut blk,
+                )
             }?;
             sigma2.extend_from_slice(&blk.s2[..len]);
             ln_s2.push_all(&blk.s2[..len]);
@@ -903,6 +908,26 @@ struct Coefficients {
     beta: f64,
 }
 
+/// `Σ_{j≤k} β^j` and `β^{k+1}` for `k` < [`BLOCK`].
+struct Geometric {
+    sum: [f64; BLOCK],
+    power: [f64; BLOCK],
+}
+
+impl Geometric {
+    fn new(beta: f64) -> Self {
+        let (mut sum, mut power) = ([0.0; BLOCK], [0.0; BLOCK]);
+        let (mut s, mut p) = (0.0, 1.0);
+        for k in 0..BLOCK {
+            s = 1.0 + beta * s;
+            p *= beta;
+            sum[k] = s;
+            power[k] = p;
+        }
+        Self { sum, power }
+    }
+}
+
 /// The forward recursion's state after an observation: `σ²_t`, `e_t` and `d_t` (one variable
 /// per parameter).
 #[derive(Clone, Copy, Default)]
@@ -927,6 +952,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     y_block: &[f64],
     b_block: &[[f64; 2]],
     state: Recursion,
+    geometric: &Geometric,
     blk: &mut Block<N>,
 ) -> Option<Recursion> {
     let Coefficients {
@@ -961,12 +987,11 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         if raw < lo || raw > hi {
             return None;
         }
-        (d_mu, d_om, d_al, d_ga, d_be) = (0.0, 1.0, bc, 0.5 * bc, bc);
+        (d_mu, d_al, d_ga, d_be) = (0.0, bc, 0.5 * bc, bc);
         s_prev = raw;
         e_prev = y_block[0] - mu;
         blk.s2[0] = s_prev;
         blk.e[0] = e_prev;
-        blk.d[v][0] = d_om;
         blk.d[ia][0] = d_al;
         if GAMMA {
             blk.d[ig][0] = d_ga;
@@ -991,7 +1016,6 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         }
         raw += beta * s_prev;
         // d_t = x_t + β·d_{t−1}, as `pass_bounded` computes it.
-        d_om = 1.0 + beta * d_om;
         d_al = e2 + beta * d_al;
         if GAMMA {
             d_ga = if neg { e2 } else { 0.0 } + beta * d_ga;
@@ -1003,7 +1027,6 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         }
         e_prev = y_block[k] - mu;
         blk.s2[k] = raw;
-        blk.d[v][k] = d_om;
         blk.d[ia][k] = d_al;
         if GAMMA {
             blk.d[ig][k] = d_ga;
@@ -1027,6 +1050,19 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     }
     for (e, &yt) in blk.e[..len].iter_mut().zip(&y_block[..len]) {
         *e = yt - mu;
+    }
+    // ω's column, d_t = 1 + β·d_{t−1}, does not depend on the data: from the one before the
+    // block (0 before the sample), d_{first+k} = Σ_{j≤k} β^j + β^{k+1}·d_{first−1}, element-wise
+    // (off the serial sweep, whose chain of dependent operations sets its speed).
+    for ((d, &sum), &power) in blk.d[v][..len]
+        .iter_mut()
+        .zip(&geometric.sum[..len])
+        .zip(&geometric.power[..len])
+    {
+        *d = sum + power * d_om;
+    }
+    if len > 0 {
+        d_om = blk.d[v][len - 1];
     }
     Some(Recursion {
         s_prev,
