@@ -260,19 +260,25 @@ impl Likelihood<'_> {
     /// The pass where every variance is inside its bounds (the usual case), for `N`
     /// parameters; `None` as soon as one is not, and [`Self::pass_bounded`] takes over.
     ///
-    /// Forward, by blocks of [`BLOCK`] observations: a serial sweep runs `σ²_t` and
-    /// `d_t = x_t + β·d_{t−1}` and stores them column-wise; element-wise loops over the block
-    /// then compute the density partials and add every term that needs `d_t` (gradient,
-    /// `Σ ℓ_σσ d dᵀ`, the μ and ν cross terms) into four-lane sums held in registers.
+    /// Forward, by blocks of [`BLOCK`] observations: a serial sweep ([`forward_block`]) runs
+    /// `σ²_t` and `d_t = x_t + β·d_{t−1}` and stores them column-wise (ω's column, which does
+    /// not depend on the data, in closed form, and the bounds checked, after the sweep);
+    /// element-wise loops over the block then compute the density partials and add every term
+    /// that needs `d_t` (gradient, `Σ ℓ_σσ d dᵀ`, the μ and ν cross terms) into four-lane sums
+    /// held in registers ([`Sums`]).
     ///
     /// `D_t`'s entries are not carried. Each is a linear recursion `z_t = β·z_{t−1} + u_t`
     /// (`z_{−1} = 0`), and `Σ_t ℓ_σ,t z_t = Σ_t u_t A_t` with the adjoint
     /// `A_t = ℓ_σ,t + β·A_{t+1}` (`A_T = 0`). For the β row `u_t = c·d_{t−1}` (`c = 2` on the
     /// diagonal), and since `d` is itself such a recursion in `x`,
     /// `Σ_t d_{t−1} A_t = Σ_t x_t B_t` with `B_t = A_{t+1} + β·B_{t+1}` (`B_T = 0`). So a
-    /// backward sweep runs two scalar recursions instead of the forward `N + 3`, and its sums
-    /// need only `x_t` and `u_t`, which are functions of `e_{t−1}` and `σ²_{t−1}`. This holds
-    /// only where no variance is floored (a floor resets the recursions), hence the fallback.
+    /// backward sweep runs two scalar recursions instead of the forward `N + 3` (four steps at a
+    /// time, [`backward_recursion`]), and its sums need only `x_t` and `u_t`, which are
+    /// functions of `e_{t−1}` and `σ²_{t−1}`. This holds only where no variance is floored (a
+    /// floor resets the recursions), hence the fallback.
+    ///
+    /// The results differ from [`Self::pass_bounded`]'s by rounding only (a test checks it);
+    /// `σ²` is bit for bit the same.
     fn pass<
         const N: usize,
         const MU: bool,
