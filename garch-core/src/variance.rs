@@ -37,28 +37,62 @@ pub(crate) fn backcast(resids: &[f64]) -> f64 {
 /// `[1 + max e², 1e7·(1 + max e²)]`. They keep the likelihood finite far from the optimum.
 pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
     let n = resids.len();
-    let mean = resids.iter().sum::<f64>() / n as f64;
-    let var = resids.iter().map(|e| (e - mean) * (e - mean)).sum::<f64>() / n as f64;
-    let max_e2 = resids.iter().fold(0.0f64, |m, e| m.max(e * e));
+    // The mean, the variance and the largest square in eight lanes each (a single running
+    // sum or maximum waits on its previous value every element). numpy's `var` sums
+    // pairwise, so neither order is `arch`'s to the bit; the maximum is exact in any order.
+    let mean = lane_sum(resids, |e| e) / n as f64;
+    let var = lane_sum(resids, |e| (e - mean) * (e - mean)) / n as f64;
+    let max_e2 = {
+        let mut m = [0.0f64; 8];
+        let mut chunks = resids.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                m[l] = m[l].max(c[l] * c[l]);
+            }
+        }
+        let rest = chunks.remainder().iter().fold(0.0f64, |m, e| m.max(e * e));
+        m.iter().fold(rest, |a, &b| a.max(b))
+    };
     let (lower_floor, min_upper, max_upper) = (var / 1e8, 1.0 + max_e2, 1e7 * (1.0 + max_e2));
     // `ewma_recursion` runs `garch_recursion` with ω = 0, α = 1 − 0.94, β = 0.94 from the
-    // backcast; the operation order is kept so the bounds match `arch` to the last bit.
+    // backcast; the operation order is kept so the bounds match `arch` to the last bit. The
+    // serial recursion first, then the bounds element-wise (their divisions vectorise).
     let (a, b) = (1.0 - EWMA_DECAY, EWMA_DECAY);
     let bc = backcast(resids);
+    // Written by index into a buffer (pushing, the possible reallocation call in the loop made
+    // the compiler keep `v` on the stack).
+    let mut ewma = vec![0.0; n];
     let mut v = 0.0;
-    let mut out = Vec::with_capacity(n);
-    for t in 0..n {
+    for (t, out) in ewma.iter_mut().enumerate() {
         let (e2_prev, v_prev) = if t == 0 {
             (bc, bc)
         } else {
             (resids[t - 1] * resids[t - 1], v)
         };
         v = 0.0 + a * e2_prev + b * v_prev;
-        let lo = (v / 1e6).max(lower_floor);
-        let hi = (v * 1e6).max(min_upper).min(max_upper);
-        out.push([lo, hi]);
+        *out = v;
     }
-    out
+    ewma.iter()
+        .map(|&v| {
+            [
+                (v / 1e6).max(lower_floor),
+                (v * 1e6).max(min_upper).min(max_upper),
+            ]
+        })
+        .collect()
+}
+
+/// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order.
+fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for l in 0..8 {
+            acc[l] += f(c[l]);
+        }
+    }
+    let lanes = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    chunks.remainder().iter().fold(lanes, |s, &e| s + f(e))
 }
 
 /// Applies `arch`'s `bounds_check` to a raw variance: below the lower bound it is floored

@@ -60,15 +60,17 @@ impl Likelihood<'_> {
         let alpha: [f64; LANES] = std::array::from_fn(|l| lanes[l][1]);
         let gamma: [f64; LANES] = std::array::from_fn(|l| lanes[l][2]);
         let beta: [f64; LANES] = std::array::from_fn(|l| lanes[l][3]);
-        let alpha_gamma: [f64; LANES] = std::array::from_fn(|l| alpha[l] + gamma[l]);
 
         let mut s2 = [0.0; LANES];
         let mut ratio = [0.0; LANES];
         let mut product = [1.0f64; LANES];
-        let mut exponent = [0i64; LANES];
+        // Sums of the biased exponent fields moved out of `product` (1023 each time).
+        let mut exponent = [0u64; LANES];
+        let mut renormalisations = 0u64;
+        // Non-zero once a lane's product left the normal range.
+        let mut abnormal = [0u64; LANES];
         // max(raw − upper bound): positive once a lane crossed its upper bound.
         let mut overshoot = [f64::NEG_INFINITY; LANES];
-        let mut normal = true;
         let mut e_prev = 0.0f64;
         for (t, (&e, &[lo, hi])) in y.iter().zip(self.bounds.iter()).enumerate() {
             // t = 0: e² and σ² are the backcast, e²·1[e<0] half of it.
@@ -78,10 +80,16 @@ impl Likelihood<'_> {
                 })
             } else {
                 let e2 = e_prev * e_prev;
-                let slope = if e_prev < 0.0 { &alpha_gamma } else { &alpha };
-                std::array::from_fn(|l| omega[l] + slope[l] * e2 + beta[l] * s2[l])
+                // γ's term as `Likelihood::value` adds it (a scalar select, not a per-lane
+                // one), so that each lane's σ² is bit for bit that of a scalar pass.
+                let e2_neg = if e_prev < 0.0 { e2 } else { 0.0 };
+                std::array::from_fn(|l| {
+                    omega[l] + alpha[l] * e2 + gamma[l] * e2_neg + beta[l] * s2[l]
+                })
             };
             let e2 = e * e;
+            // One loop per array (in a single loop the compiler shuffles lanes between
+            // registers).
             for l in 0..LANES {
                 // arch's bounds_check; a lane above its upper bound is rescored. Selects rather
                 // than `f64::max`, whose NaN handling costs two extra instructions per lane
@@ -93,20 +101,35 @@ impl Likelihood<'_> {
                 } else {
                     overshoot[l]
                 };
+            }
+            for l in 0..LANES {
                 s2[l] = if raw[l] > lo { raw[l] } else { lo };
+            }
+            for l in 0..LANES {
                 ratio[l] += e2 / s2[l];
+            }
+            for l in 0..LANES {
                 product[l] *= s2[l];
             }
             if (t + 1).is_multiple_of(RENORMALISE_EVERY) {
+                // Element-wise integer operations on the bits, no per-lane branches or
+                // reductions (`is_normal` folded into a flag was extracted lane by lane).
+                renormalisations += 1;
                 for l in 0..LANES {
-                    normal &= product[l].is_normal();
                     let bits = product[l].to_bits();
-                    exponent[l] += ((bits >> 52) & 0x7ff) as i64 - 1023;
+                    let field = (bits >> 52) & 0x7ff;
+                    // Not normal: the exponent field is 0 or all ones (the product is positive,
+                    // or NaN).
+                    abnormal[l] |= u64::from(field.wrapping_sub(1) >= 0x7fe);
+                    exponent[l] += field;
                     product[l] = f64::from_bits((bits & MANTISSA) | EXPONENT_OF_ONE);
                 }
             }
             e_prev = e;
         }
+        let normal = abnormal.iter().all(|&a| a == 0);
+        let exponent: [i64; LANES] =
+            std::array::from_fn(|l| exponent[l] as i64 - 1023 * renormalisations as i64);
         let exact: [bool; LANES] =
             std::array::from_fn(|l| normal && overshoot[l] <= 0.0 && product[l].is_normal());
         let n = y.len() as f64;
