@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use garch_core::{FitOptions, ModelSpec};
+use garch_core::{Distribution, FitOptions, MeanModel, ModelSpec, VolatilityModel};
 use market_svc::distributed::{DistributedError, JobOutcome, JobRequest, Topology};
 
 use crate::harness::{
@@ -12,8 +12,12 @@ use crate::harness::{
 };
 
 fn job(series: &[(String, Vec<f64>)], deadline: Duration) -> JobRequest {
+    job_with(ModelSpec::default(), series, deadline)
+}
+
+fn job_with(spec: ModelSpec, series: &[(String, Vec<f64>)], deadline: Duration) -> JobRequest {
     JobRequest {
-        spec: ModelSpec::default(),
+        spec,
         options: FitOptions::default(),
         series: series.to_vec(),
         deadline,
@@ -22,11 +26,19 @@ fn job(series: &[(String, Vec<f64>)], deadline: Duration) -> JobRequest {
 
 /// Every symbol exactly once, in order, each bit-identical to the sequential fit.
 fn assert_matches_sequential(outcome: &JobOutcome, series: &[(String, Vec<f64>)]) {
+    assert_matches_sequential_with(ModelSpec::default(), outcome, series);
+}
+
+fn assert_matches_sequential_with(
+    spec: ModelSpec,
+    outcome: &JobOutcome,
+    series: &[(String, Vec<f64>)],
+) {
     assert!(outcome.is_complete(), "missing: {:?}", outcome.missing);
     assert_eq!(outcome.symbols.len(), series.len());
     let unique: HashSet<&str> = outcome.symbols.iter().map(|s| s.symbol.as_str()).collect();
     assert_eq!(unique.len(), series.len(), "a symbol appears twice");
-    let expected = sequential_reports(series, ModelSpec::default());
+    let expected = sequential_reports(series, spec);
     for ((got, (symbol, _)), want) in outcome.symbols.iter().zip(series).zip(&expected) {
         assert_eq!(&got.symbol, symbol);
         let report = got.outcome.as_ref().expect("fitted");
@@ -76,12 +88,20 @@ async fn a_killed_worker_chunk_is_redelivered_and_every_symbol_comes_back_once()
         .map(|i| WorkerProcess::spawn(&nats.url(), &format!("w{i}")))
         .collect();
     wait_for_workers(&nats.url(), workers.len()).await;
-    // Chunks of ~0.5 s on one thread: a worker is killed in the middle of one.
-    let series = universe(48, 2500, 100);
+    // A worker is killed in the middle of a chunk, so chunks must outlast the few
+    // milliseconds between "all three hold one" and the kill by a wide margin: EGARCH
+    // (L-BFGS, ~10 ms a fit on 4,000 returns) in chunks of 8 takes ~0.1 s a chunk, where
+    // GARCH(1,1) fits (~0.2 ms) would finish a chunk before the kill lands.
+    let spec = ModelSpec::new(
+        MeanModel::Constant,
+        VolatilityModel::egarch(),
+        Distribution::Normal,
+    );
+    let series = universe(32, 4000, 100);
     let c = coordinator(&nats.url(), 8).await;
     let running = tokio::spawn({
         let c = c.clone();
-        let j = job(&series, Duration::from_secs(60));
+        let j = job_with(spec, &series, Duration::from_secs(60));
         async move { c.run(j).await }
     });
 
@@ -104,7 +124,7 @@ async fn a_killed_worker_chunk_is_redelivered_and_every_symbol_comes_back_once()
     workers[0].kill9();
 
     let outcome = running.await.unwrap().expect("job completes");
-    assert_matches_sequential(&outcome, &series);
+    assert_matches_sequential_with(spec, &outcome, &series);
     assert!(
         outcome.redelivered_chunks >= 1,
         "the killed worker's chunk was not redelivered: {outcome:?}"
