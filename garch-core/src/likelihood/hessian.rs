@@ -1677,11 +1677,9 @@ mod tests {
             .collect()
     }
 
-    /// The analytic Hessian against central differences of the analytic gradient.
-    #[test]
-    fn hessian_matches_differences_of_the_gradient() {
-        let y = series(1500);
-        let cases: [(MeanModel, VolatilityModel, Distribution, &[f64]); 6] = [
+    /// The first-order layouts the second-order pass covers, at interior parameters.
+    fn cases() -> [(MeanModel, VolatilityModel, Distribution, &'static [f64]); 6] {
+        [
             (
                 MeanModel::Constant,
                 VolatilityModel::garch(),
@@ -1718,7 +1716,14 @@ mod tests {
                 Distribution::StudentT,
                 &[0.05, 0.04, 0.06, 0.88, 5.0],
             ),
-        ];
+        ]
+    }
+
+    /// The analytic Hessian against central differences of the analytic gradient.
+    #[test]
+    fn hessian_matches_differences_of_the_gradient() {
+        let y = series(1500);
+        let cases = cases();
         for (mean, vol, dist, params) in cases {
             let spec = ModelSpec::new(mean, vol, dist);
             let e0 = crate::fit::starting_resids(&spec, &y);
@@ -1775,44 +1780,7 @@ mod tests {
     #[test]
     fn adjoint_pass_matches_the_forward_recursions() {
         let y = series(1003);
-        let cases: [(MeanModel, VolatilityModel, Distribution, &[f64]); 6] = [
-            (
-                MeanModel::Constant,
-                VolatilityModel::garch(),
-                Distribution::Normal,
-                &[0.04, 0.06, 0.09, 0.88],
-            ),
-            (
-                MeanModel::Zero,
-                VolatilityModel::garch(),
-                Distribution::Normal,
-                &[0.06, 0.09, 0.88],
-            ),
-            (
-                MeanModel::Constant,
-                VolatilityModel::gjr(),
-                Distribution::Normal,
-                &[0.04, 0.05, 0.04, 0.06, 0.88],
-            ),
-            (
-                MeanModel::Constant,
-                VolatilityModel::garch(),
-                Distribution::StudentT,
-                &[0.04, 0.06, 0.09, 0.88, 6.5],
-            ),
-            (
-                MeanModel::Constant,
-                VolatilityModel::gjr(),
-                Distribution::StudentT,
-                &[0.04, 0.05, 0.04, 0.06, 0.88, 8.0],
-            ),
-            (
-                MeanModel::Zero,
-                VolatilityModel::gjr(),
-                Distribution::StudentT,
-                &[0.05, 0.04, 0.06, 0.88, 5.0],
-            ),
-        ];
+        let cases = cases();
         fn both<const N: usize, const MU: bool, const GAMMA: bool, D: SecondOrderDensity>(
             lik: &Likelihood<'_>,
             params: &[f64],
