@@ -131,10 +131,13 @@ while True:
 PY
     PIDS+=($!)
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-p200=$(free_port)
-p503=$(free_port)
-pclosed=$(free_port)
+# Three distinct free ports, drawn at once (separate draws could repeat a port).
+read -r p200 p503 pclosed < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
 serve "$p200" "200 OK"
 serve "$p503" "503 Service Unavailable"
 for p in "$p200" "$p503"; do # until both listen (a connect-and-close is harmless to them)
@@ -144,14 +147,25 @@ for p in "$p200" "$p503"; do # until both listen (a connect-and-close is harmles
     done
 done
 HC="$HERE/docker/healthcheck"
-if MARKET_SVC_ADDR="0.0.0.0:$p200" bash "$HC" market-svc 2>/dev/null &&
-    ! SIGNALS_SVC_ADDR="0.0.0.0:$p503" bash "$HC" signals-svc 2>/dev/null &&
-    ! bash "$HC" http "$pclosed" /health 2>/dev/null &&
-    NATS_URL="nats://user:pw@127.0.0.1:$p200" bash "$HC" nats 2>/dev/null &&
-    ! NATS_URL="nats://127.0.0.1:$pclosed" bash "$HC" nats 2>/dev/null; then
+verdict() { # verdict WANT LABEL ENV... -- ARGS...: run the healthcheck, compare its exit status
+    local want="$1" label="$2" got
+    shift 2
+    local envs=()
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    if env "${envs[@]}" bash "$HC" "$@" 2>>"$WORK/hc.err"; then got=pass; else got=fail; fi
+    [ "$got" = "$want" ] || { echo "$label: wanted $want, got $got" >>"$WORK/hc.why"; return 1; }
+}
+: >"$WORK/hc.why"
+verdict pass "200 on /ready" MARKET_SVC_ADDR="0.0.0.0:$p200" -- market-svc
+verdict fail "503 on /ready" SIGNALS_SVC_ADDR="0.0.0.0:$p503" -- signals-svc
+verdict fail "closed port" -- http "$pclosed" /health
+verdict pass "reachable NATS" NATS_URL="nats://user:pw@127.0.0.1:$p200" -- nats
+verdict fail "unreachable NATS" NATS_URL="nats://127.0.0.1:$pclosed" -- nats
+if [ ! -s "$WORK/hc.why" ]; then
     ok "healthcheck: 200 passes; 503, a closed port and an unreachable NATS fail"
 else
-    bad "healthcheck script verdicts"
+    bad "healthcheck script verdicts: $(paste -sd';' "$WORK/hc.why") (stderr: $(tail -3 "$WORK/hc.err" | paste -sd';'))"
 fi
 
 echo "compose: $PASSED passed, $FAILED failed, $SKIPPED skipped"
