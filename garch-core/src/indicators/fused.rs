@@ -23,9 +23,9 @@
 //!    flat windows (σ = 0) are found here from the closes; a block without two equal
 //!    consecutive closes has none.
 //!
-//! Cost model (10⁶ bars, this project's 2-core Zen 5 host): RSI alone takes 1.7 ms,
-//! the Bollinger bands alone 3.3 ms, and merely writing the outputs (35 bytes a bar)
-//! 1.8 ms; the fused kernel ≈ 7.2 ms, half of it in the serial pass. The serial pass is
+//! Cost model (criterion, 10⁶ bars, this project's 2-core Zen 5 host): RSI alone takes
+//! 1.44 ms, the Bollinger bands alone 3.18 ms, and merely writing the outputs (35 bytes a
+//! bar) 1.63 ms; the fused kernel 6.22 ms, about half of it in the serial pass. The serial pass is
 //! its own function so that the sums stay in registers (see `serial_pass`). Tried and
 //! not kept, because they did not beat this in wall time: the Bollinger segments four
 //! at a time in vector lanes (fewer instructions, but transposes and gathers), and the
