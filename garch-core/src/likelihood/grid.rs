@@ -9,7 +9,7 @@
 //! rare lane that crosses its upper bound, or whose product leaves the normal range, is
 //! rescored by the scalar kernel, so every score is the likelihood `arch` defines.
 
-use super::{LN_2PI, Likelihood};
+use super::{EXPONENT_OF_ONE, LN_2PI, Likelihood, MANTISSA};
 
 /// Candidates per sweep: two 256-bit registers per quantity, so that the per-observation
 /// work shared by the lanes (the residual, its square and sign, the bounds) is spread over
@@ -18,10 +18,6 @@ const LANES: usize = 8;
 /// Observations between exponent extractions: eight factors of at most 2^±127 each cannot
 /// leave the normal range, and σ² outside 2^±127 sends the lane to the scalar kernel.
 const RENORMALISE_EVERY: usize = 8;
-/// Mantissa and sign bits of an `f64`.
-const MANTISSA: u64 = 0x800f_ffff_ffff_ffff;
-/// The exponent bits of 1.0.
-const EXPONENT_OF_ONE: u64 = 0x3ff0_0000_0000_0000;
 
 impl Likelihood<'_> {
     /// Log-likelihoods of `candidates` = `[ω, α, γ, β]` under a zero-mean, normal GARCH(1,1)
