@@ -19,17 +19,27 @@
 //! 1. sums are kept of deviations from a *shift* `K` close to the window mean:
 //!    `S₁ = Σ(x−K)`, `S₂ = Σ(x−K)²`, and `σ² = (S₂ − S₁²/n)/n` (the corrected two-pass
 //!    formula — no cancellation while `K` is near the mean), `mean = K + S₁/n`;
-//! 2. the sliding update is `S₁ += dₙ − dₒ`, `S₂ += (dₙ − dₒ)(dₙ + dₒ)` with
-//!    `d = x − K` for the entering/leaving closes;
-//! 3. every `n` bars the state is **re-seeded exactly** from the window: `K` = window
-//!    mean, `S₁`, `S₂` recomputed in two passes. Rounding error can therefore only
-//!    accumulate over at most `n` updates, and re-seeding costs O(n) every n bars,
-//!    i.e. O(1) amortised (two extra flops per bar);
+//! 2. the sliding update adds `δ = dₙ − dₒ` to `S₁` and `δ·(dₙ + dₒ)` to `S₂`, with
+//!    `d = x − K` for the entering/leaving closes. The bars are taken in **groups of
+//!    four** (bar `i` is lane `i mod 4`): a bar's sums are the sums at the start of its
+//!    group plus a prefix sum of the group's increments up to its lane, in the fixed
+//!    order a vector unit computes it (`prefix`). The streaming state evaluates
+//!    exactly that per bar, in O(1); the batch kernels evaluate a whole group in one
+//!    AVX2 register. Only the sums at the end of a group carry over, so the error
+//!    carried from bar to bar grows by one rounding per four bars rather than one per
+//!    bar;
+//! 3. the state is **re-seeded exactly** from the window (`K` = window mean, `S₁`, `S₂`
+//!    recomputed in two passes) on every bar whose index is `−1 mod r`, where `r` is
+//!    `n` rounded up to a multiple of four — so a periodic re-seed always ends a group.
+//!    Rounding error can therefore only accumulate over at most `r < n + 4` updates,
+//!    and re-seeding costs O(n) every `r ≥ n` bars, i.e. O(1) amortised;
 //! 3. b. the state is also re-seeded *early* when a running bound on the rounding error
-//!    committed since the last re-seed (ε·Σ|operands|) exceeds 2⁻⁴⁴ of `n·σ²` — this is
-//!    what happens when a large deviation leaves the window and σ collapses (e.g. a
-//!    nearly flat window after a move): without it σ of such a window could be off by
-//!    1e-9 relative. On ordinary data it almost never fires;
+//!    committed since the last re-seed (ε·Σ(|term| + |S₂|), a few times the true
+//!    bound for the grouped order at most) exceeds 2⁻⁴⁴ of `n·σ²` — this is what
+//!    happens when a large deviation leaves the window and σ collapses (e.g. a nearly
+//!    flat window after a move): without it σ of such a window could be off by 1e-9
+//!    relative. On ordinary data it almost never fires (the batch kernels then redo
+//!    that group bar by bar);
 //! 4. a window whose closes are all identical (tracked by the length of the trailing run
 //!    of equal closes) gets `σ = 0` and `middle = close` exactly, so flat markets give
 //!    exactly collapsed bands, like TA-Lib 0.8.1.
@@ -39,11 +49,11 @@
 //!
 //! # Batch speed
 //!
-//! [`bollinger_into`] (and the fused kernel) run the same steps over blocks of a few
-//! hundred bars: a serial pass slides the sums (between two re-seeds in a call-free loop;
-//! the periodic re-seed's two passes are computed one window ahead, off the critical
-//! path), then a pass with independent iterations (vectorised) computes `middle`, σ (one
-//! square root per bar) and the bands. Results are bit-identical to [`BollingerState`].
+//! [`bollinger_into`] (and the fused kernel) run the same steps over blocks of 256 bars:
+//! `slide_block` evaluates the sums a group at a time (`simd::group`: 4 bars in ~55
+//! instructions; LLVM would not vectorise the lane prefix sums by itself), then a pass
+//! with independent iterations computes `middle`, σ (one square root per bar) and the
+//! bands. Results are bit-identical to [`BollingerState`] (tested with `f64::to_bits`).
 
 use serde::Serialize;
 
@@ -160,31 +170,142 @@ pub(crate) fn percent_b_value(close: f64, upper: f64, lower: f64) -> f64 {
 }
 
 /// The σ/mean arithmetic shared by [`BollingerState`], [`bollinger_into`] and the fused
-/// kernel (see the module docs for the algorithm). The fused kernel reads the fields and
-/// drives the same methods ([`BbCore::tick`], [`BbCore::slide_sums`],
-/// [`BbCore::apply_reseed`]) in its own loop.
+/// kernel (see the module docs for the algorithm). Streaming calls [`BbCore::slide`] once
+/// a bar; the batch kernels run [`slide_block`], which evaluates the same formulas a
+/// group of [`GROUP`] bars at a time (and calls [`BbCore::slide`] itself on the rare
+/// bars where a group cannot be evaluated as one).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BbCore {
     pub(crate) n: usize,
     pub(crate) inv_n: f64,
     pub(crate) k_up: f64,
     pub(crate) k_dn: f64,
+    /// Bars between periodic re-seeds: `n` rounded up to whole groups.
+    interval: usize,
     pub(crate) shift: f64,
+    /// `S₁`, `S₂` and the error bound at the start of the current group, or at the last
+    /// re-seed if that was later.
+    base: Sums,
+    /// The current group's per-bar increments of `S₁`, `S₂` and the bound, in the lane
+    /// of each bar (see [`GROUP`]); lanes of bars not seen yet, or not after the base,
+    /// are 0.
+    delta: Group,
+    term: Group,
+    incr: Group,
+    /// The current bar's sums and `n·σ² = S₂ − S₁²/n`.
     pub(crate) s1: f64,
     s2: f64,
-    pub(crate) since_reseed: usize,
+    bound: f64,
     pub(crate) var_n: f64,
-    magnitude: f64,
     run: usize,
     last: f64,
+}
+
+/// The sums carried from one group to the next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Sums {
+    pub(crate) s1: f64,
+    pub(crate) s2: f64,
+    pub(crate) bound: f64,
+}
+
+/// Bars per group of the sliding sums: one AVX2 register of `f64`. The bar with index
+/// `i` (counted from the start of the series) is lane `i mod GROUP` of its group.
+pub(crate) const GROUP: usize = 4;
+
+/// One value per bar of a group.
+pub(crate) type Group = [f64; GROUP];
+
+/// Inclusive prefix sums of a group, in the order a vector unit computes them: two
+/// shifted additions, `a = v + (v shifted one lane up)`, then `a + (a shifted two lanes
+/// up)` (a Hillis–Steele scan). Lane `p` reads only lanes `..=p`, so the streaming state,
+/// which has seen the group only up to its current bar, gets the same value.
+#[inline(always)]
+pub(crate) fn prefix(v: Group) -> Group {
+    let a = [v[0], v[1] + v[0], v[2] + v[1], v[3] + v[2]];
+    [a[0], a[1], a[2] + a[0], a[3] + a[1]]
+}
+
+/// ε·2⁴⁴ = 2⁻⁸: re-seed when (sum of operand magnitudes)·ε > 2⁻⁴⁴·n·σ².
+pub(crate) const CANCELLATION_LIMIT: f64 = 1.0 / 256.0;
+
+/// One group's step of the batch kernels: the bars' `S₁` and `n·σ²`, the lanes where the
+/// error bound asks for an early re-seed (bit `p` for lane `p`), and the sums at the end
+/// of the group. The same operations as [`BbCore::slide_sums`] lane by lane (lane `p`'s
+/// prefix reads only lanes `..=p`, which is what the streaming state has seen).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GroupOut {
+    pub(crate) s1: Group,
+    pub(crate) var_n: Group,
+    pub(crate) early: u32,
+    pub(crate) last: Sums,
+}
+
+impl GroupOut {
+    /// The group of bars `xs` (entering) and `olds` (leaving) from the sums at its start:
+    /// in AVX2 registers where the target has them (`simd`), else [`GroupOut::portable`].
+    #[inline(always)]
+    fn new(base: Sums, shift: f64, inv_n: f64, xs: &Group, olds: &Group) -> Self {
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+        return super::simd::group(base, shift, inv_n, xs, olds);
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
+        return Self::portable(base, shift, inv_n, xs, olds);
+    }
+
+    /// The portable form of [`GroupOut::new`], lane by lane.
+    #[cfg_attr(all(target_arch = "x86_64", target_feature = "avx2"), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn portable(base: Sums, shift: f64, inv_n: f64, xs: &Group, olds: &Group) -> Self {
+        let (mut delta, mut term) = ([0.0; GROUP], [0.0; GROUP]);
+        for p in 0..GROUP {
+            (delta[p], term[p]) = deviation_terms(xs[p], olds[p], shift);
+        }
+        let (p1, p2) = (prefix(delta), prefix(term));
+        let s1: Group = std::array::from_fn(|p| base.s1 + p1[p]);
+        let s2: Group = std::array::from_fn(|p| base.s2 + p2[p]);
+        let pb = prefix(std::array::from_fn(|p| bound_increment(term[p], s2[p])));
+        let bound: Group = std::array::from_fn(|p| base.bound + pb[p]);
+        let var_n = std::array::from_fn(|p| s2[p] - s1[p] * s1[p] * inv_n);
+        let mut early = 0;
+        for p in 0..GROUP {
+            early |= u32::from(bound[p] * CANCELLATION_LIMIT > var_n[p]) << p;
+        }
+        Self {
+            s1,
+            var_n,
+            early,
+            last: Sums {
+                s1: s1[GROUP - 1],
+                s2: s2[GROUP - 1],
+                bound: bound[GROUP - 1],
+            },
+        }
+    }
+}
+
+/// `(δ, term)` of one slide: with `d = x − K` for the entering and the leaving close,
+/// `δ = dₙ − dₒ` (the change of `S₁`) and `δ·(dₙ + dₒ)` (the change of `S₂`).
+#[inline(always)]
+fn deviation_terms(x_new: f64, x_old: f64, shift: f64) -> (f64, f64) {
+    let dn = x_new - shift;
+    let dold = x_old - shift;
+    let delta = dn - dold;
+    (delta, delta * (dn + dold))
+}
+
+/// The error bound's increment for one bar: the magnitudes of the operands that
+/// `S₂`'s additions see (its own term and the new `S₂`).
+#[inline(always)]
+fn bound_increment(term: f64, s2: f64) -> f64 {
+    term.abs() + s2.abs()
 }
 
 /// Exact two-pass sums of a window: shift `K` = its mean, `Σ(x−K)`, `Σ(x−K)²`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Reseed {
-    k: f64,
-    s1: f64,
-    s2: f64,
+    pub(crate) k: f64,
+    pub(crate) s1: f64,
+    pub(crate) s2: f64,
 }
 
 /// Lanes of the re-seed sums: window element `i` goes to lane `i mod 4`.
@@ -225,7 +346,7 @@ fn add_to_lanes<const K: usize>(
 
 /// The total of the lanes, in a fixed order.
 #[inline(always)]
-fn lanes_total(l: [f64; SUM_LANES]) -> f64 {
+pub(crate) fn lanes_total(l: [f64; SUM_LANES]) -> f64 {
     (l[0] + l[1]) + (l[2] + l[3])
 }
 
@@ -257,9 +378,6 @@ pub(crate) fn reseed_sums(inv_n: f64, a: &[f64], b: &[f64]) -> Reseed {
     }
 }
 
-/// ε·2⁴⁴ = 2⁻⁸: re-seed when (sum of operand magnitudes)·ε > 2⁻⁴⁴·n·σ².
-const CANCELLATION_LIMIT: f64 = 1.0 / 256.0;
-
 /// `(middle, σ)` of a window that is not exactly flat, from the shifted sums.
 #[inline(always)]
 pub(crate) fn middle_sigma(shift: f64, s1: f64, var_n: f64, inv_n: f64) -> (f64, f64) {
@@ -275,17 +393,26 @@ pub(crate) fn band_edges(middle: f64, sigma: f64, k_up: f64, k_dn: f64) -> (f64,
 
 impl BbCore {
     pub(crate) fn new(p: &BollingerParams) -> Self {
+        let zero = Sums {
+            s1: 0.0,
+            s2: 0.0,
+            bound: 0.0,
+        };
         Self {
             n: p.period,
             inv_n: 1.0 / p.period as f64,
             k_up: p.k_up,
             k_dn: p.k_dn,
+            interval: p.period.next_multiple_of(GROUP),
             shift: 0.0,
+            base: zero,
+            delta: [0.0; GROUP],
+            term: [0.0; GROUP],
+            incr: [0.0; GROUP],
             s1: 0.0,
             s2: 0.0,
-            since_reseed: 0,
+            bound: 0.0,
             var_n: 0.0,
-            magnitude: 0.0,
             run: 0,
             last: f64::NAN,
         }
@@ -309,64 +436,87 @@ impl BbCore {
         self.run >= self.n
     }
 
-    /// Sets the state from exact window sums (a re-seed).
+    /// Sets the state from exact window sums (a re-seed); the next bar starts a fresh
+    /// partial group from them.
     #[inline(always)]
     pub(crate) fn apply_reseed(&mut self, r: Reseed) {
         self.shift = r.k;
         self.s1 = r.s1;
         self.s2 = r.s2;
+        self.bound = 0.0;
         self.var_n = r.s2 - r.s1 * r.s1 * self.inv_n;
-        self.since_reseed = 0;
-        self.magnitude = 0.0;
+        self.close_group();
+    }
+
+    /// Makes the current sums the base of the next bars, with empty lanes.
+    #[inline(always)]
+    fn close_group(&mut self) {
+        self.base = Sums {
+            s1: self.s1,
+            s2: self.s2,
+            bound: self.bound,
+        };
+        self.delta = [0.0; GROUP];
+        self.term = [0.0; GROUP];
+        self.incr = [0.0; GROUP];
     }
 
     /// Exact re-seed from the full window, given oldest-first as two slices.
     #[inline(always)]
     pub(crate) fn reseed(&mut self, a: &[f64], b: &[f64]) {
-        // The sums come back by value so that `self` never escapes into a call and can
-        // stay in registers in the hot loops.
+        // The sums come back by value so that `self` never escapes into a call.
         self.apply_reseed(reseed_sums(self.inv_n, a, b));
     }
 
-    /// Counts one slide of the full window; true when this slide is a periodic re-seed
-    /// (every `n` slides since the last re-seed).
+    /// Whether bar `i` is a periodic re-seed: the last bar of every `interval` bars
+    /// (`n` rounded up to whole groups), so that a periodic re-seed always ends a group.
     #[inline(always)]
-    pub(crate) fn tick(&mut self) -> bool {
-        self.since_reseed += 1;
-        self.since_reseed == self.n
+    pub(crate) fn is_periodic(&self, i: usize) -> bool {
+        i % self.interval == self.interval - 1
     }
 
-    /// The O(1) update of the sums (`x_new` enters, `x_old` leaves); true when the
-    /// accumulated rounding error could exceed 2⁻⁴⁴ of `n·σ²`, i.e. the state must be
-    /// re-seeded from the window now — unless the window is exactly flat (see
-    /// [`BbCore::slide`]), which the caller checks (rarely needed, so callers that do not
-    /// track the run of equal closes per bar can find it out only then).
+    /// The O(1) update of the sums for bar `i` (`x_new` enters, `x_old` leaves): the
+    /// bar's lane of its group, `S = base + prefix(lanes)[lane]` (see [`prefix`]). True
+    /// when the accumulated rounding error could exceed a few times 2⁻⁴⁴ of `n·σ²`,
+    /// i.e. the state must be re-seeded from the window now — unless the window is
+    /// exactly flat (see [`BbCore::slide`]), which the caller checks.
     #[inline(always)]
-    pub(crate) fn slide_sums(&mut self, x_new: f64, x_old: f64) -> bool {
-        let dn = x_new - self.shift;
-        let dold = x_old - self.shift;
-        let delta = dn - dold;
-        let term = delta * (dn + dold);
-        self.s1 += delta;
-        self.s2 += term;
-        // Running bound on the rounding error committed since the last re-seed:
-        // each addition errs by at most ε/2·(|a| + |b|).
-        self.magnitude += term.abs() + self.s2.abs();
-        // n·σ² from the sums; re-seed as soon as the accumulated error could exceed
-        // 2⁻⁴⁴ of it (a large deviation just left the window, or the mean ran away
-        // from the shift).
+    pub(crate) fn slide_sums(&mut self, i: usize, x_new: f64, x_old: f64) -> bool {
+        let p = i % GROUP;
+        let (delta, term) = deviation_terms(x_new, x_old, self.shift);
+        self.delta[p] = delta;
+        self.term[p] = term;
+        self.s1 = self.base.s1 + prefix(self.delta)[p];
+        self.s2 = self.base.s2 + prefix(self.term)[p];
+        self.incr[p] = bound_increment(term, self.s2);
+        self.bound = self.base.bound + prefix(self.incr)[p];
         self.var_n = self.s2 - self.s1 * self.s1 * self.inv_n;
-        self.magnitude * CANCELLATION_LIMIT > self.var_n
+        if p == GROUP - 1 {
+            self.close_group();
+        }
+        self.bound * CANCELLATION_LIMIT > self.var_n
     }
 
-    /// Slides the full window by one close (`x_new` enters, `x_old` leaves); re-seeds
-    /// from `window` (the new window, oldest first, as two slices) every `n` slides, and
+    /// Slides the full window to bar `i` (`x_new` enters, `x_old` leaves); re-seeds from
+    /// `window` (the new window, oldest first, as two slices) on the periodic bars, and
     /// early when [`BbCore::slide_sums`] asks for it — except for an exactly flat window,
     /// whose σ is exact anyway (and whose `n·σ²` of 0 would otherwise re-seed every bar).
     #[inline(always)]
-    pub(crate) fn slide(&mut self, x_new: f64, x_old: f64, window: (&[f64], &[f64])) {
-        if self.tick() || (self.slide_sums(x_new, x_old) && !self.is_flat()) {
+    pub(crate) fn slide(&mut self, i: usize, x_new: f64, x_old: f64, window: (&[f64], &[f64])) {
+        if self.is_periodic(i) || (self.slide_sums(i, x_new, x_old) && !self.is_flat()) {
             self.reseed(window.0, window.1);
+        }
+    }
+
+    /// [`BbCore::slide`] for batch callers, which have the whole series (and find an
+    /// exactly flat window from the closes instead of [`BbCore::observe`]).
+    #[inline(always)]
+    fn slide_in(&mut self, close: &[f64], i: usize) {
+        let n = self.n;
+        if self.is_periodic(i)
+            || (self.slide_sums(i, close[i], close[i - n]) && !window_is_flat(close, i, n))
+        {
+            self.apply_reseed(window_sums(close, i, n, self.inv_n));
         }
     }
 
@@ -389,112 +539,139 @@ impl BbCore {
 }
 
 /// Bars per block of the batch kernels ([`bollinger_into`], the fused kernel): their
-/// per-block scratch (a few KiB) stays in L1.
+/// per-block scratch (a few KiB) stays in L1. A multiple of [`GROUP`]; blocks start at
+/// multiples of it, so that they are made of whole groups.
 pub(crate) const BLOCK: usize = 256;
 
-/// [`BbCore`] driven over a whole series (the batch kernels), one block at a time.
-///
-/// The same steps as [`BbCore::slide`], arranged for speed: between two re-seeds the
-/// window slides in a call-free inner loop; the periodic re-seed happens between inner
-/// loops, its two passes computed one window ahead (off the critical path); the early
-/// re-seed is a cold path, which is also where an exactly flat window is recognised
-/// (from the closes: batch callers do not call [`BbCore::observe`]).
-pub(crate) struct BbBatch {
-    pub(crate) core: BbCore,
-    /// The re-seed sums of the next periodic re-seed bar, when already computed.
-    ahead: Option<(usize, Reseed)>,
+/// Where the block after bar `b0` ends: at the next multiple of [`BLOCK`], or `len`.
+#[inline(always)]
+pub(crate) fn block_end(b0: usize, len: usize) -> usize {
+    ((b0 / BLOCK + 1) * BLOCK).min(len)
 }
 
-impl BbBatch {
-    pub(crate) fn new(core: BbCore) -> Self {
-        Self { core, ahead: None }
+/// Each bar's raw Bollinger state in a block: shift `K`, `S₁`, `n·σ²`.
+pub(crate) struct RawBands {
+    pub(crate) shift: [f64; BLOCK],
+    pub(crate) s1: [f64; BLOCK],
+    pub(crate) var_n: [f64; BLOCK],
+}
+
+impl RawBands {
+    pub(crate) fn new() -> Box<Self> {
+        Box::new(Self {
+            shift: [0.0; BLOCK],
+            s1: [0.0; BLOCK],
+            var_n: [0.0; BLOCK],
+        })
     }
 
-    /// Slides over bars `b0..b0 + m` of `close` (all with a full window before them:
-    /// `b0 ≥ n`), calling `bar(u, &core)` after bar `b0 + u` in order.
     #[inline(always)]
-    pub(crate) fn slide_block(
-        &mut self,
-        close: &[f64],
-        b0: usize,
-        m: usize,
-        mut bar: impl FnMut(usize, &BbCore),
-    ) {
-        let n = self.core.n;
-        let (xs, olds) = (&close[b0..b0 + m], &close[b0 - n..b0 + m - n]);
-        let mut t = 0;
-        while t < m {
-            // Bars before the next periodic re-seed: plain slides (no call in this loop).
-            let free = (n - 1 - self.core.since_reseed).min(m - t);
-            let mut fired = None;
-            for u in t..t + free {
-                let periodic = self.core.tick();
-                debug_assert!(!periodic);
-                if self.core.slide_sums(xs[u], olds[u]) {
-                    fired = Some(u);
-                    break;
-                }
-                bar(u, &self.core);
-            }
-            // (The re-seed helpers take and return values: `self` must not escape into a
-            // call, or its fields would live in memory in the inner loop.)
-            let u = match fired {
-                Some(u) => {
-                    // not for an exactly flat window (as `BbCore::slide`)
-                    if !window_is_flat(close, b0 + u, n) {
-                        self.core.apply_reseed(early_reseed_sums(
-                            close,
-                            b0 + u,
-                            n,
-                            self.core.inv_n,
-                        ));
-                        self.ahead = None;
-                    }
-                    u
-                }
-                None if t + free < m => {
-                    let u = t + free;
-                    let periodic = self.core.tick();
-                    debug_assert!(periodic);
-                    let (sums, ahead) =
-                        periodic_reseed_sums(close, b0 + u, n, self.core.inv_n, self.ahead);
-                    self.core.apply_reseed(sums);
-                    self.ahead = ahead;
-                    u
-                }
-                None => break,
-            };
-            bar(u, &self.core);
-            t = u + 1;
-        }
+    fn record(&mut self, u: usize, core: &BbCore) {
+        self.shift[u] = core.shift;
+        self.s1[u] = core.s1;
+        self.var_n[u] = core.var_n;
     }
 }
 
-/// The sums of the periodic re-seed at bar `i` (from the look-ahead when it has them),
-/// and the look-ahead for the next one, bar `i + n`.
+/// Slides `core` over the bars `b0..b1` of `close` (all with a full window before them:
+/// `b0 ≥ n`; `b1 − b0 ≤ BLOCK`) and keeps each bar's raw state in `raw[bar − b0]`.
+///
+/// Exactly [`BbCore::slide`] bar by bar, evaluated a whole group at a time where it can
+/// be: the group's lanes in vector registers ([`GroupSums`]), and a periodic re-seed,
+/// which always ends a group, applied after them. A group where the error bound asks
+/// for an early re-seed (rare on ordinary data; every bar of an exactly flat stretch)
+/// is redone bar by bar, as are the bars before the first and after the last whole
+/// group.
 #[inline(never)]
-pub(crate) fn periodic_reseed_sums(
+pub(crate) fn slide_block(
+    core: &mut BbCore,
     close: &[f64],
-    i: usize,
-    n: usize,
-    inv_n: f64,
-    ahead: Option<(usize, Reseed)>,
-) -> (Reseed, Option<(usize, Reseed)>) {
-    let sums = match ahead {
-        Some((at, sums)) if at == i => sums,
-        _ => reseed_sums(inv_n, &close[i + 1 - n..=i], &[]),
-    };
-    let next = close
-        .get(i + 1..=i + n)
-        .map(|w| (i + n, reseed_sums(inv_n, w, &[])));
-    (sums, next)
+    b0: usize,
+    b1: usize,
+    raw: &mut RawBands,
+) {
+    let n = core.n;
+    let inv_n = core.inv_n;
+    let mut i = b0;
+    while i < b1 && !i.is_multiple_of(GROUP) {
+        core.slide_in(close, i);
+        raw.record(i - b0, core);
+        i += 1;
+    }
+    // Whole groups: the base sums and the shift in registers, not in `core`.
+    let (mut base, mut shift) = (core.base, core.shift);
+    let interval = core.interval;
+    // The next periodic re-seed bar (always the last bar of a group).
+    let mut periodic_at = i + (interval - 1 - i % interval);
+    while i + GROUP <= b1 {
+        let xs: &Group = close[i..i + GROUP].try_into().expect("a group");
+        let olds: &Group = close[i - n..i - n + GROUP].try_into().expect("a group");
+        let group = GroupOut::new(base, shift, inv_n, xs, olds);
+        let periodic = periodic_at == i + GROUP - 1;
+        // (the periodic re-seed replaces the last lane's own check)
+        let early = group.early & if periodic { (1 << (GROUP - 1)) - 1 } else { !0 };
+        let u = i - b0;
+        if early != 0 {
+            // Redo the group bar by bar from its start (which may re-seed mid-group).
+            (core.base, core.shift) = (base, shift);
+            core.delta = [0.0; GROUP];
+            core.term = [0.0; GROUP];
+            core.incr = [0.0; GROUP];
+            for j in 0..GROUP {
+                core.slide_in(close, i + j);
+                raw.record(u + j, core);
+            }
+            (base, shift) = (core.base, core.shift);
+        } else {
+            raw.shift[u..u + GROUP].fill(shift);
+            raw.s1[u..u + GROUP].copy_from_slice(&group.s1);
+            raw.var_n[u..u + GROUP].copy_from_slice(&group.var_n);
+            base = group.last;
+            if periodic {
+                let r = window_sums(close, i + GROUP - 1, n, inv_n);
+                let var_n = r.s2 - r.s1 * r.s1 * inv_n;
+                let last = u + GROUP - 1;
+                (raw.shift[last], raw.s1[last], raw.var_n[last]) = (r.k, r.s1, var_n);
+                (base, shift) = (
+                    Sums {
+                        s1: r.s1,
+                        s2: r.s2,
+                        bound: 0.0,
+                    },
+                    r.k,
+                );
+            }
+        }
+        if periodic {
+            periodic_at += interval;
+        }
+        i += GROUP;
+    }
+    // Hand the registers back: the state after a whole group (its lanes empty).
+    core.base = base;
+    core.shift = shift;
+    core.s1 = base.s1;
+    core.s2 = base.s2;
+    core.bound = base.bound;
+    core.var_n = base.s2 - base.s1 * base.s1 * inv_n;
+    core.delta = [0.0; GROUP];
+    core.term = [0.0; GROUP];
+    core.incr = [0.0; GROUP];
+    while i < b1 {
+        core.slide_in(close, i);
+        raw.record(i - b0, core);
+        i += 1;
+    }
 }
 
-/// The sums of an early re-seed at bar `i`.
-#[cold]
+/// The exact sums of the window ending at bar `i` (a re-seed).
 #[inline(never)]
-pub(crate) fn early_reseed_sums(close: &[f64], i: usize, n: usize, inv_n: f64) -> Reseed {
-    reseed_sums(inv_n, &close[i + 1 - n..=i], &[])
+fn window_sums(close: &[f64], i: usize, n: usize, inv_n: f64) -> Reseed {
+    let window = &close[i + 1 - n..=i];
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    return super::simd::window_sums(window, inv_n);
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
+    return reseed_sums(inv_n, window, &[]);
 }
 
 /// Whether the `n` closes ending at `i` are all equal (the window is exactly flat).
@@ -610,7 +787,7 @@ impl BollingerState {
                 self.head = 0;
             }
             let (newer, older) = self.ring.split_at(self.head);
-            self.core.slide(close, old, (older, newer));
+            self.core.slide(self.count - 1, close, old, (older, newer));
         }
         Some(self.core.point())
     }
@@ -697,27 +874,19 @@ pub fn bollinger_into(
     };
     let (upper0, lower0) = band_edges(middle0, sigma0, core.k_up, core.k_dn);
     (upper[n - 1], middle[n - 1], lower[n - 1]) = (upper0, middle0, lower0);
-    // Then blocks: the serial sums, then the bands with independent iterations.
-    let mut batch = BbBatch::new(core);
-    let (mut shift, mut s1, mut var_n) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+    // Then blocks: the sums (`slide_block`), then the bands with independent iterations.
+    let mut raw = RawBands::new();
     let mut flat = [false; BLOCK];
     let mut b0 = n;
     while b0 < len {
-        let m = (len - b0).min(BLOCK);
-        batch.slide_block(close, b0, m, |u, bb| {
-            shift[u] = bb.shift;
-            s1[u] = bb.s1;
-            var_n[u] = bb.var_n;
-        });
-        let bb = &batch.core;
-        let (inv_n, k_up, k_dn) = (bb.inv_n, bb.k_up, bb.k_dn);
-        let xs = &close[b0..b0 + m];
-        let (u, mi, l) = (
-            &mut upper[b0..b0 + m],
-            &mut middle[b0..b0 + m],
-            &mut lower[b0..b0 + m],
-        );
-        let (shift, s1, var_n, flat) = (&shift[..m], &s1[..m], &var_n[..m], &mut flat[..m]);
+        let b1 = block_end(b0, len);
+        let m = b1 - b0;
+        slide_block(&mut core, close, b0, b1, &mut raw);
+        let (inv_n, k_up, k_dn) = (core.inv_n, core.k_up, core.k_dn);
+        let xs = &close[b0..b1];
+        let (u, mi, l) = (&mut upper[b0..b1], &mut middle[b0..b1], &mut lower[b0..b1]);
+        let (shift, s1, var_n) = (&raw.shift[..m], &raw.s1[..m], &raw.var_n[..m]);
+        let flat = &mut flat[..m];
         if flat_windows(close, b0, n, flat) {
             for t in 0..m {
                 let (mid, sigma) = if flat[t] {
@@ -735,7 +904,7 @@ pub fn bollinger_into(
                 mi[t] = mid;
             }
         }
-        b0 += m;
+        b0 = b1;
     }
     Ok(n - 1)
 }
@@ -763,4 +932,84 @@ pub fn bollinger(close: &[f64], params: &BollingerParams) -> Result<Bands, Indic
         middle: mk(m),
         lower: mk(l),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Awkward values: signed zeros, tiny and huge magnitudes, exact ties.
+    fn samples() -> Vec<f64> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut v = vec![0.0, -0.0, 1.0, -1.0, 1e-300, -1e300, 100.0, 100.0];
+        v.extend((0..400).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            match x % 4 {
+                0 => 100.0 + u,
+                1 => -u * 1e-3,
+                2 => u * 1e6,
+                _ => 100.0,
+            }
+        }));
+        v
+    }
+
+    #[test]
+    fn group_step_is_four_streaming_slides_bit_for_bit() {
+        let v = samples();
+        let core = BbCore::new(&BollingerParams::new(7, 2.0).unwrap());
+        for (j, w) in v.windows(11).enumerate() {
+            let xs: Group = w[..4].try_into().unwrap();
+            let olds: Group = w[4..8].try_into().unwrap();
+            let base = Sums {
+                s1: w[8],
+                s2: w[9].abs(),
+                bound: w[10].abs(),
+            };
+            let shift = v[(j * 7) % v.len()];
+            let group = GroupOut::new(base, shift, core.inv_n, &xs, &olds);
+            let portable = GroupOut::portable(base, shift, core.inv_n, &xs, &olds);
+            // the streaming state, one bar at a time from the same base
+            let mut s = core.clone();
+            (s.base, s.shift) = (base, shift);
+            let mut early = 0;
+            for p in 0..GROUP {
+                early |= u32::from(s.slide_sums(4 + p, xs[p], olds[p])) << p;
+                for g in [&group, &portable] {
+                    assert_eq!(g.s1[p].to_bits(), s.s1.to_bits(), "window {j} lane {p}");
+                    assert_eq!(
+                        g.var_n[p].to_bits(),
+                        s.var_n.to_bits(),
+                        "window {j} lane {p}"
+                    );
+                }
+            }
+            assert_eq!((group.early, portable.early), (early, early), "window {j}");
+            let last = (s.base.s1, s.base.s2, s.base.bound);
+            for g in [group.last, portable.last] {
+                assert_eq!((g.s1, g.s2, g.bound), last, "window {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn window_sums_are_the_streaming_reseed_sums() {
+        let v = samples();
+        for n in [2, 3, 4, 5, 8, 20, 21, 50] {
+            let inv_n = 1.0 / n as f64;
+            for i in n - 1..v.len() {
+                let w = window_sums(&v, i, n, inv_n);
+                let (a, b) = v[i + 1 - n..=i].split_at(n / 3);
+                let r = reseed_sums(inv_n, a, b);
+                assert_eq!(
+                    (w.k.to_bits(), w.s1.to_bits(), w.s2.to_bits()),
+                    (r.k.to_bits(), r.s1.to_bits(), r.s2.to_bits()),
+                    "n {n} bar {i}"
+                );
+            }
+        }
+    }
 }

@@ -2,40 +2,38 @@
 //!
 //! [`compute_into`] makes one pass over the closes and writes every output. The first
 //! `max(rsi_period, bb_period − 1) + 1` bars go through [`IndicatorState`] itself; the
-//! rest (the steady state, where both indicators exist) run in blocks of a few hundred
-//! bars, each in passes over data that stays in L1:
+//! rest (the steady state, where both indicators exist) run in blocks of 256 bars
+//! (starting at multiples of 256, so that blocks are made of whole groups of four),
+//! each in passes over data that stays in L1:
 //!
 //! 0. the **RSI** of the block, by its own vectorised four-lane passes
 //!    ([`rsi`](mod@super::rsi): the Wilder recurrence unrolled four times);
-//! 1. a **serial pass**: the recurrence that cannot be reordered without changing its
-//!    floating-point results — the drift-free shifted Bollinger sums (see
-//!    [`bollinger`](mod@super::bollinger)) — keeping each bar's raw state (shift,
-//!    `Σ(x−K)`, `n·σ²`). The loop body is straight-line code: the periodic exact
-//!    re-seed of the sums happens between inner loops, with its two passes over the
-//!    window computed one window ahead; the early re-seed (and the check that its
-//!    window is not exactly flat) is a cold branch. The signal state machine of the
-//!    *previous* block runs in the same loop as one table load per bar (the table is
-//!    `signal::transition` evaluated for every position and condition code), so the two
-//!    dependency chains overlap;
-//! 2. a **finishing pass** whose iterations are independent (the compiler vectorises
-//!    it): `σ = √(n·σ²/n)` (one square root per bar), `middle ± k·σ` (TA-Lib's
-//!    `ta_BBANDS.c` operation order) and the signal condition code of each bar. Exactly
-//!    flat windows (σ = 0) are found here from the closes; a block without two equal
-//!    consecutive closes has none.
+//! 1. the drift-free shifted **Bollinger sums** (see [`bollinger`](mod@super::bollinger)),
+//!    a group of four bars per AVX2 register: each bar's raw state (shift, `Σ(x−K)`,
+//!    `n·σ²`). A group is a prefix sum across its lanes plus the sums carried from the
+//!    previous group, so the only serial chain is one vector add per four bars; the
+//!    rare group whose error bound asks for an early re-seed is redone bar by bar;
+//! 2. a **finishing pass**, four bars per register: `σ = √(n·σ²/n)`, `middle ± k·σ`
+//!    (TA-Lib's `ta_BBANDS.c` operation order), each bar's condition reasons and the
+//!    block's signal events as bit masks (one bit per bar: the two entries and the two
+//!    sides of the middle band). Exactly flat windows (σ = 0) are found here from the
+//!    closes; a block without two equal consecutive closes has none, and one with them
+//!    takes the bar-by-bar path;
+//! 3. the **state machine** (`signal::run_events`) finds the next bar that moves the
+//!    position 64 bars at a time with bit operations and fills the held position in
+//!    between; [`transition`](super::signal) runs only on the bars that move it.
 //!
-//! Cost model (criterion, 10⁶ bars, this project's 2-core Zen 5 host): RSI alone takes
-//! 1.44 ms, the Bollinger bands alone 3.18 ms, and merely writing the outputs (35 bytes a
-//! bar) 1.63 ms; the fused kernel 6.22 ms, about half of it in the serial pass. The serial pass is
-//! its own function so that the sums stay in registers (see `serial_pass`). Tried and
-//! not kept, because they did not beat this in wall time: the Bollinger segments four
-//! at a time in vector lanes (fewer instructions, but transposes and gathers), and the
-//! positions as 64-bar bit masks instead of the table chain.
+//! Cost model (callgrind, 10⁶ random-walk bars; instructions per bar): RSI 18.7, the
+//! finishing pass and state machine 17.3, the Bollinger groups 24.3 plus 7.2 in the
+//! periodic re-seeds, flat-window scan and input check 3.2 — about 71 in all, against
+//! 91 for the serial design this replaced (one chain of dependent additions per bar,
+//! with the state machine's table chain beside it).
 //!
-//! Every arithmetic step is one of the functions the streaming state calls (`RsiCore`,
-//! `BbCore`, `middle_sigma`, `band_edges`, `SignalCore::conditions`), and
-//! the state machine's table is built from the one `transition` function that
-//! `SignalCore::step` uses, so results are bit-identical to streaming by construction
-//! (and tested with `f64::to_bits`).
+//! Every arithmetic step is an operation the streaming state performs in the same
+//! order (`RsiCore`, `BbCore::slide_sums`, `middle_sigma`, `band_edges`,
+//! `SignalCore::conditions` — the AVX2 forms in `simd` are lane-by-lane copies), and
+//! the state machine applies the one `transition` function that `SignalCore::step`
+//! uses, so results are bit-identical to streaming (tested with `f64::to_bits`).
 //!
 //! Throughput across assets comes from [`compute_many_par`] (rayon, one task per
 //! series): the RSI recurrence is serial within a series, so one series cannot be
@@ -45,11 +43,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bollinger::{
-    BLOCK, BandsPoint, BbCore, BollingerParams, Reseed, band_edges, early_reseed_sums,
-    flat_windows, middle_sigma, percent_b_value, periodic_reseed_sums, window_is_flat,
+    BLOCK, BandsPoint, BbCore, BollingerParams, RawBands, band_edges, block_end, flat_windows,
+    middle_sigma, percent_b_value, slide_block,
 };
 use super::rsi::{RsiCore, RsiScratch, check_period, rsi_steps};
-use super::signal::{ReasonSet, Signal, SignalConfig, SignalCore, SignalSummary, SignalTable};
+use super::signal::{
+    Events, ReasonSet, Signal, SignalConfig, SignalCore, SignalSummary, run_events,
+};
 use super::stream::IndicatorState;
 use super::{IndicatorError, Series, check_finite, check_len};
 
@@ -238,50 +238,16 @@ fn fused_kernel(close: &[f64], mut state: IndicatorState, out: IndicatorBuffers<
     first
 }
 
-/// Per-block scratch, structure-of-arrays so that the finishing pass vectorises.
-struct Scratch {
-    shift: [f64; BLOCK],
-    s1: [f64; BLOCK],
-    var_n: [f64; BLOCK],
-    flat: [bool; BLOCK],
-    /// Condition codes of the block (read by the next block's serial pass).
-    codes: [u64; BLOCK],
-}
-
-impl Scratch {
-    /// Keeps bar `u`'s Bollinger state and moves the previous block's state machine on
-    /// by its bar `u` (the serial pass's per-bar bookkeeping).
-    #[inline(always)]
-    fn record(
-        &mut self,
-        u: usize,
-        bb: &BbCore,
-        table: &SignalTable,
-        row: &mut usize,
-        position: &mut Signal,
-        reasons: &mut ReasonSet,
-    ) {
-        self.shift[u] = bb.shift;
-        self.s1[u] = bb.s1;
-        self.var_n[u] = bb.var_n;
-        let e = table.get(*row, self.codes[u]);
-        *row = usize::from(e.next_row);
-        *position = e.position;
-        *reasons = e.reasons;
-    }
-}
-
-/// The steady state (both indicators valid at every bar), in blocks of [`BLOCK`] bars:
+/// The steady state (both indicators valid at every bar), in blocks of up to [`BLOCK`]
+/// bars, each in passes over data that stays in L1:
 ///
 /// 0. the RSI of the block by its four-lane passes (`rsi_steps`);
-/// 1. a serial pass runs the Bollinger sums (exactly
-///    `BbCore::{tick, slide_sums, apply_reseed}`, the
-///    streaming state's steps) and keeps each bar's raw state in [`Scratch`]; the signal
-///    state machine of the *previous* block runs in the same loop, so the two serial
-///    dependency chains overlap;
-/// 2. a finishing pass with independent iterations (it vectorises) turns the raw state
-///    into RSI values, bands and signal condition codes;
-/// 3. the last block's state machine runs on its own.
+/// 1. the Bollinger sums, a group of four bars at a time (`slide_block`), keeping each
+///    bar's raw state;
+/// 2. a finishing pass with independent iterations turns the raw state into the bands,
+///    each bar's condition reasons and the block's signal [`Events`] (`finish`);
+/// 3. the state machine (`run_events`), which skips from one change of position to the
+///    next 64 bars at a time.
 fn steady(
     close: &[f64],
     start: usize,
@@ -291,22 +257,6 @@ fn steady(
     out: IndicatorBuffers<'_>,
 ) {
     let len = close.len();
-    // Look-ahead: the re-seed sums of the next periodic re-seed bar, computed one window
-    // early so that the re-seed's two passes are off the critical path.
-    let mut ahead: Option<(usize, Reseed)> = None;
-    let table = SignalTable::new();
-    let mut row = SignalTable::row(signal.position);
-    let mut scr = Box::new(Scratch {
-        shift: [0.0; BLOCK],
-        s1: [0.0; BLOCK],
-        var_n: [0.0; BLOCK],
-        flat: [false; BLOCK],
-        codes: [0; BLOCK],
-    });
-    // The first block's "previous block" is a dummy of code 0, which never changes the
-    // position (no entry, no exit) and whose outputs are discarded.
-    let mut dummy_pos = [Signal::Flat; BLOCK];
-    let mut dummy_why = [ReasonSet::EMPTY; BLOCK];
     let IndicatorBuffers {
         rsi,
         upper,
@@ -315,198 +265,114 @@ fn steady(
         position,
         reasons,
     } = out;
+    let mut raw = RawBands::new();
+    let mut flat = Box::new([false; BLOCK]);
+    let mut events = Events::default();
     let mut rsi_scratch = RsiScratch::new();
-    let mut prev_block: Option<usize> = None;
+    let mut held = signal.position;
     let mut b0 = start;
     while b0 < len {
-        let m = (len - b0).min(BLOCK);
-        let b1 = b0 + m;
-        // The previous block is always full: only the last block can be shorter.
-        let (ppos, pwhy): (&mut [Signal], &mut [ReasonSet]) = match prev_block {
-            Some(p0) => (&mut position[p0..p0 + BLOCK], &mut reasons[p0..p0 + BLOCK]),
-            None => (&mut dummy_pos, &mut dummy_why),
-        };
-        // 0. RSI (its own vectorised four-lane passes)
+        let b1 = block_end(b0, len);
+        let m = b1 - b0;
         rsi_steps(&mut rsi_core, close, b0, b1, rsi, &mut rsi_scratch);
-        // 1. serial pass (+ the previous block's state machine)
-        (bands, ahead, row) = serial_pass(
-            bands,
-            ahead,
-            close,
-            b0,
-            m,
-            &mut scr,
-            &table,
-            row,
-            (ppos, pwhy),
-        );
-        // (only after the last, short block: the rest of the previous block)
-        for u in m..BLOCK {
-            let e = table.get(row, scr.codes[u]);
-            row = usize::from(e.next_row);
-            ppos[u] = e.position;
-            pwhy[u] = e.reasons;
-        }
-        // 2. finishing pass
+        slide_block(&mut bands, close, b0, b1, &mut raw);
+        events.clear();
         finish(
-            &mut scr,
-            close,
-            b0,
+            Block {
+                raw: &raw,
+                flat: &mut flat[..m],
+                close,
+                b0,
+                rsi: &rsi[b0..b1],
+            },
             &bands,
             &signal,
-            &rsi[b0..b1],
-            &mut upper[b0..b1],
-            &mut middle[b0..b1],
-            &mut lower[b0..b1],
+            &mut events,
+            (&mut upper[b0..b1], &mut middle[b0..b1], &mut lower[b0..b1]),
+            &mut reasons[b0..b1],
         );
-        prev_block = Some(b0);
-        if m < BLOCK {
-            // 3. the last block's state machine
-            for ((&c, pos), why) in scr.codes[..m]
-                .iter()
-                .zip(&mut position[b0..b1])
-                .zip(&mut reasons[b0..b1])
-            {
-                let e = table.get(row, c);
-                row = usize::from(e.next_row);
-                *pos = e.position;
-                *why = e.reasons;
-            }
-            return;
-        }
+        held = run_events(
+            &events,
+            m,
+            held,
+            &mut position[b0..b1],
+            &mut reasons[b0..b1],
+        );
         b0 = b1;
     }
-    // The series ended on a full block: its state machine.
-    if let Some(p0) = prev_block {
-        for ((&c, pos), why) in scr
-            .codes
-            .iter()
-            .zip(&mut position[p0..p0 + BLOCK])
-            .zip(&mut reasons[p0..p0 + BLOCK])
-        {
-            let e = table.get(row, c);
-            row = usize::from(e.next_row);
-            *pos = e.position;
-            *why = e.reasons;
-        }
-    }
 }
 
-/// The serial pass over the block of `m` bars from `b0` (step 1 of [`steady`]): the
-/// Bollinger sums, exactly `BbCore::{tick, slide_sums, apply_reseed}` (the streaming
-/// state's steps), keeping each bar's raw state in [`Scratch`], and the previous block's
-/// state machine (`previous`: its positions and reasons) in the same loop.
-///
-/// Its own function, taking and returning the state by value: inlined into the large
-/// `steady`, the sums were kept on the stack, and every slide waited on a store and a
-/// load (a ~5-cycle round trip on each of the loop-carried sums).
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn serial_pass(
-    mut bands: BbCore,
-    mut ahead: Option<(usize, Reseed)>,
-    close: &[f64],
+/// The inputs of [`finish`] for the block of `rsi.len()` bars starting at `b0`.
+struct Block<'a> {
+    raw: &'a RawBands,
+    flat: &'a mut [bool],
+    close: &'a [f64],
     b0: usize,
-    m: usize,
-    scr: &mut Scratch,
-    table: &SignalTable,
-    mut row: usize,
-    previous: (&mut [Signal], &mut [ReasonSet]),
-) -> (BbCore, Option<(usize, Reseed)>, usize) {
-    let n = bands.n;
-    let (ppos, pwhy) = previous;
-    let (xs, olds) = (&close[b0..b0 + m], &close[b0 - n..b0 + m - n]);
-    let mut t = 0;
-    while t < m {
-        // Bars before the next periodic re-seed: plain slides (no call in this loop).
-        let free = (n - 1 - bands.since_reseed).min(m - t);
-        let mut fired = None;
-        for u in t..t + free {
-            let periodic = bands.tick();
-            debug_assert!(!periodic);
-            if bands.slide_sums(xs[u], olds[u]) {
-                fired = Some(u);
-                break;
-            }
-            scr.record(u, &bands, table, &mut row, &mut ppos[u], &mut pwhy[u]);
-        }
-        let u = match fired {
-            Some(u) => {
-                // not for an exactly flat window (as `BbCore::slide`)
-                if !window_is_flat(close, b0 + u, n) {
-                    bands.apply_reseed(early_reseed_sums(close, b0 + u, n, bands.inv_n));
-                    ahead = None;
-                }
-                u
-            }
-            None if t + free < m => {
-                // the periodic re-seed bar
-                let u = t + free;
-                let periodic = bands.tick();
-                debug_assert!(periodic);
-                let (sums, next) = periodic_reseed_sums(close, b0 + u, n, bands.inv_n, ahead);
-                bands.apply_reseed(sums);
-                ahead = next;
-                u
-            }
-            None => break,
-        };
-        scr.record(u, &bands, table, &mut row, &mut ppos[u], &mut pwhy[u]);
-        t = u + 1;
-    }
-    (bands, ahead, row)
+    rsi: &'a [f64],
 }
 
-/// RSI values, bands and condition codes of the block of `m` bars starting at `b0`
-/// from its raw state, with independent iterations: `rsi_value`, `middle_sigma`,
-/// `band_edges` and `SignalCore::conditions`, the functions the streaming state calls.
-/// Exactly flat windows (σ = 0, middle = the close, as `BbCore::point`) are found here
-/// from the closes: a block without two equal consecutive closes has none.
-#[allow(clippy::too_many_arguments)]
+/// Bands, condition reasons and signal events of a block from its raw state, with
+/// independent iterations: `middle_sigma`, `band_edges` and `SignalCore::conditions`,
+/// the functions the streaming state calls — four bars at a time in AVX2 registers
+/// where the target has them (`simd::finish_group`, the same operations). Exactly flat
+/// windows (σ = 0, middle = the close, as `BbCore::point`) are found here from the
+/// closes (a block without two equal consecutive closes has none); a block with one
+/// takes the bar-by-bar path.
 #[inline(always)]
 fn finish(
-    scr: &mut Scratch,
-    close: &[f64],
-    b0: usize,
+    block: Block<'_>,
     bb: &BbCore,
     signal: &SignalCore,
-    rsi: &[f64],
-    upper: &mut [f64],
-    middle: &mut [f64],
-    lower: &mut [f64],
+    events: &mut Events,
+    (upper, middle, lower): (&mut [f64], &mut [f64], &mut [f64]),
+    reasons: &mut [ReasonSet],
 ) {
+    let Block {
+        raw,
+        flat,
+        close,
+        b0,
+        rsi,
+    } = block;
     let m = rsi.len();
     let (n, inv_n, k_up, k_dn) = (bb.n, bb.inv_n, bb.k_up, bb.k_dn);
     let xs = &close[b0..b0 + m];
-    let (shift, s1, var_n) = (&scr.shift[..m], &scr.s1[..m], &scr.var_n[..m]);
-    let flat = &mut scr.flat[..m];
-    let codes = &mut scr.codes[..m];
-    let (rsi, upper, middle, lower) = (
-        &rsi[..m],
-        &mut upper[..m],
-        &mut middle[..m],
-        &mut lower[..m],
-    );
-    if flat_windows(close, b0, n, flat) {
-        for t in 0..m {
-            let r = rsi[t];
-            let (mid, sigma) = if flat[t] {
-                (xs[t], 0.0)
-            } else {
-                middle_sigma(shift[t], s1[t], var_n[t], inv_n)
-            };
-            let (up, lo) = band_edges(mid, sigma, k_up, k_dn);
-            codes[t] = signal.conditions(xs[t], r, up, mid, lo);
-            (upper[t], middle[t], lower[t]) = (up, mid, lo);
+    let has_flat = flat_windows(close, b0, n, flat);
+    #[allow(unused_mut)]
+    let mut t = 0;
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    if !has_flat {
+        use super::simd::finish_group;
+        while t + 4 <= m {
+            let four = |s: &[f64]| -> [f64; 4] { s[t..t + 4].try_into().expect("four bars") };
+            let ([up, mid, lo], conditions) = finish_group(
+                &four(&raw.shift[..m]),
+                &four(&raw.s1[..m]),
+                &four(&raw.var_n[..m]),
+                &four(xs),
+                &four(rsi),
+                inv_n,
+                (k_up, k_dn),
+                signal,
+            );
+            upper[t..t + 4].copy_from_slice(&up);
+            middle[t..t + 4].copy_from_slice(&mid);
+            lower[t..t + 4].copy_from_slice(&lo);
+            reasons[t..t + 4].copy_from_slice(&events.add_group(t, conditions));
+            t += 4;
         }
-    } else {
-        for t in 0..m {
-            let r = rsi[t];
-            let (mid, sigma) = middle_sigma(shift[t], s1[t], var_n[t], inv_n);
-            let (up, lo) = band_edges(mid, sigma, k_up, k_dn);
-            codes[t] = signal.conditions(xs[t], r, up, mid, lo);
-            (upper[t], middle[t], lower[t]) = (up, mid, lo);
-        }
+    }
+    for t in t..m {
+        let (mid, sigma) = if has_flat && flat[t] {
+            (xs[t], 0.0)
+        } else {
+            middle_sigma(raw.shift[t], raw.s1[t], raw.var_n[t], inv_n)
+        };
+        let (up, lo) = band_edges(mid, sigma, k_up, k_dn);
+        let c = signal.conditions(xs[t], rsi[t], up, mid, lo);
+        events.add_code(t, c);
+        (upper[t], middle[t], lower[t]) = (up, mid, lo);
+        reasons[t] = ReasonSet::of_conditions(c);
     }
 }
 

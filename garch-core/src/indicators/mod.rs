@@ -59,6 +59,8 @@ pub mod fused;
 pub mod resample;
 pub mod rsi;
 pub mod signal;
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+mod simd;
 pub mod stream;
 
 pub use bollinger::{

@@ -133,6 +133,12 @@ impl ReasonSet {
         self.0
     }
 
+    /// The condition reasons of a condition code (its bits 1–4, see `code`).
+    #[inline(always)]
+    pub(crate) fn of_conditions(c: u64) -> Self {
+        ReasonSet((c & code::REASONS) as u16)
+    }
+
     #[inline(always)]
     fn set_if(&mut self, r: Reason, cond: bool) {
         self.0 |= (cond as u16) << (r as u8);
@@ -231,12 +237,13 @@ pub(crate) mod code {
     /// The bits that are reasons themselves.
     pub const REASONS: u64 = OVERBOUGHT | OVERSOLD | ABOVE_UPPER | BELOW_LOWER;
     /// Number of distinct codes.
+    #[cfg(test)]
     pub const COUNT: usize = 64;
 }
 
 /// The position rule: the next position and the reasons of a bar, from the previous
 /// position and the bar's condition code. The one definition of the state machine, used
-/// by [`SignalCore::step`] and (through [`SignalTable`]) by the batch kernel.
+/// by [`SignalCore::step`] and (through [`run_events`]) by the batch kernel.
 #[inline(always)]
 pub(crate) fn transition(prev: Signal, c: u64) -> (Signal, ReasonSet) {
     let has = |bit: u64| c & bit != 0;
@@ -269,74 +276,173 @@ pub(crate) fn transition(prev: Signal, c: u64) -> (Signal, ReasonSet) {
     (next, reasons)
 }
 
-/// Index of a position in [`SignalTable`].
-#[inline(always)]
-fn state_index(s: Signal) -> usize {
-    match s {
-        Signal::Flat => 0,
-        Signal::Long => 1,
-        Signal::Short => 2,
-    }
+/// Words of [`Events`]: up to 256 bars, one bit each.
+pub(crate) const EVENT_WORDS: usize = 4;
+
+/// For a run of up to 256 bars (a block of the batch kernel), the bars where each of
+/// the conditions that can move the position holds, one bit per bar (bar `t` is bit
+/// `t mod 64` of word `t / 64`): the entries (close below the lower band and RSI
+/// oversold; close above the upper band and RSI overbought) and the two sides of the
+/// middle band (the exits). [`transition`] depends on a code through these four only.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Events {
+    enter_long: [u64; EVENT_WORDS],
+    enter_short: [u64; EVENT_WORDS],
+    at_or_above: [u64; EVENT_WORDS],
+    at_or_below: [u64; EVENT_WORDS],
 }
 
-/// One precomputed [`transition`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct TableEntry {
-    /// Reasons of the bar.
-    pub(crate) reasons: ReasonSet,
-    /// Position after the bar.
-    pub(crate) position: Signal,
-    /// Row of the next bar: `state_index(position) · code::COUNT`.
-    pub(crate) next_row: u8,
-}
-
-/// [`transition`] tabulated for every (position, code) pair, so the batch kernel's state
-/// machine is one load per bar instead of a chain of data-dependent branches.
-#[derive(Debug, Clone)]
-pub(crate) struct SignalTable {
-    // Four rows (the fourth unused) so that an index is masked, not bounds-checked.
-    entries: [TableEntry; 4 * code::COUNT],
-}
-
-impl SignalTable {
-    pub(crate) fn new() -> Self {
-        let mut entries = [TableEntry {
-            reasons: ReasonSet::EMPTY,
-            position: Signal::Flat,
-            next_row: 0,
-        }; 4 * code::COUNT];
-        for prev in [Signal::Flat, Signal::Long, Signal::Short] {
-            for c in 0..code::COUNT as u64 {
-                let (position, reasons) = transition(prev, c);
-                entries[Self::row(prev) + c as usize] = TableEntry {
-                    reasons,
-                    position,
-                    // rows are 0, 64, 128
-                    next_row: Self::row(position) as u8,
-                };
+/// `SPREAD[m]` has bit `16·p` set for every bit `p` of the 4-bit mask `m`: four bars'
+/// flags as the lowest bits of four `u16` lanes.
+const SPREAD: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut m = 0;
+    while m < 16 {
+        let mut p = 0;
+        while p < 4 {
+            if m & (1 << p) != 0 {
+                t[m] |= 1 << (16 * p);
             }
+            p += 1;
         }
-        Self { entries }
+        m += 1;
+    }
+    t
+};
+
+impl Events {
+    /// No events.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::default();
     }
 
-    /// The row of a position (add a code to index an entry).
+    /// Records bar `t`'s condition code.
     #[inline(always)]
-    pub(crate) fn row(s: Signal) -> usize {
-        state_index(s) * code::COUNT
+    pub(crate) fn add_code(&mut self, t: usize, c: u64) {
+        let has = |bits: u64| u64::from(c & bits == bits);
+        let (w, b) = (t / 64, t % 64);
+        self.enter_long[w] |= has(code::BELOW_LOWER | code::OVERSOLD) << b;
+        self.enter_short[w] |= has(code::ABOVE_UPPER | code::OVERBOUGHT) << b;
+        self.at_or_above[w] |= has(code::AT_OR_ABOVE_MIDDLE) << b;
+        self.at_or_below[w] |= has(code::AT_OR_BELOW_MIDDLE) << b;
     }
 
-    /// The entry at `row + code`.
+    /// Records the four bars from `t` (a multiple of 4) given each condition as a 4-bit
+    /// mask (bit `p` for bar `t + p`; [`GroupConditions`]); returns their reasons.
     #[inline(always)]
-    pub(crate) fn get(&self, row: usize, c: u64) -> TableEntry {
-        self.entries[(row + c as usize) & (4 * code::COUNT - 1)]
+    pub(crate) fn add_group(&mut self, t: usize, g: GroupConditions) -> [ReasonSet; 4] {
+        let (w, b) = (t / 64, t % 64);
+        self.enter_long[w] |= u64::from(g.below_lower & g.oversold) << b;
+        self.enter_short[w] |= u64::from(g.above_upper & g.overbought) << b;
+        self.at_or_above[w] |= u64::from(g.at_or_above_middle) << b;
+        self.at_or_below[w] |= u64::from(g.at_or_below_middle) << b;
+        // the condition reasons' bits are the code's bits 1–4
+        let r = SPREAD[g.overbought as usize] << code::OVERBOUGHT.trailing_zeros()
+            | SPREAD[g.oversold as usize] << code::OVERSOLD.trailing_zeros()
+            | SPREAD[g.above_upper as usize] << code::ABOVE_UPPER.trailing_zeros()
+            | SPREAD[g.below_lower as usize] << code::BELOW_LOWER.trailing_zeros();
+        std::array::from_fn(|p| ReasonSet((r >> (16 * p)) as u16))
     }
+
+    /// The bars of word `w` whose code moves `position` (`transition(position, c).0 !=
+    /// position`, tested against it for every code).
+    #[inline(always)]
+    fn changes(&self, w: usize, position: Signal) -> u64 {
+        let (el, es) = (self.enter_long[w], self.enter_short[w]);
+        match position {
+            Signal::Flat => el | es,
+            // a long is kept by a new long entry, ended by a short entry or the middle
+            Signal::Long => !el & (es | self.at_or_above[w]),
+            // a short is ended by a long entry, kept by a new short entry, else ended at
+            // the middle
+            Signal::Short => el | (!es & self.at_or_below[w]),
+        }
+    }
+
+    /// A code with bar `t`'s events (the reason bits only as far as the entries imply
+    /// them): what [`transition`] needs.
+    #[inline(always)]
+    fn code(&self, t: usize) -> u64 {
+        let (w, b) = (t / 64, t % 64);
+        let bit = |words: &[u64; EVENT_WORDS]| words[w] >> b & 1 == 1;
+        let mut c = 0;
+        if bit(&self.enter_long) {
+            c |= code::BELOW_LOWER | code::OVERSOLD;
+        }
+        if bit(&self.enter_short) {
+            c |= code::ABOVE_UPPER | code::OVERBOUGHT;
+        }
+        if bit(&self.at_or_above) {
+            c |= code::AT_OR_ABOVE_MIDDLE;
+        }
+        if bit(&self.at_or_below) {
+            c |= code::AT_OR_BELOW_MIDDLE;
+        }
+        c
+    }
+
+    /// The first bar in `t..m` that moves `position`, or `m`.
+    #[inline(always)]
+    fn next_change(&self, t: usize, m: usize, position: Signal) -> usize {
+        let mut w = t / 64;
+        let mut bits = self.changes(w, position) & (!0u64 << (t % 64));
+        while bits == 0 {
+            w += 1;
+            if w * 64 >= m {
+                return m;
+            }
+            bits = self.changes(w, position);
+        }
+        (w * 64 + bits.trailing_zeros() as usize).min(m)
+    }
+}
+
+/// Four bars' signal conditions, each as a 4-bit mask (bit `p` for the group's bar `p`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GroupConditions {
+    pub(crate) at_or_above_middle: u32,
+    pub(crate) overbought: u32,
+    pub(crate) oversold: u32,
+    pub(crate) above_upper: u32,
+    pub(crate) below_lower: u32,
+    pub(crate) at_or_below_middle: u32,
+}
+
+/// The state machine over the `m` bars of `events`, starting from `position`: writes
+/// every bar's position, adds the entry/exit reasons to `reasons` (which hold the
+/// condition reasons already) and returns the position after the last bar. The batch
+/// form of [`SignalCore::step`]: [`transition`] only at the bars that move the position,
+/// found 64 bars at a time; between them the position is held, so those bars are a fill.
+pub(crate) fn run_events(
+    events: &Events,
+    m: usize,
+    mut position: Signal,
+    positions: &mut [Signal],
+    reasons: &mut [ReasonSet],
+) -> Signal {
+    let (positions, reasons) = (&mut positions[..m], &mut reasons[..m]);
+    let mut t = 0;
+    while t < m {
+        let e = events.next_change(t, m, position);
+        positions[t..e].fill(position);
+        if e == m {
+            break;
+        }
+        let (next, why) = transition(position, events.code(e));
+        positions[e] = next;
+        // (the events' code has no condition reasons the bar lacks)
+        reasons[e].0 |= why.0;
+        position = next;
+        t = e + 1;
+    }
+    position
 }
 
 /// The signal state machine shared by the streaming state and the fused kernel.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct SignalCore {
-    oversold: f64,
-    overbought: f64,
+    pub(crate) oversold: f64,
+    pub(crate) overbought: f64,
     pub(crate) position: Signal,
 }
 
@@ -554,13 +660,95 @@ mod tests {
         assert_eq!(code::OVERSOLD, u64::from(Reason::RsiOversold.bit()));
         assert_eq!(code::ABOVE_UPPER, u64::from(Reason::AboveUpperBand.bit()));
         assert_eq!(code::BELOW_LOWER, u64::from(Reason::BelowLowerBand.bit()));
-        // the table is the transition function
-        let t = SignalTable::new();
+    }
+
+    #[test]
+    fn event_changes_are_the_transition_function() {
         for prev in [Signal::Flat, Signal::Long, Signal::Short] {
             for c in 0..code::COUNT as u64 {
-                let e = t.get(SignalTable::row(prev), c);
-                assert_eq!((e.position, e.reasons), transition(prev, c));
-                assert_eq!(usize::from(e.next_row), SignalTable::row(e.position));
+                let mut ev = Events::default();
+                ev.add_code(5, c);
+                let changes = transition(prev, c).0 != prev;
+                assert_eq!(
+                    ev.changes(0, prev),
+                    u64::from(changes) << 5,
+                    "{prev:?} {c:#b}"
+                );
+                assert_eq!(transition(prev, ev.code(5)).0, transition(prev, c).0);
+            }
+        }
+    }
+
+    /// Pseudo-random condition codes that move the position often.
+    fn random_codes(len: usize) -> Vec<u64> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % code::COUNT as u64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn group_conditions_match_codes() {
+        let codes = random_codes(256);
+        let (mut by_code, mut by_group) = (Events::default(), Events::default());
+        for (t, &c) in codes.iter().enumerate() {
+            by_code.add_code(t, c);
+        }
+        for (g, four) in codes.chunks_exact(4).enumerate() {
+            let mask = |bit: u64| {
+                four.iter()
+                    .enumerate()
+                    .fold(0, |m, (p, &c)| m | u32::from(c & bit != 0) << p)
+            };
+            let reasons = by_group.add_group(
+                4 * g,
+                GroupConditions {
+                    at_or_above_middle: mask(code::AT_OR_ABOVE_MIDDLE),
+                    overbought: mask(code::OVERBOUGHT),
+                    oversold: mask(code::OVERSOLD),
+                    above_upper: mask(code::ABOVE_UPPER),
+                    below_lower: mask(code::BELOW_LOWER),
+                    at_or_below_middle: mask(code::AT_OR_BELOW_MIDDLE),
+                },
+            );
+            for (p, r) in reasons.iter().enumerate() {
+                assert_eq!(u64::from(r.bits()), four[p] & code::REASONS);
+            }
+        }
+        assert_eq!(by_code.enter_long, by_group.enter_long);
+        assert_eq!(by_code.enter_short, by_group.enter_short);
+        assert_eq!(by_code.at_or_above, by_group.at_or_above);
+        assert_eq!(by_code.at_or_below, by_group.at_or_below);
+    }
+
+    #[test]
+    fn run_events_matches_step_by_step_transitions() {
+        let codes = random_codes(256);
+        for m in (0..70).chain([127, 128, 129, 200, 255, 256]) {
+            for start in [Signal::Flat, Signal::Long, Signal::Short] {
+                let mut ev = Events::default();
+                let mut why: Vec<ReasonSet> = codes[..m]
+                    .iter()
+                    .enumerate()
+                    .map(|(t, &c)| {
+                        ev.add_code(t, c);
+                        ReasonSet((c & code::REASONS) as u16)
+                    })
+                    .collect();
+                let mut pos = vec![Signal::Flat; m];
+                let end = run_events(&ev, m, start, &mut pos, &mut why);
+                let mut p = start;
+                for (t, &c) in codes[..m].iter().enumerate() {
+                    let (next, reasons) = transition(p, c);
+                    assert_eq!((pos[t], why[t]), (next, reasons), "m {m} bar {t}");
+                    p = next;
+                }
+                assert_eq!(end, p);
             }
         }
     }
