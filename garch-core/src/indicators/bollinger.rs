@@ -440,11 +440,21 @@ impl BbCore {
     /// partial group from them.
     #[inline(always)]
     pub(crate) fn apply_reseed(&mut self, r: Reseed) {
-        self.shift = r.k;
-        self.s1 = r.s1;
-        self.s2 = r.s2;
-        self.bound = 0.0;
-        self.var_n = r.s2 - r.s1 * r.s1 * self.inv_n;
+        let sums = Sums {
+            s1: r.s1,
+            s2: r.s2,
+            bound: 0.0,
+        };
+        self.start_group(sums, r.k);
+    }
+
+    /// Puts the state at the start of a group (or just after a re-seed) with sums `base`
+    /// and shift `shift`, its lanes empty.
+    #[inline(always)]
+    fn start_group(&mut self, base: Sums, shift: f64) {
+        self.shift = shift;
+        (self.s1, self.s2, self.bound) = (base.s1, base.s2, base.bound);
+        self.var_n = base.s2 - base.s1 * base.s1 * self.inv_n;
         self.close_group();
     }
 
@@ -613,10 +623,7 @@ pub(crate) fn slide_block(
         let u = i - b0;
         if early != 0 {
             // Redo the group bar by bar from its start (which may re-seed mid-group).
-            (core.base, core.shift) = (base, shift);
-            core.delta = [0.0; GROUP];
-            core.term = [0.0; GROUP];
-            core.incr = [0.0; GROUP];
+            core.start_group(base, shift);
             for j in 0..GROUP {
                 core.slide_in(close, i + j);
                 raw.record(u + j, core);
@@ -647,16 +654,8 @@ pub(crate) fn slide_block(
         }
         i += GROUP;
     }
-    // Hand the registers back: the state after a whole group (its lanes empty).
-    core.base = base;
-    core.shift = shift;
-    core.s1 = base.s1;
-    core.s2 = base.s2;
-    core.bound = base.bound;
-    core.var_n = base.s2 - base.s1 * base.s1 * inv_n;
-    core.delta = [0.0; GROUP];
-    core.term = [0.0; GROUP];
-    core.incr = [0.0; GROUP];
+    // Hand the registers back: the state after a whole group.
+    core.start_group(base, shift);
     while i < b1 {
         core.slide_in(close, i);
         raw.record(i - b0, core);
