@@ -587,7 +587,7 @@ impl RawBands {
 /// `b0 ≥ n`; `b1 − b0 ≤ BLOCK`) and keeps each bar's raw state in `raw[bar − b0]`.
 ///
 /// Exactly [`BbCore::slide`] bar by bar, evaluated a whole group at a time where it can
-/// be: the group's lanes in vector registers ([`GroupSums`]), and a periodic re-seed,
+/// be: the group's lanes in vector registers ([`GroupOut`]), and a periodic re-seed,
 /// which always ends a group, applied after them. A group where the error bound asks
 /// for an early re-seed (rare on ordinary data; every bar of an exactly flat stretch)
 /// is redone bar by bar, as are the bars before the first and after the last whole

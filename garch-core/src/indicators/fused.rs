@@ -6,28 +6,33 @@
 //! (starting at multiples of 256, so that blocks are made of whole groups of four),
 //! each in passes over data that stays in L1:
 //!
-//! 0. the **RSI** of the block, by its own vectorised four-lane passes
-//!    ([`rsi`](mod@super::rsi): the Wilder recurrence unrolled four times);
+//! 0. the **RSI** of the block, four bars per AVX2 register in one pass
+//!    ([`rsi`](mod@super::rsi): the Wilder recurrence unrolled four times, its state
+//!    carried in registers from group to group);
 //! 1. the drift-free shifted **Bollinger sums** (see [`bollinger`](mod@super::bollinger)),
 //!    a group of four bars per AVX2 register: each bar's raw state (shift, `Σ(x−K)`,
 //!    `n·σ²`). A group is a prefix sum across its lanes plus the sums carried from the
 //!    previous group, so the only serial chain is one vector add per four bars; the
 //!    rare group whose error bound asks for an early re-seed is redone bar by bar;
 //! 2. a **finishing pass**, four bars per register: `σ = √(n·σ²/n)`, `middle ± k·σ`
-//!    (TA-Lib's `ta_BBANDS.c` operation order), each bar's condition reasons and the
-//!    block's signal events as bit masks (one bit per bar: the two entries and the two
-//!    sides of the middle band). Exactly flat windows (σ = 0) are found here from the
-//!    closes; a block without two equal consecutive closes has none, and one with them
-//!    takes the bar-by-bar path;
+//!    (TA-Lib's `ta_BBANDS.c` operation order), each bar's condition reasons (built in
+//!    the register and packed into one 64-bit store per four bars) and the block's
+//!    signal events as bit masks (one bit per bar: the two entries and the two sides of
+//!    the middle band). Exactly flat windows (σ = 0) are found here from the closes; a
+//!    block without two equal consecutive closes has none, and one with them takes the
+//!    bar-by-bar path;
 //! 3. the **state machine** (`signal::run_events`) finds the next bar that moves the
 //!    position 64 bars at a time with bit operations and fills the held position in
 //!    between; [`transition`](super::signal) runs only on the bars that move it.
 //!
-//! Cost model (callgrind, 10⁶ random-walk bars; instructions per bar): RSI 18.7, the
-//! finishing pass and state machine 17.3, the Bollinger groups 24.3 plus 7.2 in the
-//! periodic re-seeds, flat-window scan and input check 3.2 — about 71 in all, against
-//! 91 for the serial design this replaced (one chain of dependent additions per bar,
-//! with the state machine's table chain beside it).
+//! Cost model (callgrind, 10⁶ random-walk bars; instructions per bar): RSI 9, the
+//! finishing pass 15, the Bollinger groups 24.3 plus 7.2 in the periodic re-seeds,
+//! the state machine 2.6, flat-window scan and input check 3.2 — about 62 in all,
+//! against 91 for the serial design this replaced (one chain of dependent additions per
+//! bar, with the state machine's table chain beside it). The count is not the whole
+//! story: on a core that splits 256-bit operations in two (AMD Zen 1), halving the
+//! RSI's instructions saved about 4 % of the wall time, the rest of its pass waiting on
+//! the one division per bar, and the Bollinger groups on their prefix-scan chain.
 //!
 //! Every arithmetic step is an operation the streaming state performs in the same
 //! order (`RsiCore`, `BbCore::slide_sums`, `middle_sigma`, `band_edges`,
@@ -46,7 +51,7 @@ use super::bollinger::{
     BLOCK, BandsPoint, BbCore, BollingerParams, RawBands, band_edges, block_end, flat_windows,
     middle_sigma, percent_b_value, slide_block,
 };
-use super::rsi::{RsiCore, RsiScratch, check_period, rsi_steps};
+use super::rsi::{RsiCore, check_period, rsi_steps};
 use super::signal::{
     Events, ReasonSet, Signal, SignalConfig, SignalCore, SignalSummary, run_events,
 };
@@ -268,13 +273,12 @@ fn steady(
     let mut raw = RawBands::new();
     let mut flat = Box::new([false; BLOCK]);
     let mut events = Events::default();
-    let mut rsi_scratch = RsiScratch::new();
     let mut held = signal.position;
     let mut b0 = start;
     while b0 < len {
         let b1 = block_end(b0, len);
         let m = b1 - b0;
-        rsi_steps(&mut rsi_core, close, b0, b1, rsi, &mut rsi_scratch);
+        rsi_steps(&mut rsi_core, close, b0, b1, rsi);
         slide_block(&mut bands, close, b0, b1, &mut raw);
         events.clear();
         finish(
@@ -345,7 +349,7 @@ fn finish(
         use super::simd::finish_group;
         while t + 4 <= m {
             let four = |s: &[f64]| -> [f64; 4] { s[t..t + 4].try_into().expect("four bars") };
-            let ([up, mid, lo], conditions) = finish_group(
+            let ([up, mid, lo], group_events, why) = finish_group(
                 &four(&raw.shift[..m]),
                 &four(&raw.s1[..m]),
                 &four(&raw.var_n[..m]),
@@ -358,7 +362,8 @@ fn finish(
             upper[t..t + 4].copy_from_slice(&up);
             middle[t..t + 4].copy_from_slice(&mid);
             lower[t..t + 4].copy_from_slice(&lo);
-            reasons[t..t + 4].copy_from_slice(&events.add_group(t, conditions));
+            reasons[t..t + 4].copy_from_slice(&why);
+            events.add_group(t, group_events);
             t += 4;
         }
     }

@@ -16,9 +16,10 @@
 //! current x86 core, i.e. ≥ 3.7 ms per million bars however the rest is arranged.
 //! Unrolled four times it becomes `g_t = c⁴·g_{t−4} + h_t`, with
 //! `h_t = c²·(c·u_{t−3} + u_{t−2}) + (c·u_{t−1} + u_t)` a function of the closes
-//! alone: four independent chains, one vector register, and the `h` terms computed in
-//! a vectorised pass ([`RsiCore`] gives every formula, including the three bars after
-//! the seed).
+//! alone: four independent chains in one vector register. The `h` terms of a group of
+//! four bars come from its closes and the previous group's `q = c·u₋₁ + u` terms, so
+//! the batch form is one pass with its state in registers (the crate-private
+//! `RsiCore` gives every formula, including the three bars after the seed).
 //!
 //! The recurrence is TA-Lib's in exact arithmetic; only the rounding differs. Every
 //! term is non-negative and the recurrence contracts (`c⁴ < 1`), so the relative
@@ -33,6 +34,8 @@
 //! "oversold", so we return the neutral 50 there, and only there: when `g + l` is tiny
 //! but non-zero (a long flat stretch after movement) the ratio is still well defined
 //! and scale-free, so it is kept, exactly like TA-Lib 0.8.1.
+
+use std::array::from_fn;
 
 use super::{IndicatorError, Series, check_finite, check_finite_at, check_len};
 
@@ -63,45 +66,22 @@ pub(crate) const LANES: usize = 4;
 /// Four consecutive bars' values, oldest first (index 3 is the latest bar).
 pub(crate) type Lanes = [f64; LANES];
 
-/// Bars per chunk of the batch passes (their scratch stays in L1).
-pub(crate) const CHUNK: usize = 256;
-
-/// Per-chunk scratch of the batch smoothing (allocated once per series).
-pub(crate) struct RsiScratch {
-    /// `u`, `v` of a chunk's bars and the three before them.
-    u: [f64; CHUNK + 3],
-    v: [f64; CHUNK + 3],
-    /// `h` of the chunk's bars, then their averages.
-    hu: [f64; CHUNK],
-    hv: [f64; CHUNK],
-}
-
-impl RsiScratch {
-    pub(crate) fn new() -> Box<Self> {
-        Box::new(Self {
-            u: [0.0; CHUNK + 3],
-            v: [0.0; CHUNK + 3],
-            hu: [0.0; CHUNK],
-            hv: [0.0; CHUNK],
-        })
-    }
-}
-
 /// Appends `x` to a four-bar history (the oldest value drops out).
 #[inline(always)]
 pub(crate) fn shift_in(h: &mut Lanes, x: f64) {
     *h = [h[1], h[2], h[3], x];
 }
 
-/// Gain and loss of one change, each divided by `n`: `(max(d, 0)/n, max(−d, 0)/n)`.
+/// Gain and loss of one change, each divided by `n`: `(max(d, 0)/n, max(−d, 0)/n)`,
+/// computed as `s = d·(1/n)`, `u = max(s, 0)`, `v = u − s`. That is the same value bit
+/// for bit (the product's rounding is symmetric in the sign, a positive `s` gives
+/// `s − s = +0`, a non-positive one `0 − s = −s`, and `−0` gives `+0` both ways) in
+/// three operations instead of five.
 #[inline(always)]
 fn gain_loss(d: f64, inv_n: f64) -> (f64, f64) {
-    // `0 − d` (not `−d`) keeps both selects of the same shape, so that they vectorise
-    // as compare-and-mask; the values are the same (a zero change gives +0 either way).
-    let nd = 0.0 - d;
-    let up = if d > 0.0 { d } else { 0.0 };
-    let down = if nd > 0.0 { nd } else { 0.0 };
-    (up * inv_n, down * inv_n)
+    let scaled = d * inv_n;
+    let up = if scaled > 0.0 { scaled } else { 0.0 };
+    (up, up - scaled)
 }
 
 /// The Wilder smoothing arithmetic shared by [`RsiState`], [`rsi_into`] and the fused
@@ -115,19 +95,21 @@ fn gain_loss(d: f64, inv_n: f64) -> (f64, f64) {
 /// whichever code path computes it, so streaming and batch results are bit-identical.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RsiCore {
-    inv_n: f64,
-    c: [f64; 5],
+    /// `1/n`.
+    pub(super) inv_n: f64,
+    /// `[1, c, c², c³, c⁴]` with `c = (n−1)/n`.
+    pub(super) c: [f64; 5],
     /// Smoothing steps since the seed, saturating at [`LANES`].
     steps: usize,
     /// Average gain/loss of the last four bars (index 3: the current one; during the
     /// seed, index 3 holds the running sums).
-    gain: Lanes,
-    loss: Lanes,
+    pub(super) gain: Lanes,
+    pub(super) loss: Lanes,
     /// `u`, `v` (gain/n, loss/n) and `q` of the last four bars.
-    up: Lanes,
-    down: Lanes,
-    q_up: Lanes,
-    q_down: Lanes,
+    pub(super) up: Lanes,
+    pub(super) down: Lanes,
+    pub(super) q_up: Lanes,
+    pub(super) q_down: Lanes,
 }
 
 impl RsiCore {
@@ -197,77 +179,51 @@ impl RsiCore {
 
     /// Smooths bars `t0..t1` of `close` four at a time and writes their RSI to
     /// `out[t − t0]`; needs four steps since the seed and `t1 − t0` a multiple of four.
-    /// The same formulas as [`RsiCore::smooth`]'s steady case, arranged in passes with
-    /// independent iterations (which the compiler vectorises) over chunks of
-    /// [`CHUNK`] bars: the `h` terms (pure functions of the closes), then the lane
-    /// recurrence `g = c⁴·g₋₄ + h`, four lanes wide.
+    /// The same formulas as [`RsiCore::smooth`]'s steady case, a group of four bars in
+    /// one pass: `u`, `v` of the group from its closes, `q` from them and the previous
+    /// group's last `u`, `v`, `h` from `q` and the previous group's last two `q`, then
+    /// the lane recurrence `g = c⁴·g₋₄ + h` — in AVX2 registers carried from group to
+    /// group where the target has them (`simd::rsi_groups`), else lane by lane
+    /// ([`RsiCore::smooth_group`]).
     #[inline(always)]
-    pub(crate) fn smooth_groups(
-        &mut self,
-        close: &[f64],
-        t0: usize,
-        t1: usize,
-        out: &mut [f64],
-        scratch: &mut RsiScratch,
-    ) {
+    pub(crate) fn smooth_groups(&mut self, close: &[f64], t0: usize, t1: usize, out: &mut [f64]) {
         if t0 == t1 {
             // Nothing to do (a series too short to reach four steps after the seed).
             return;
         }
         debug_assert!(self.steps == LANES && (t1 - t0).is_multiple_of(LANES) && t0 >= LANES);
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+        super::simd::rsi_groups(self, close, t0, t1, out);
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
+        for (closes, out) in close[t0 - 1..t1]
+            .windows(LANES + 1)
+            .step_by(LANES)
+            .zip(out.chunks_exact_mut(LANES))
+        {
+            out.copy_from_slice(&self.smooth_group(closes.try_into().expect("five closes")));
+        }
+    }
+
+    /// One group of [`RsiCore::smooth_groups`] lane by lane: `closes` are the four
+    /// bars' closes after the one before them; returns the four RSI values.
+    #[cfg_attr(all(target_arch = "x86_64", target_feature = "avx2"), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn smooth_group(&mut self, closes: &[f64; LANES + 1]) -> Lanes {
         let [_, c, c2, _, c4] = self.c;
-        let inv_n = self.inv_n;
-        let (mut g, mut l) = (self.gain, self.loss);
-        // u, v of the chunk's bars and the three before them; h of the chunk's bars.
-        let RsiScratch { u, v, hu, hv } = scratch;
-        let mut c0 = t0;
-        while c0 < t1 {
-            let m = (t1 - c0).min(CHUNK);
-            let (xs, ps) = (&close[c0 - 3..c0 + m], &close[c0 - 4..c0 + m - 1]);
-            for ((x, p), (u, v)) in xs.iter().zip(ps).zip(u.iter_mut().zip(v.iter_mut())) {
-                (*u, *v) = gain_loss(x - p, inv_n);
-            }
-            for (j, (hu, hv)) in hu[..m].iter_mut().zip(hv[..m].iter_mut()).enumerate() {
-                // bar c0 + j is u[j + 3]
-                *hu = (u[j] * c + u[j + 1]) * c2 + (u[j + 2] * c + u[j + 3]);
-                *hv = (v[j] * c + v[j + 1]) * c2 + (v[j + 2] * c + v[j + 3]);
-            }
-            // The lane recurrences (each vectorises as one register), overwriting h with
-            // the averages. Gain and loss advance in the same loop: each step is a
-            // multiply and an add that wait on the previous step, so the two chains
-            // must overlap rather than run one after the other.
-            for (hu, hv) in hu[..m]
-                .chunks_exact_mut(LANES)
-                .zip(hv[..m].chunks_exact_mut(LANES))
-            {
-                for j in 0..LANES {
-                    g[j] = g[j] * c4 + hu[j];
-                    hu[j] = g[j];
-                }
-                for j in 0..LANES {
-                    l[j] = l[j] * c4 + hv[j];
-                    hv[j] = l[j];
-                }
-            }
-            for ((o, g), l) in out[c0 - t0..c0 - t0 + m]
-                .iter_mut()
-                .zip(&hu[..m])
-                .zip(&hv[..m])
-            {
-                *o = rsi_value(*g, *l);
-            }
-            c0 += m;
-        }
-        (self.gain, self.loss) = (g, l);
-        // The histories `smooth` reads next: the last four bars' u, v and q.
-        for t in t1 - LANES..t1 {
-            let (u, v) = gain_loss(close[t] - close[t - 1], inv_n);
-            let (u1, v1) = gain_loss(close[t - 1] - close[t - 2], inv_n);
-            shift_in(&mut self.up, u);
-            shift_in(&mut self.down, v);
-            shift_in(&mut self.q_up, u1 * c + u);
-            shift_in(&mut self.q_down, v1 * c + v);
-        }
+        let gl: [(f64, f64); LANES] = from_fn(|j| gain_loss(closes[j + 1] - closes[j], self.inv_n));
+        let (u, v): (Lanes, Lanes) = (from_fn(|j| gl[j].0), from_fn(|j| gl[j].1));
+        // Each lane's previous u, v: the previous group's last lane, then this group's.
+        let u1 = [self.up[3], u[0], u[1], u[2]];
+        let v1 = [self.down[3], v[0], v[1], v[2]];
+        let q_up: Lanes = from_fn(|j| u1[j] * c + u[j]);
+        let q_down: Lanes = from_fn(|j| v1[j] * c + v[j]);
+        // Each lane's q two bars back.
+        let q_up2 = [self.q_up[2], self.q_up[3], q_up[0], q_up[1]];
+        let q_down2 = [self.q_down[2], self.q_down[3], q_down[0], q_down[1]];
+        self.gain = from_fn(|j| self.gain[j] * c4 + (q_up2[j] * c2 + q_up[j]));
+        self.loss = from_fn(|j| self.loss[j] * c4 + (q_down2[j] * c2 + q_down[j]));
+        (self.up, self.down, self.q_up, self.q_down) = (u, v, q_up, q_down);
+        from_fn(|j| rsi_value(self.gain[j], self.loss[j]))
     }
 
     /// Whether [`RsiCore::smooth_groups`] may run (four steps since the seed).
@@ -401,28 +357,14 @@ pub(crate) fn rsi_kernel(close: &[f64], period: usize, out: &mut [f64]) -> usize
     }
     core.seed_finish();
     out[period] = core.value();
-    rsi_steps(
-        &mut core,
-        close,
-        period + 1,
-        len,
-        out,
-        &mut RsiScratch::new(),
-    );
+    rsi_steps(&mut core, close, period + 1, len, out);
     period
 }
 
 /// Smooths bars `t0..t1` (after the seed) writing `out[t]`: one bar at a time until the
 /// four-bar lanes can run, then whole groups, then the remainder.
 #[inline(always)]
-pub(crate) fn rsi_steps(
-    core: &mut RsiCore,
-    close: &[f64],
-    t0: usize,
-    t1: usize,
-    out: &mut [f64],
-    scratch: &mut RsiScratch,
-) {
+pub(crate) fn rsi_steps(core: &mut RsiCore, close: &[f64], t0: usize, t1: usize, out: &mut [f64]) {
     let mut t = t0;
     while t < t1 && !core.steady() {
         core.smooth(close[t] - close[t - 1]);
@@ -430,7 +372,7 @@ pub(crate) fn rsi_steps(
         t += 1;
     }
     let groups_end = t + (t1 - t) / LANES * LANES;
-    core.smooth_groups(close, t, groups_end, &mut out[t..groups_end], scratch);
+    core.smooth_groups(close, t, groups_end, &mut out[t..groups_end]);
     for t in groups_end..t1 {
         core.smooth(close[t] - close[t - 1]);
         out[t] = core.value();
@@ -455,4 +397,101 @@ pub fn rsi(close: &[f64], period: usize) -> Result<Series, IndicatorError> {
         values: out,
         first_valid,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Closes with signed zeros, extreme magnitudes, flat stretches and ordinary moves.
+    fn closes() -> Vec<f64> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut v = vec![0.0, -0.0, 1.0, -1.0, 1e-300, -1e300, 1e300, 100.0, 100.0];
+        v.extend((0..600).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            match x % 5 {
+                0 => 100.0 + u,
+                1 => -u * 1e-3,
+                2 => u * 1e6,
+                3 => 5e-324 * (x % 7) as f64,
+                _ => 100.0,
+            }
+        }));
+        v
+    }
+
+    fn state(c: &RsiCore) -> ([[u64; LANES]; 6], usize) {
+        let bits = |l: Lanes| l.map(f64::to_bits);
+        let lanes = [c.gain, c.loss, c.up, c.down, c.q_up, c.q_down].map(bits);
+        (lanes, c.steps)
+    }
+
+    #[test]
+    fn gain_loss_is_the_scaled_select_bit_for_bit() {
+        let d = closes();
+        for n in [2, 3, 7, 14, 50, 99_999] {
+            let inv_n = 1.0 / n as f64;
+            for w in d.windows(2) {
+                let d = w[1] - w[0];
+                let (u, v) = gain_loss(d, inv_n);
+                let up = if d > 0.0 { d } else { 0.0 } * inv_n;
+                let down = if -d > 0.0 { -d } else { 0.0 } * inv_n;
+                assert_eq!(
+                    (u.to_bits(), v.to_bits()),
+                    (up.to_bits(), down.to_bits()),
+                    "d {d:e} n {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn groups_are_four_streaming_steps_bit_for_bit() {
+        let x = closes();
+        for n in [2, 3, 14, 50] {
+            // a core four steps past its seed, as the batch paths receive it
+            let mut core = RsiCore::new(n);
+            for t in 1..=n {
+                core.seed_add(x[t] - x[t - 1]);
+            }
+            core.seed_finish();
+            for t in n + 1..n + 1 + LANES {
+                core.smooth(x[t] - x[t - 1]);
+            }
+            assert!(core.steady());
+            let start = n + 1 + LANES;
+            let end = start + (x.len() - start) / LANES * LANES;
+
+            let mut streaming = core;
+            let expected: Vec<u64> = (start..end)
+                .map(|t| {
+                    streaming.smooth(x[t] - x[t - 1]);
+                    streaming.value().to_bits()
+                })
+                .collect();
+            let mut lane_by_lane = core;
+            let portable: Vec<u64> = (start..end)
+                .step_by(LANES)
+                .flat_map(|t| lane_by_lane.smooth_group(x[t - 1..t + LANES].try_into().unwrap()))
+                .map(f64::to_bits)
+                .collect();
+            // the compiled batch form (AVX2 registers where the target has them)
+            let mut batch = core;
+            let mut out = vec![0.0; end - start];
+            batch.smooth_groups(&x, start, end, &mut out);
+            let batch_bits: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+
+            assert_eq!(portable, expected, "lane by lane, n {n}");
+            assert_eq!(batch_bits, expected, "batch, n {n}");
+            assert_eq!(
+                state(&lane_by_lane),
+                state(&streaming),
+                "lane by lane, n {n}"
+            );
+            assert_eq!(state(&batch), state(&streaming), "batch, n {n}");
+        }
+    }
 }

@@ -133,6 +133,17 @@ impl ReasonSet {
         self.0
     }
 
+    /// Four bars' reasons packed as the `u16` lanes of `bits` (bar `p` in bits
+    /// `16·p..16·p + 16`).
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_feature = "avx2")),
+        allow(dead_code)
+    )]
+    #[inline(always)]
+    pub(crate) fn of_lanes(bits: u64) -> [Self; 4] {
+        std::array::from_fn(|p| ReasonSet((bits >> (16 * p)) as u16))
+    }
+
     /// The condition reasons of a condition code (its bits 1–4, see `code`).
     #[inline(always)]
     pub(crate) fn of_conditions(c: u64) -> Self {
@@ -292,24 +303,6 @@ pub(crate) struct Events {
     at_or_below: [u64; EVENT_WORDS],
 }
 
-/// `SPREAD[m]` has bit `16·p` set for every bit `p` of the 4-bit mask `m`: four bars'
-/// flags as the lowest bits of four `u16` lanes.
-const SPREAD: [u64; 16] = {
-    let mut t = [0u64; 16];
-    let mut m = 0;
-    while m < 16 {
-        let mut p = 0;
-        while p < 4 {
-            if m & (1 << p) != 0 {
-                t[m] |= 1 << (16 * p);
-            }
-            p += 1;
-        }
-        m += 1;
-    }
-    t
-};
-
 impl Events {
     /// No events.
     pub(crate) fn clear(&mut self) {
@@ -327,21 +320,18 @@ impl Events {
         self.at_or_below[w] |= has(code::AT_OR_BELOW_MIDDLE) << b;
     }
 
-    /// Records the four bars from `t` (a multiple of 4) given each condition as a 4-bit
-    /// mask (bit `p` for bar `t + p`; [`GroupConditions`]); returns their reasons.
+    /// Records the four bars from `t` (a multiple of 4).
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_feature = "avx2")),
+        allow(dead_code)
+    )]
     #[inline(always)]
-    pub(crate) fn add_group(&mut self, t: usize, g: GroupConditions) -> [ReasonSet; 4] {
+    pub(crate) fn add_group(&mut self, t: usize, g: GroupEvents) {
         let (w, b) = (t / 64, t % 64);
-        self.enter_long[w] |= u64::from(g.below_lower & g.oversold) << b;
-        self.enter_short[w] |= u64::from(g.above_upper & g.overbought) << b;
-        self.at_or_above[w] |= u64::from(g.at_or_above_middle) << b;
-        self.at_or_below[w] |= u64::from(g.at_or_below_middle) << b;
-        // the condition reasons' bits are the code's bits 1–4
-        let r = SPREAD[g.overbought as usize] << code::OVERBOUGHT.trailing_zeros()
-            | SPREAD[g.oversold as usize] << code::OVERSOLD.trailing_zeros()
-            | SPREAD[g.above_upper as usize] << code::ABOVE_UPPER.trailing_zeros()
-            | SPREAD[g.below_lower as usize] << code::BELOW_LOWER.trailing_zeros();
-        std::array::from_fn(|p| ReasonSet((r >> (16 * p)) as u16))
+        self.enter_long[w] |= u64::from(g.enter_long) << b;
+        self.enter_short[w] |= u64::from(g.enter_short) << b;
+        self.at_or_above[w] |= u64::from(g.at_or_above) << b;
+        self.at_or_below[w] |= u64::from(g.at_or_below) << b;
     }
 
     /// The bars of word `w` whose code moves `position` (`transition(position, c).0 !=
@@ -397,15 +387,14 @@ impl Events {
     }
 }
 
-/// Four bars' signal conditions, each as a 4-bit mask (bit `p` for the group's bar `p`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct GroupConditions {
-    pub(crate) at_or_above_middle: u32,
-    pub(crate) overbought: u32,
-    pub(crate) oversold: u32,
-    pub(crate) above_upper: u32,
-    pub(crate) below_lower: u32,
-    pub(crate) at_or_below_middle: u32,
+/// Four bars' events, each as a 4-bit mask (bit `p` for the group's bar `p`): the
+/// bits [`Events`] keeps, for one group of four bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GroupEvents {
+    pub(crate) enter_long: u32,
+    pub(crate) enter_short: u32,
+    pub(crate) at_or_above: u32,
+    pub(crate) at_or_below: u32,
 }
 
 /// The state machine over the `m` bars of `events`, starting from `position`: writes
@@ -693,31 +682,34 @@ mod tests {
     }
 
     #[test]
-    fn group_conditions_match_codes() {
+    fn group_events_match_codes() {
         let codes = random_codes(256);
         let (mut by_code, mut by_group) = (Events::default(), Events::default());
         for (t, &c) in codes.iter().enumerate() {
             by_code.add_code(t, c);
         }
         for (g, four) in codes.chunks_exact(4).enumerate() {
-            let mask = |bit: u64| {
+            let mask = |bits: u64| {
                 four.iter()
                     .enumerate()
-                    .fold(0, |m, (p, &c)| m | u32::from(c & bit != 0) << p)
+                    .fold(0, |m, (p, &c)| m | u32::from(c & bits == bits) << p)
             };
-            let reasons = by_group.add_group(
+            by_group.add_group(
                 4 * g,
-                GroupConditions {
-                    at_or_above_middle: mask(code::AT_OR_ABOVE_MIDDLE),
-                    overbought: mask(code::OVERBOUGHT),
-                    oversold: mask(code::OVERSOLD),
-                    above_upper: mask(code::ABOVE_UPPER),
-                    below_lower: mask(code::BELOW_LOWER),
-                    at_or_below_middle: mask(code::AT_OR_BELOW_MIDDLE),
+                GroupEvents {
+                    enter_long: mask(code::BELOW_LOWER | code::OVERSOLD),
+                    enter_short: mask(code::ABOVE_UPPER | code::OVERBOUGHT),
+                    at_or_above: mask(code::AT_OR_ABOVE_MIDDLE),
+                    at_or_below: mask(code::AT_OR_BELOW_MIDDLE),
                 },
             );
-            for (p, r) in reasons.iter().enumerate() {
-                assert_eq!(u64::from(r.bits()), four[p] & code::REASONS);
+            let packed = four
+                .iter()
+                .enumerate()
+                .fold(0, |r, (p, &c)| r | (c & code::REASONS) << (16 * p));
+            let lanes = ReasonSet::of_lanes(packed);
+            for (p, r) in lanes.iter().enumerate() {
+                assert_eq!(*r, ReasonSet::of_conditions(four[p]), "group {g} bar {p}");
             }
         }
         assert_eq!(by_code.enter_long, by_group.enter_long);

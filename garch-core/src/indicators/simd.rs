@@ -12,12 +12,16 @@
 //! lanes plus lane-wise arithmetic) into scalar code, 47 instructions a bar.
 
 use safe_arch::{
-    bitand_m256d, blend_m256d, cmp_op, cmp_op_mask_m256d, load_unaligned_m256d, m256d,
-    move_mask_m256d, set_splat_m256d, shuffle_ai_f64_all_m256d, sqrt_m256d,
+    bitand_m256d, bitor_m128d, bitor_m256d, blend_m256d, blend_varying_m256d,
+    cast_to_m128d_from_m256d, cmp_op, cmp_op_mask_m256d, extract_m128d_from_m256d,
+    get_f64_from_m128d_s, load_unaligned_m256d, m256d, max_m256d, move_mask_m256d, permute2z_m256d,
+    set_splat_m256d, shuffle_ai_f64_all_m256d, sqrt_m256d, store_unaligned_m256d,
+    unpack_high_m128d,
 };
 
 use super::bollinger::{CANCELLATION_LIMIT, Group, GroupOut, Reseed, Sums, lanes_total};
-use super::signal::{GroupConditions, SignalCore};
+use super::rsi::{LANES, RSI_FLAT_VALUE, RsiCore};
+use super::signal::{GroupEvents, ReasonSet, SignalCore, code};
 
 /// [`super::bollinger::prefix`] in one register: `a = v + [v₀, v₀, v₁, v₂]` with lane 0
 /// kept as `v₀`, then `a + [a₀, a₀, a₀, a₁]` with lanes 0 and 1 kept.
@@ -25,6 +29,18 @@ use super::signal::{GroupConditions, SignalCore};
 fn prefix(v: m256d) -> m256d {
     let a = blend_m256d::<0b0001>(v + shuffle_ai_f64_all_m256d::<0b10_01_00_00>(v), v);
     blend_m256d::<0b0011>(a + shuffle_ai_f64_all_m256d::<0b01_00_00_00>(a), a)
+}
+
+/// Four values from a slice of at least four.
+#[inline(always)]
+fn load4(s: &[f64]) -> m256d {
+    load_unaligned_m256d(s[..LANES].try_into().expect("four values"))
+}
+
+/// Each lane's value two bars back: `[p₂, p₃, x₀, x₁]`.
+#[inline(always)]
+fn two_back(p: m256d, x: m256d) -> m256d {
+    permute2z_m256d::<0x21>(p, x)
 }
 
 /// `|x|` lane by lane (clears the sign bits, as `f64::abs`).
@@ -99,9 +115,12 @@ pub(super) fn window_sums(window: &[f64], inv_n: f64) -> Reseed {
 }
 
 /// The fused kernel's finishing step for four bars that are not exactly flat, as the
-/// streaming state computes each bar: `middle_sigma` and `band_edges` (the bands), and
-/// `SignalCore::conditions` as one 4-bit mask per condition (the comparisons are the
-/// ordered ones: false with a NaN operand, as Rust's).
+/// streaming state computes each bar: `middle_sigma` and `band_edges` (the bands);
+/// `SignalCore::conditions` (the comparisons are the ordered ones: false with a NaN
+/// operand, as Rust's) turned into the four bars' [`GroupEvents`] and condition
+/// reasons. The reasons are built in the register, each condition's mask selecting
+/// its reason bit already shifted to its bar's `u16` lane, then the four lanes OR-ed
+/// into one `u64`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn finish_group(
@@ -113,7 +132,7 @@ pub(super) fn finish_group(
     inv_n: f64,
     (k_up, k_dn): (f64, f64),
     signal: &SignalCore,
-) -> ([Group; 3], GroupConditions) {
+) -> ([Group; 3], GroupEvents, [ReasonSet; 4]) {
     let inv_n = set_splat_m256d(inv_n);
     let var = load_unaligned_m256d(var_n) * inv_n;
     let middle = load_unaligned_m256d(shift) + load_unaligned_m256d(s1) * inv_n;
@@ -122,29 +141,169 @@ pub(super) fn finish_group(
     let upper = middle + sigma * set_splat_m256d(k_up);
     let lower = middle - sigma * set_splat_m256d(k_dn);
     let (x, r) = (load_unaligned_m256d(xs), load_unaligned_m256d(rsi));
+    let overbought =
+        cmp_op_mask_m256d::<{ cmp_op!(GreaterThanOrdered) }>(r, set_splat_m256d(signal.overbought));
+    let oversold =
+        cmp_op_mask_m256d::<{ cmp_op!(LessThanOrdered) }>(r, set_splat_m256d(signal.oversold));
+    let above_upper = cmp_op_mask_m256d::<{ cmp_op!(GreaterThanOrdered) }>(x, upper);
+    let below_lower = cmp_op_mask_m256d::<{ cmp_op!(LessThanOrdered) }>(x, lower);
     let mask = |m: m256d| move_mask_m256d(m) as u32;
-    let conditions = GroupConditions {
-        at_or_above_middle: mask(cmp_op_mask_m256d::<{ cmp_op!(GreaterEqualOrdered) }>(
+    let events = GroupEvents {
+        enter_long: mask(bitand_m256d(below_lower, oversold)),
+        enter_short: mask(bitand_m256d(above_upper, overbought)),
+        at_or_above: mask(cmp_op_mask_m256d::<{ cmp_op!(GreaterEqualOrdered) }>(
             x, middle,
         )),
-        overbought: mask(cmp_op_mask_m256d::<{ cmp_op!(GreaterThanOrdered) }>(
-            r,
-            set_splat_m256d(signal.overbought),
-        )),
-        oversold: mask(cmp_op_mask_m256d::<{ cmp_op!(LessThanOrdered) }>(
-            r,
-            set_splat_m256d(signal.oversold),
-        )),
-        above_upper: mask(cmp_op_mask_m256d::<{ cmp_op!(GreaterThanOrdered) }>(
-            x, upper,
-        )),
-        below_lower: mask(cmp_op_mask_m256d::<{ cmp_op!(LessThanOrdered) }>(x, lower)),
-        at_or_below_middle: mask(cmp_op_mask_m256d::<{ cmp_op!(LessEqualOrdered) }>(
+        at_or_below: mask(cmp_op_mask_m256d::<{ cmp_op!(LessEqualOrdered) }>(
             x, middle,
         )),
     };
+    let reason = |m: m256d, bit: u64| {
+        bitand_m256d(m, m256d::from_bits([bit, bit << 16, bit << 32, bit << 48]))
+    };
+    let lanes = bitor_m256d(
+        bitor_m256d(
+            reason(overbought, code::OVERBOUGHT),
+            reason(oversold, code::OVERSOLD),
+        ),
+        bitor_m256d(
+            reason(above_upper, code::ABOVE_UPPER),
+            reason(below_lower, code::BELOW_LOWER),
+        ),
+    );
+    let halves = bitor_m128d(
+        cast_to_m128d_from_m256d(lanes),
+        extract_m128d_from_m256d::<1>(lanes),
+    );
+    let packed = bitor_m128d(halves, unpack_high_m128d(halves, halves));
     (
         [upper.to_array(), middle.to_array(), lower.to_array()],
-        conditions,
+        events,
+        ReasonSet::of_lanes(get_f64_from_m128d_s(packed).to_bits()),
     )
+}
+
+/// [`RsiCore::smooth_groups`] in AVX2 registers: [`RsiCore::smooth_group`] for each
+/// group of four bars `t0..t1`, with the averages and the last `q` terms carried in
+/// registers from group to group. Each lane's previous `u`, `v` are recomputed from
+/// the closes one bar back (the same operations on the same inputs, so the same
+/// values as the previous group's), which frees two registers for the carried state:
+/// spilling the averages would put a store and a reload on the recurrence's chain.
+///
+/// `max(d/n, 0)` is `vmaxpd(d/n, 0)`, which returns its second operand unless
+/// `d/n > 0` — the scalar select of `gain_loss`.
+#[inline(always)]
+pub(super) fn rsi_groups(core: &mut RsiCore, close: &[f64], t0: usize, t1: usize, out: &mut [f64]) {
+    let reg = |a: &[f64; LANES]| load_unaligned_m256d(a);
+    let [_, c, c2, _, c4] = core.c.map(set_splat_m256d);
+    let inv_n = set_splat_m256d(core.inv_n);
+    let zero = set_splat_m256d(0.0);
+    let gain_loss = |d: m256d| {
+        let scaled = d * inv_n;
+        let up = max_m256d(scaled, zero);
+        (up, up - scaled)
+    };
+    let (mut gain, mut loss) = (reg(&core.gain), reg(&core.loss));
+    let (mut q_up, mut q_down) = (reg(&core.q_up), reg(&core.q_down));
+    // Each group's closes, and the same one and two bars back.
+    let groups = |back: usize| close[t0 - back..t1 - back].as_chunks::<LANES>().0;
+    let (out, _) = out.as_chunks_mut::<LANES>();
+    for (((out, x0), x1), x2) in out.iter_mut().zip(groups(0)).zip(groups(1)).zip(groups(2)) {
+        let (x0, x1, x2) = (reg(x0), reg(x1), reg(x2));
+        let (u, v) = gain_loss(x0 - x1);
+        let (u1, v1) = gain_loss(x1 - x2);
+        let qu = u1 * c + u;
+        let qv = v1 * c + v;
+        gain = gain * c4 + (two_back(q_up, qu) * c2 + qu);
+        loss = loss * c4 + (two_back(q_down, qv) * c2 + qv);
+        (q_up, q_down) = (qu, qv);
+        let sum = gain + loss;
+        let rsi = blend_varying_m256d(
+            set_splat_m256d(100.0) * (gain / sum),
+            set_splat_m256d(RSI_FLAT_VALUE),
+            cmp_op_mask_m256d::<{ cmp_op!(EqualOrdered) }>(sum, zero),
+        );
+        store_unaligned_m256d(out, rsi);
+    }
+    (core.gain, core.loss) = (gain.to_array(), loss.to_array());
+    (core.q_up, core.q_down) = (q_up.to_array(), q_down.to_array());
+    let last = &close[t1 - LANES - 1..t1];
+    let (u, v) = gain_loss(load4(&last[1..]) - load4(last));
+    (core.up, core.down) = (u.to_array(), v.to_array());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bollinger::{band_edges, middle_sigma};
+    use super::super::signal::SignalConfig;
+    use super::*;
+
+    #[test]
+    fn finish_group_is_the_streaming_bar_arithmetic() {
+        let signal = SignalCore::new(&SignalConfig::default());
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let uniform = |r: u64| (r >> 11) as f64 / (1u64 << 53) as f64;
+        let (inv_n, k) = (1.0 / 20.0, (2.0, 1.5));
+        for g in 0..4000 {
+            let mut lanes = [[0.0; 4]; 5];
+            for p in 0..4 {
+                let shift = 100.0 * uniform(next());
+                let s1 = uniform(next()) - 0.5;
+                // σ² positive, zero, or (a cancelled sum) slightly negative
+                let var_n = match next() % 4 {
+                    0 => 0.0,
+                    1 => -1e-18,
+                    _ => 40.0 * uniform(next()),
+                };
+                let (mid, sigma) = middle_sigma(shift, s1, var_n, inv_n);
+                let (up, lo) = band_edges(mid, sigma, k.0, k.1);
+                // closes on and around the bands (ties test the comparisons' sides)
+                let close = match next() % 6 {
+                    0 => mid,
+                    1 => up,
+                    2 => lo,
+                    3 => up + 1.0,
+                    4 => lo - 1.0,
+                    _ => mid + (uniform(next()) - 0.5) * 8.0,
+                };
+                // RSI on, around and between the thresholds
+                let rsi = [30.0, 70.0, 10.0, 90.0, 50.0][(next() % 5) as usize];
+                for (lane, v) in lanes.iter_mut().zip([shift, s1, var_n, close, rsi]) {
+                    lane[p] = v;
+                }
+            }
+            let [shift, s1, var_n, close, rsi] = lanes;
+            let ([up, mid, lo], events, reasons) =
+                finish_group(&shift, &s1, &var_n, &close, &rsi, inv_n, k, &signal);
+            let mut expected = GroupEvents {
+                enter_long: 0,
+                enter_short: 0,
+                at_or_above: 0,
+                at_or_below: 0,
+            };
+            for p in 0..4 {
+                let (m, sigma) = middle_sigma(shift[p], s1[p], var_n[p], inv_n);
+                let (u, l) = band_edges(m, sigma, k.0, k.1);
+                assert_eq!(
+                    [up[p], mid[p], lo[p]].map(f64::to_bits),
+                    [u, m, l].map(f64::to_bits),
+                    "group {g} bar {p}"
+                );
+                let c = signal.conditions(close[p], rsi[p], u, m, l);
+                assert_eq!(reasons[p], ReasonSet::of_conditions(c), "group {g} bar {p}");
+                let has = |bits: u64| u32::from(c & bits == bits) << p;
+                expected.enter_long |= has(code::BELOW_LOWER | code::OVERSOLD);
+                expected.enter_short |= has(code::ABOVE_UPPER | code::OVERBOUGHT);
+                expected.at_or_above |= has(code::AT_OR_ABOVE_MIDDLE);
+                expected.at_or_below |= has(code::AT_OR_BELOW_MIDDLE);
+            }
+            assert_eq!(events, expected, "group {g}");
+        }
+    }
 }
