@@ -7,7 +7,7 @@ use svc_kit::server::BoundServer;
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
-use crate::distributed::{Coordinator, CoordinatorConfig, Topology};
+use crate::distributed::{Coordinator, CoordinatorConfig, Topology, redact_credentials};
 use crate::routes;
 use crate::routes::admin::load_and_fit;
 use crate::state::{AppState, DistributedFits, on_rayon};
@@ -41,9 +41,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         let _ = state.distributed.set(DistributedFits {
             coordinator,
             deadline: Duration::from_secs_f64(d.distributed_deadline),
-            url: url.clone(),
+            url: redact_credentials(url),
         });
-        tracing::info!(%url, "distributed fitting enabled");
+        tracing::info!(url = %redact_credentials(url), "distributed fitting enabled");
     }
     let router = svc_kit::server::with_standard_layers(
         routes::router(Arc::clone(&state), config.body_limit),

@@ -103,7 +103,7 @@ pub struct DistributedFits {
     pub coordinator: Coordinator,
     /// Deadline of one refit job.
     pub deadline: std::time::Duration,
-    /// NATS URL (for messages).
+    /// NATS URL for messages (credentials redacted).
     pub url: String,
 }
 

@@ -472,7 +472,7 @@ fn distributed_rows(
         Coordinator::connect(c).await
     })?;
     let js = runtime.block_on(async {
-        async_nats::connect(url.as_str())
+        crate::distributed::connect(url.as_str(), "garch-bench", false)
             .await
             .map(async_nats::jetstream::new)
     })?;

@@ -140,7 +140,7 @@ pub struct Coordinator {
 impl std::fmt::Debug for Coordinator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Coordinator")
-            .field("url", &self.config.url)
+            .field("url", &super::redact_credentials(&self.config.url))
             .field("state", &self.client.connection_state())
             .finish()
     }
@@ -204,12 +204,16 @@ impl Coordinator {
     pub async fn connect(config: CoordinatorConfig) -> Result<Self, DistributedError> {
         let client = super::connect(&config.url, "garch-coordinator", config.wait_for_server)
             .await
-            .map_err(|e| nats_err(&format!("cannot connect to {}", config.url), e))?;
+            .map_err(|e| {
+                let url = super::redact_credentials(&config.url);
+                nats_err(&format!("cannot connect to {url}"), e)
+            })?;
         let js = jetstream::new(client.clone());
         Ok(Self { client, js, config })
     }
 
-    /// The NATS URL.
+    /// The NATS URL as configured (with any credentials; see
+    /// [`super::redact_credentials`] before showing it).
     pub fn url(&self) -> &str {
         &self.config.url
     }

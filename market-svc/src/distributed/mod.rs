@@ -192,7 +192,8 @@ impl Topology {
     }
 }
 
-/// Connects to NATS. With `wait_for_server`, the call returns at once and the client keeps
+/// Connects to NATS, with the token or user and password the URL carries (see
+/// [`redact_credentials`] for showing it). With `wait_for_server`, the call returns at once and the client keeps
 /// trying in the background (a worker or service may start before NATS does); otherwise it
 /// fails if the server cannot be reached now. Either way a lost connection is re-established
 /// forever, with a back-off capped at 4 s, and connection events are logged.
@@ -214,7 +215,79 @@ pub async fn connect(
     if wait_for_server {
         options = options.retry_on_initial_connect();
     }
-    options.connect(url).await
+    // async-nats ignores credentials in the URL; the NATS convention (nats.go, the `nats`
+    // CLI) is a token as `nats://TOKEN@host` and a user as `nats://user:password@host`.
+    let (servers, credentials) = split_credentials(url);
+    options = match credentials {
+        Some(Credentials::Token(token)) => options.token(token),
+        Some(Credentials::UserPassword(user, password)) => {
+            options.user_and_password(user, password)
+        }
+        None => options,
+    };
+    options.connect(servers.as_str()).await
+}
+
+/// Credentials taken from a NATS URL's user-info part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Credentials {
+    /// `nats://TOKEN@host`.
+    Token(String),
+    /// `nats://user:password@host`.
+    UserPassword(String, String),
+}
+
+/// The comma-separated server list without user-info parts, and the credentials of the
+/// first server that has some (the servers of one cluster share them).
+fn split_credentials(url: &str) -> (String, Option<Credentials>) {
+    let mut credentials = None;
+    let servers = url
+        .split(',')
+        .map(|server| {
+            let (scheme, rest) = match server.split_once("://") {
+                Some((scheme, rest)) => (format!("{scheme}://"), rest),
+                None => (String::new(), server),
+            };
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let Some(at) = authority.rfind('@') else {
+                return server.to_string();
+            };
+            let userinfo = &rest[..at];
+            credentials.get_or_insert_with(|| match userinfo.split_once(':') {
+                Some((user, password)) => {
+                    Credentials::UserPassword(user.to_string(), password.to_string())
+                }
+                None => Credentials::Token(userinfo.to_string()),
+            });
+            format!("{scheme}{}", &rest[at + 1..])
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    (servers, credentials)
+}
+
+/// `url` for logs and messages: a NATS URL carries its credentials (`nats://TOKEN@host`,
+/// `nats://user:password@host`), so any user-info part of each comma-separated server is
+/// replaced by `***`.
+pub fn redact_credentials(url: &str) -> String {
+    url.split(',')
+        .map(|server| {
+            let (scheme, rest) = server
+                .split_once("://")
+                .map_or(("", server), |(scheme, rest)| (scheme, rest));
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let rest = match authority.rfind('@') {
+                Some(at) => format!("***{}", &rest[at..]),
+                None => rest.to_string(),
+            };
+            if scheme.is_empty() {
+                rest
+            } else {
+                format!("{scheme}://{rest}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A worker or job id part: `host-pid`, with only subject-safe characters.
@@ -253,5 +326,45 @@ mod tests {
         assert_eq!(subject_token("a.b*c>d e"), "a-b-c-d-e");
         assert_eq!(subject_token(""), "x");
         assert!(!default_worker_id().contains('.'));
+    }
+
+    #[test]
+    fn credentials_are_redacted_from_urls() {
+        let cases = [
+            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+            ("nats://s3cret@10.0.0.5:4222", "nats://***@10.0.0.5:4222"),
+            ("nats://user:p@ss@head:4222/x", "nats://***@head:4222/x"),
+            (
+                "tls://a:b@h1:4222,nats://h2:4222",
+                "tls://***@h1:4222,nats://h2:4222",
+            ),
+            ("tok@localhost", "***@localhost"),
+            ("nats://host:4222/path@x", "nats://host:4222/path@x"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_credentials(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn credentials_come_out_of_the_url() {
+        assert_eq!(
+            split_credentials("nats://127.0.0.1:4222"),
+            ("nats://127.0.0.1:4222".into(), None)
+        );
+        assert_eq!(
+            split_credentials("nats://s3cret@h1:4222,nats://s3cret@h2:4222"),
+            (
+                "nats://h1:4222,nats://h2:4222".into(),
+                Some(Credentials::Token("s3cret".into()))
+            )
+        );
+        assert_eq!(
+            split_credentials("tls://me:p@ss@head:4222"),
+            (
+                "tls://head:4222".into(),
+                Some(Credentials::UserPassword("me".into(), "p@ss".into()))
+            )
+        );
     }
 }

@@ -267,7 +267,8 @@ pub async fn run_worker(
     };
     let ack_wait = consumer.cached_info().config.ack_wait;
     tracing::info!(
-        worker = %config.worker_id, url = %config.url, concurrency = config.concurrency,
+        worker = %config.worker_id, url = %super::redact_credentials(&config.url),
+        concurrency = config.concurrency,
         threads = rayon::current_num_threads(), ?ack_wait, "worker ready"
     );
     let ctx = Arc::new(Ctx {

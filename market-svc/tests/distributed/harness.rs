@@ -68,16 +68,28 @@ pub struct NatsServer {
     /// Port it listens on.
     pub port: u16,
     store: tempfile::TempDir,
+    /// The token clients must present (`--auth`), if any.
+    token: Option<String>,
 }
 
 impl NatsServer {
     /// Starts a server with JetStream on a free port and a temporary store.
     pub fn start(bin: PathBuf) -> Self {
+        Self::start_with(bin, None)
+    }
+
+    /// As [`NatsServer::start`], accepting only clients that present `token`.
+    pub fn start_with_token(bin: PathBuf, token: &str) -> Self {
+        Self::start_with(bin, Some(token.to_string()))
+    }
+
+    fn start_with(bin: PathBuf, token: Option<String>) -> Self {
         let mut s = Self {
             bin,
             child: None,
             port: free_port(),
             store: tempfile::tempdir().expect("temp dir"),
+            token,
         };
         s.spawn();
         s
@@ -94,6 +106,7 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(self.store.path())
+            .args(self.token.iter().flat_map(|t| ["--auth", t.as_str()]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -102,9 +115,15 @@ impl NatsServer {
         wait_for_port(self.port, Duration::from_secs(10));
     }
 
-    /// `nats://127.0.0.1:PORT`.
+    /// `nats://127.0.0.1:PORT` (without the token).
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `nats://TOKEN@127.0.0.1:PORT`: the URL form that carries the token.
+    pub fn url_with_token(&self) -> String {
+        let token = self.token.as_deref().expect("a token-protected server");
+        format!("nats://{token}@127.0.0.1:{}", self.port)
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same port and store.
@@ -188,7 +207,9 @@ pub async fn coordinator(url: &str, chunk_size: usize) -> Coordinator {
 
 /// Waits until `n` workers have outstanding pull requests on the shared consumer.
 pub async fn wait_for_workers(url: &str, n: usize) {
-    let client = async_nats::connect(url).await.expect("connect");
+    let client = market_svc::distributed::connect(url, "test", false)
+        .await
+        .expect("connect");
     let js = async_nats::jetstream::new(client);
     let topology = Topology::with_ack_wait(ACK_WAIT);
     let start = Instant::now();

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use garch_core::{Distribution, FitOptions, MeanModel, ModelSpec, VolatilityModel};
-use market_svc::distributed::{DistributedError, JobOutcome, JobRequest, Topology};
+use market_svc::distributed::{
+    Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest, Topology,
+};
 
 use crate::harness::{
     ACK_WAIT, NatsServer, SERIAL, WorkerProcess, coordinator, nats_server_or_skip, report_text,
@@ -203,4 +205,38 @@ async fn without_workers_the_job_fails_clearly_at_the_deadline() {
     let js = async_nats::jetstream::new(client);
     let (_, _, mut consumer) = Topology::with_ack_wait(ACK_WAIT).ensure(&js).await.unwrap();
     assert_eq!(consumer.info().await.unwrap().num_pending, 0);
+}
+
+#[tokio::test]
+async fn a_token_protected_server_takes_the_token_in_the_url_and_no_message_shows_it() {
+    let _serial = SERIAL.lock().await;
+    let test = "a_token_protected_server_takes_the_token_in_the_url_and_no_message_shows_it";
+    let Some(bin) = nats_server_or_skip(test) else {
+        return;
+    };
+    let nats = NatsServer::start_with_token(bin, "s3cret-token");
+    // Without the token, or with a wrong one: refused, naming the server, not the token.
+    let wrong = format!("nats://wrong-token@127.0.0.1:{}", nats.port);
+    for url in [nats.url(), wrong] {
+        let err = Coordinator::connect(CoordinatorConfig::new(url.as_str()))
+            .await
+            .expect_err("an unauthenticated client is refused");
+        let message = err.to_string();
+        assert!(message.contains("127.0.0.1"), "{message}");
+        assert!(!message.contains("wrong-token"), "{message}");
+    }
+    // With it: a worker process and the coordinator run a job as on an open server, and
+    // the coordinator's debug form (which logs may show) hides the token.
+    let worker = WorkerProcess::spawn(&nats.url_with_token(), "w-token");
+    wait_for_workers(&nats.url_with_token(), 1).await;
+    let series = universe(8, 500, 3);
+    let c = coordinator(&nats.url_with_token(), 4).await;
+    assert!(!format!("{c:?}").contains("s3cret-token"));
+    let outcome = c
+        .run(job(&series, Duration::from_secs(60)))
+        .await
+        .expect("job runs");
+    assert_matches_sequential(&outcome, &series);
+    assert_eq!(outcome.workers.len(), 1, "{:?}", outcome.workers);
+    drop(worker);
 }
