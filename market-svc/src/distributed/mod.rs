@@ -237,6 +237,16 @@ enum Credentials {
     UserPassword(String, String),
 }
 
+/// One server of a NATS URL as (`scheme://` or empty, its user info if any, the rest).
+fn server_parts(server: &str) -> (&str, Option<&str>, &str) {
+    let (scheme, rest) = server.split_at(server.find("://").map_or(0, |i| i + 3));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rfind('@') {
+        Some(at) => (scheme, Some(&rest[..at]), &rest[at + 1..]),
+        None => (scheme, None, rest),
+    }
+}
+
 /// The comma-separated server list without user-info parts, and the credentials of the
 /// first server that has some (the servers of one cluster share them).
 fn split_credentials(url: &str) -> (String, Option<Credentials>) {
@@ -244,22 +254,16 @@ fn split_credentials(url: &str) -> (String, Option<Credentials>) {
     let servers = url
         .split(',')
         .map(|server| {
-            let (scheme, rest) = match server.split_once("://") {
-                Some((scheme, rest)) => (format!("{scheme}://"), rest),
-                None => (String::new(), server),
-            };
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let Some(at) = authority.rfind('@') else {
-                return server.to_string();
-            };
-            let userinfo = &rest[..at];
-            credentials.get_or_insert_with(|| match userinfo.split_once(':') {
-                Some((user, password)) => {
-                    Credentials::UserPassword(user.to_string(), password.to_string())
-                }
-                None => Credentials::Token(userinfo.to_string()),
-            });
-            format!("{scheme}{}", &rest[at + 1..])
+            let (scheme, userinfo, rest) = server_parts(server);
+            if let Some(userinfo) = userinfo {
+                credentials.get_or_insert_with(|| match userinfo.split_once(':') {
+                    Some((user, password)) => {
+                        Credentials::UserPassword(user.to_string(), password.to_string())
+                    }
+                    None => Credentials::Token(userinfo.to_string()),
+                });
+            }
+            format!("{scheme}{rest}")
         })
         .collect::<Vec<_>>()
         .join(",");
@@ -271,20 +275,9 @@ fn split_credentials(url: &str) -> (String, Option<Credentials>) {
 /// replaced by `***`.
 pub fn redact_credentials(url: &str) -> String {
     url.split(',')
-        .map(|server| {
-            let (scheme, rest) = server
-                .split_once("://")
-                .map_or(("", server), |(scheme, rest)| (scheme, rest));
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let rest = match authority.rfind('@') {
-                Some(at) => format!("***{}", &rest[at..]),
-                None => rest.to_string(),
-            };
-            if scheme.is_empty() {
-                rest
-            } else {
-                format!("{scheme}://{rest}")
-            }
+        .map(|server| match server_parts(server) {
+            (scheme, Some(_), rest) => format!("{scheme}***@{rest}"),
+            (_, None, _) => server.to_string(),
         })
         .collect::<Vec<_>>()
         .join(",")
