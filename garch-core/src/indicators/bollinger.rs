@@ -935,17 +935,16 @@ pub fn bollinger(close: &[f64], params: &BollingerParams) -> Result<Bands, Indic
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_inputs::{unit, xorshift};
     use super::*;
 
     /// Awkward values: signed zeros, tiny and huge magnitudes, exact ties.
     fn samples() -> Vec<f64> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut v = vec![0.0, -0.0, 1.0, -1.0, 1e-300, -1e300, 100.0, 100.0];
         v.extend((0..400).map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let x = next();
+            let u = unit(x);
             match x % 4 {
                 0 => 100.0 + u,
                 1 => -u * 1e-3,

@@ -62,6 +62,8 @@ pub mod signal;
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
 mod simd;
 pub mod stream;
+#[cfg(test)]
+mod test_inputs;
 
 pub use bollinger::{
     BB_MAX_PERIOD, BB_MIN_PERIOD, Bands, BandsPoint, BollingerParams, BollingerState, bollinger,

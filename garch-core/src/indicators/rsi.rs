@@ -401,17 +401,16 @@ pub fn rsi(close: &[f64], period: usize) -> Result<Series, IndicatorError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_inputs::{unit, xorshift};
     use super::*;
 
     /// Closes with signed zeros, extreme magnitudes, flat stretches and ordinary moves.
     fn closes() -> Vec<f64> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut v = vec![0.0, -0.0, 1.0, -1.0, 1e-300, -1e300, 1e300, 100.0, 100.0];
         v.extend((0..600).map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let x = next();
+            let u = unit(x);
             match x % 5 {
                 0 => 100.0 + u,
                 1 => -u * 1e-3,

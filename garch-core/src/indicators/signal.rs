@@ -529,6 +529,7 @@ pub struct SignalSummary {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_inputs::xorshift;
     use super::*;
 
     fn core() -> SignalCore {
@@ -670,15 +671,8 @@ mod tests {
 
     /// Pseudo-random condition codes that move the position often.
     fn random_codes(len: usize) -> Vec<u64> {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % code::COUNT as u64
-            })
-            .collect()
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        (0..len).map(|_| next() % code::COUNT as u64).collect()
     }
 
     #[test]

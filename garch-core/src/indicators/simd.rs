@@ -236,30 +236,24 @@ pub(super) fn rsi_groups(core: &mut RsiCore, close: &[f64], t0: usize, t1: usize
 mod tests {
     use super::super::bollinger::{band_edges, middle_sigma};
     use super::super::signal::SignalConfig;
+    use super::super::test_inputs::{unit, xorshift};
     use super::*;
 
     #[test]
     fn finish_group_is_the_streaming_bar_arithmetic() {
         let signal = SignalCore::new(&SignalConfig::default());
-        let mut x = 0x243f_6a88_85a3_08d3u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let uniform = |r: u64| (r >> 11) as f64 / (1u64 << 53) as f64;
+        let mut next = xorshift(0x243f_6a88_85a3_08d3);
         let (inv_n, k) = (1.0 / 20.0, (2.0, 1.5));
         for g in 0..4000 {
             let mut lanes = [[0.0; 4]; 5];
             for p in 0..4 {
-                let shift = 100.0 * uniform(next());
-                let s1 = uniform(next()) - 0.5;
+                let shift = 100.0 * unit(next());
+                let s1 = unit(next()) - 0.5;
                 // σ² positive, zero, or (a cancelled sum) slightly negative
                 let var_n = match next() % 4 {
                     0 => 0.0,
                     1 => -1e-18,
-                    _ => 40.0 * uniform(next()),
+                    _ => 40.0 * unit(next()),
                 };
                 let (mid, sigma) = middle_sigma(shift, s1, var_n, inv_n);
                 let (up, lo) = band_edges(mid, sigma, k.0, k.1);
@@ -270,7 +264,7 @@ mod tests {
                     2 => lo,
                     3 => up + 1.0,
                     4 => lo - 1.0,
-                    _ => mid + (uniform(next()) - 0.5) * 8.0,
+                    _ => mid + (unit(next()) - 0.5) * 8.0,
                 };
                 // RSI on, around and between the thresholds
                 let rsi = [30.0, 70.0, 10.0, 90.0, 50.0][(next() % 5) as usize];
