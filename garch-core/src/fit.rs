@@ -885,8 +885,9 @@ impl FittedModel {
     }
 }
 
-/// Rejects a parameter vector of the wrong length or outside the constraints.
-pub(crate) fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitError> {
+/// Rejects a parameter vector of the wrong length or outside the constraints (what [`fix`]
+/// and [`crate::simulate()`] check before they use one).
+pub fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitError> {
     let names = spec.param_names();
     if params.len() != names.len() {
         return Err(FitError::WrongParameterCount {

@@ -13,19 +13,13 @@
 //! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
 //! * [`simulate()`]: seeded simulation of every model.
 //! * [`batch`]: many assets at once, sequentially or in parallel with rayon (bit-identical).
-//! * [`indicators`]: RSI and Bollinger Bands exactly as TA-Lib defines them, streaming state and
-//!   trading signals.
-//! * `data` (cargo feature `data`): market-data loading with polars.
 //!
 //! Units: returns are in percent (`100·Δln p`), so variances are in percent² per day;
 //! annualised figures use 252 trading days.
 
 pub mod batch;
-#[cfg(feature = "data")]
-pub mod data;
 pub mod fit;
 pub mod forecast;
-pub mod indicators;
 mod likelihood;
 pub mod report;
 pub mod series;
@@ -36,8 +30,8 @@ mod variance;
 
 pub use batch::{Execution, fit_batch};
 pub use fit::{
-    FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, fit, fix,
-    log_likelihood_with_gradient, standard_errors,
+    FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, check_params, fit,
+    fix, log_likelihood_with_gradient, standard_errors,
 };
 pub use forecast::{Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep};
 pub use report::{CovarianceType, FitReport, ParameterEstimate};

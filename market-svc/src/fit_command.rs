@@ -11,7 +11,7 @@ use garch_core::{
 };
 use serde::Serialize;
 
-use garch_core::data::load_daily;
+use market_data::load_daily;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use garch_core::Returns;
-use garch_core::data::{DataError, Session, load_bars, load_daily, realized_variance};
+use market_data::{DataError, Session, load_bars, load_daily, realized_variance};
 
 /// One symbol's series.
 #[derive(Debug, Clone)]

@@ -1,9 +1,8 @@
 //! Wire types of the signals API and the validation of its parameters: a bad value is
 //! rejected here, once, with a problem naming the field.
 
-use garch_core::indicators::{
-    BollingerParams, IndicatorConfig, Interval, Reason, Signal, SignalConfig, SignalSummary,
-};
+use indicators::{BollingerParams, IndicatorConfig, Reason, Signal, SignalConfig, SignalSummary};
+use market_data::Interval;
 use serde::{Deserialize, Serialize};
 use svc_kit::problem::Problem;
 use utoipa::{IntoParams, ToSchema};

@@ -1,5 +1,5 @@
 //! Timestamps on the wire: RFC 3339 in UTC (`…Z`), or Unix seconds. (Bar files are read by
-//! `garch_core::data::load_bars`.)
+//! `market_data::load_bars`.)
 
 /// Parses an RFC 3339 UTC timestamp or Unix seconds.
 pub fn parse_timestamp(text: &str) -> Option<i64> {

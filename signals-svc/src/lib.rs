@@ -1,7 +1,7 @@
 //! # signals-svc
 //!
 //! RSI/Bollinger trading signals from 5-minute bars: an axum adapter over
-//! `garch_core::indicators` (TA-Lib-exact RSI and Bollinger Bands, the mean-reversion signal,
+//! `indicators` (TA-Lib-exact RSI and Bollinger Bands, the mean-reversion signal,
 //! resampling). It keeps each symbol's bars and a streaming indicator state, serves signals
 //! per asset and as a screener, computes indicators for posted series, accepts appended bars
 //! and announces signal changes over Server-Sent Events.

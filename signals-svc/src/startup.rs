@@ -10,8 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::ServeConfig;
 use crate::routes;
 use crate::state::{AppState, Book};
-use garch_core::data::load_bars;
-use garch_core::indicators::Bar;
+use market_data::load_bars;
 
 /// Loads the bar file (CSV or Parquet) into books (blocking).
 pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, String> {
@@ -22,17 +21,7 @@ pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, String> {
     data.series
         .into_iter()
         .map(|s| {
-            let bars = (0..s.len())
-                .map(|i| Bar {
-                    timestamp: s.timestamps[i],
-                    open: s.open[i],
-                    high: s.high[i],
-                    low: s.low[i],
-                    close: s.close[i],
-                    volume: s.volume[i],
-                })
-                .collect();
-            Book::new(bars)
+            Book::new(s.bars().collect())
                 .map(|b| (s.symbol.clone(), b))
                 .map_err(|e| format!("{}: {e}", s.symbol))
         })

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use garch_core::indicators::{Bar, IndicatorConfig, IndicatorState};
+use indicators::{IndicatorConfig, IndicatorState};
+use market_data::Bar;
 use prometheus_client::registry::Registry;
 use svc_kit::metrics::HttpMetrics;
 use tokio::sync::broadcast;
@@ -27,7 +28,7 @@ pub struct Book {
 
 impl Book {
     /// A book over `bars`, feeding them through the live state.
-    pub fn new(bars: Vec<Bar>) -> Result<Self, garch_core::indicators::IndicatorError> {
+    pub fn new(bars: Vec<Bar>) -> Result<Self, indicators::IndicatorError> {
         let mut live = IndicatorState::new(IndicatorConfig::standard())?;
         for b in &bars {
             live.update(b.close)?;

@@ -30,13 +30,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Args;
-use garch_core::indicators::{IndicatorConfig, compute, compute_many, compute_many_par};
 use garch_core::{
     CovarianceType, Distribution, Execution, FitError, FitOptions, FittedModel, LikelihoodKernel,
     MeanModel, ModelSpec, Returns, VolatilityModel, arch_starting_values, fit, fit_batch, simulate,
     standard_errors,
 };
 use indicatif::{ProgressBar, ProgressStyle};
+use indicators::{IndicatorConfig, compute, compute_many, compute_many_par};
 use serde::Serialize;
 
 use crate::distributed::{Coordinator, CoordinatorConfig, JobRequest, Topology};

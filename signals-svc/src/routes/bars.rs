@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use garch_core::indicators::Bar;
+use market_data::Bar;
 use svc_kit::auth::require_bearer;
 use svc_kit::problem::{ApiJson, Problem};
 

@@ -1,7 +1,7 @@
 //! `POST /v1/signals/compute`: indicators of a posted close series, aligned with the input.
 
 use axum::Json;
-use garch_core::indicators::{IndicatorError, compute as compute_indicators};
+use indicators::{IndicatorError, compute as compute_indicators};
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{ComputeRequest, ComputeResponse, indicator_config};

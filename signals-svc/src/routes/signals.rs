@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use garch_core::indicators::{Bar, Interval, UsEquitySession, compute, resample};
+use indicators::compute;
+use market_data::{Bar, Interval, Session, resample};
 use svc_kit::problem::{ApiQuery, Problem};
 
 use crate::api::{
@@ -51,7 +52,7 @@ pub fn evaluate(
     let bars = if params.interval == Interval::M5 {
         bars
     } else {
-        resampled = resample(bars, Interval::M5, params.interval, &UsEquitySession)
+        resampled = resample(bars, Interval::M5, params.interval, &Session::us_equities())
             .map_err(|e| Problem::internal(format!("resampling: {e}")))?;
         &resampled
     };

@@ -29,7 +29,7 @@ async fn computes_aligned_arrays_matching_the_core() {
     }
     assert!(v["rsi"][13].is_null() && v["rsi"][14].is_number());
     assert!(v["bb_upper"][18].is_null() && v["bb_upper"][19].is_number());
-    let core = garch_core::indicators::rsi(&close, 14).unwrap();
+    let core = indicators::rsi(&close, 14).unwrap();
     assert_eq!(
         v["rsi"][100].as_f64().unwrap().to_bits(),
         core.get(100).unwrap().to_bits()

@@ -3,7 +3,7 @@
 //! For each symbol of a [`GeneratorConfig`]:
 //!
 //! 1. Daily close-to-close percent log returns `r_t` and their conditional variances `σ²_t` are
-//!    simulated with [`crate::simulate_with_rng`] from the symbol's [`ModelSpec`] and parameters
+//!    simulated with [`garch_core::simulate_with_rng`] from the symbol's [`ModelSpec`] and parameters
 //!    (GARCH or GJR, normal or Student-t errors). These are the series the documented parameters
 //!    describe.
 //! 2. Each day is split into 79 pieces — the overnight gap and 78 five-minute bars from 09:30 to
@@ -33,11 +33,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, StandardNormal};
 
-use super::loader::BarSeries;
-use super::realized::Session;
-use crate::fit::{FitError, check_params};
-use crate::simulate::simulate_with_rng;
-use crate::spec::{Distribution, MeanModel, ModelSpec, VolatilityModel};
+use crate::loader::BarSeries;
+use crate::session::Session;
+use garch_core::simulate_with_rng;
+use garch_core::spec::{Distribution, MeanModel, ModelSpec, VolatilityModel};
+use garch_core::{FitError, check_params};
 
 /// Five-minute bars per regular US session (09:30–16:00).
 pub const BARS_PER_DAY: usize = 78;

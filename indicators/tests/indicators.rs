@@ -1,13 +1,12 @@
-//! Integration tests of `garch_core::indicators`: agreement with TA-Lib fixtures,
-//! streaming/batch bit-identity, invariants, σ drift, validation, signals, resampling.
+//! Integration tests of `indicators`: agreement with TA-Lib fixtures,
+//! streaming/batch bit-identity, invariants, σ drift, validation, signals.
 
 use std::path::PathBuf;
 
-use garch_core::indicators::{
-    Bar, BollingerParams, BollingerState, IndicatorBuffers, IndicatorConfig, IndicatorError,
-    IndicatorState, Interval, RSI_FLAT_VALUE, Reason, ReasonSet, RsiState, Signal, SignalConfig,
-    UsEquitySession, bollinger, bollinger_into, compute, compute_into, compute_many,
-    compute_many_par, resample, rsi, rsi_into,
+use indicators::{
+    BollingerParams, BollingerState, IndicatorBuffers, IndicatorConfig, IndicatorError,
+    IndicatorState, RSI_FLAT_VALUE, Reason, ReasonSet, RsiState, Signal, SignalConfig, bollinger,
+    bollinger_into, compute, compute_into, compute_many, compute_many_par, rsi, rsi_into,
 };
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -868,13 +867,6 @@ fn serde_shapes() {
     let json = serde_json::to_string(&set).unwrap();
     assert_eq!(json, r#"["rsi_oversold","below_lower_band","enter_long"]"#);
     assert_eq!(serde_json::from_str::<ReasonSet>(&json).unwrap(), set);
-    assert_eq!(serde_json::to_string(&Interval::H1).unwrap(), "\"1h\"");
-    assert_eq!(
-        serde_json::from_str::<Interval>("\"15m\"").unwrap(),
-        Interval::M15
-    );
-    assert_eq!("30m".parse::<Interval>().unwrap(), Interval::M30);
-    assert!("2h".parse::<Interval>().is_err());
     let cfg: IndicatorConfig = serde_json::from_value(serde_json::json!({
         "rsi_period": 14,
         "bollinger": {"period": 20, "k_up": 2.0, "k_dn": 2.0},
@@ -904,190 +896,9 @@ fn serde_shapes() {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// resampling
-
-/// 2024-01-02 (EST) 09:30 New York = 14:30 UTC; 2024-07-01 (EDT) 09:30 = 13:30 UTC.
-const JAN2_OPEN: i64 = 1_704_205_800;
-const JUL1_OPEN: i64 = 1_719_840_600;
-
-fn session_bars(open: i64, count: i64, price0: f64) -> Vec<Bar> {
-    (0..count)
-        .map(|i| {
-            let p = price0 + i as f64;
-            Bar {
-                timestamp: open + 300 * i,
-                open: p,
-                high: p + 0.5,
-                low: p - 0.5,
-                close: p + 0.25,
-                volume: 100.0 + i as f64,
-            }
-        })
-        .collect()
-}
-
-#[test]
-fn resample_full_session_to_all_intervals() {
-    // 78 five-minute bars = 09:30–16:00.
-    let bars = session_bars(JAN2_OPEN, 78, 100.0);
-    let same = resample(&bars, Interval::M5, Interval::M5, &UsEquitySession).unwrap();
-    assert_eq!(same, bars);
-    for (to, count) in [(Interval::M15, 26), (Interval::M30, 13), (Interval::H1, 7)] {
-        let out = resample(&bars, Interval::M5, to, &UsEquitySession).unwrap();
-        assert_eq!(out.len(), count, "{to}");
-        let k = (to.seconds() / 300) as usize;
-        for (j, b) in out.iter().enumerate() {
-            assert_eq!(
-                b.timestamp,
-                JAN2_OPEN + j as i64 * to.seconds(),
-                "{to} bucket {j}"
-            );
-            let src = &bars[j * k..((j + 1) * k).min(bars.len())];
-            assert_eq!(b.open, src[0].open);
-            assert_eq!(b.close, src[src.len() - 1].close);
-            assert_eq!(b.high, src.iter().map(|b| b.high).fold(f64::MIN, f64::max));
-            assert_eq!(b.low, src.iter().map(|b| b.low).fold(f64::MAX, f64::min));
-            assert_eq!(b.volume, src.iter().map(|b| b.volume).sum::<f64>());
-        }
-    }
-    // 1h buckets are anchored at 09:30: the last one (15:30–16:00) is partial.
-    let h1 = resample(&bars, Interval::M5, Interval::H1, &UsEquitySession).unwrap();
-    assert_eq!(h1[6].timestamp, JAN2_OPEN + 6 * 3600);
-    assert_eq!(
-        h1[6].volume,
-        (72..78).map(|i| 100.0 + i as f64).sum::<f64>()
-    );
-    // 15m → 1h works too
-    let m15 = resample(&bars, Interval::M5, Interval::M15, &UsEquitySession).unwrap();
-    assert_eq!(
-        resample(&m15, Interval::M15, Interval::H1, &UsEquitySession).unwrap(),
-        h1
-    );
-}
-
-#[test]
-fn resample_never_merges_sessions_and_handles_dst() {
-    // Last 2 bars of 2 Jan (15:50, 15:55) and first 2 of 3 Jan: one hour bucket each side.
-    let mut bars = session_bars(JAN2_OPEN + 76 * 300, 2, 100.0);
-    bars.extend(session_bars(JAN2_OPEN + 86_400, 2, 200.0));
-    let h1 = resample(&bars, Interval::M5, Interval::H1, &UsEquitySession).unwrap();
-    assert_eq!(h1.len(), 2);
-    assert_eq!(h1[0].timestamp, JAN2_OPEN + 6 * 3600);
-    assert_eq!(h1[1].timestamp, JAN2_OPEN + 86_400);
-    assert_eq!((h1[0].open, h1[1].open), (100.0, 200.0));
-    // Summer: the session opens at 13:30 UTC; buckets follow it.
-    let bars = session_bars(JUL1_OPEN, 12, 50.0);
-    let h1 = resample(&bars, Interval::M5, Interval::H1, &UsEquitySession).unwrap();
-    assert_eq!(h1.len(), 1);
-    assert_eq!(h1[0].timestamp, JUL1_OPEN);
-    // Anchoring matters: a UTC-midnight grid (whole UTC hours) splits the same hour in two.
-    let utc_hours = garch_core::indicators::FixedOffsetSession {
-        utc_offset_secs: 0,
-        open_secs: 0,
-    };
-    let h1_utc = resample(&bars, Interval::M5, Interval::H1, &utc_hours).unwrap();
-    assert_eq!(
-        h1_utc.iter().map(|b| b.timestamp).collect::<Vec<_>>(),
-        vec![JUL1_OPEN - 1800, JUL1_OPEN + 1800]
-    );
-    // An explicit fixed-offset session equal to EDT gives the same buckets as the US calendar.
-    let edt = garch_core::indicators::FixedOffsetSession {
-        utc_offset_secs: -4 * 3600,
-        open_secs: 9 * 3600 + 1800,
-    };
-    assert_eq!(
-        resample(&bars, Interval::M5, Interval::H1, &edt).unwrap(),
-        h1
-    );
-}
-
-#[test]
-fn resample_partial_buckets() {
-    // Missing bars: 09:30, 09:35 absent; 09:40 alone forms the 09:30 bucket; gap at 10:00.
-    let all = session_bars(JAN2_OPEN, 12, 10.0);
-    let bars: Vec<Bar> = all
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| ![0, 1, 6].contains(i))
-        .map(|(_, b)| *b)
-        .collect();
-    let m15 = resample(&bars, Interval::M5, Interval::M15, &UsEquitySession).unwrap();
-    assert_eq!(m15.len(), 4);
-    assert_eq!(m15[0].timestamp, JAN2_OPEN); // stamped with the bucket start
-    assert_eq!(m15[0].open, all[2].open);
-    assert_eq!(m15[0].volume, all[2].volume);
-    assert_eq!(m15[2].volume, all[7].volume + all[8].volume);
-    // an empty bucket is skipped, not emitted
-    let sparse = vec![all[0], all[11]];
-    let m15 = resample(&sparse, Interval::M5, Interval::M15, &UsEquitySession).unwrap();
-    assert_eq!(
-        m15.iter().map(|b| b.timestamp).collect::<Vec<_>>(),
-        vec![JAN2_OPEN, JAN2_OPEN + 2700]
-    );
-}
-
-#[test]
-fn resample_rejects_bad_input() {
-    let bars = session_bars(JAN2_OPEN, 6, 10.0);
-    let mut unsorted = bars.clone();
-    unsorted.swap(2, 3);
-    assert!(matches!(
-        resample(&unsorted, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::UnsortedTimestamps { index: 3, .. })
-    ));
-    let mut dup = bars.clone();
-    dup[4].timestamp = dup[3].timestamp;
-    assert!(matches!(
-        resample(&dup, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::UnsortedTimestamps { index: 4, .. })
-    ));
-    let mut off_grid = bars.clone();
-    off_grid[5].timestamp += 60;
-    assert!(matches!(
-        resample(&off_grid, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::MisalignedTimestamp {
-            index: 5,
-            interval: Interval::M5,
-            ..
-        })
-    ));
-    let mut nan = bars.clone();
-    nan[2].high = f64::NAN;
-    assert!(matches!(
-        resample(&nan, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::NonFinite {
-            field: "high",
-            index: 2,
-            ..
-        })
-    ));
-    let mut inverted = bars.clone();
-    inverted[1].low = inverted[1].high + 1.0;
-    assert!(matches!(
-        resample(&inverted, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::InvalidBar { index: 1, .. })
-    ));
-    let mut negvol = bars.clone();
-    negvol[0].volume = -1.0;
-    assert!(matches!(
-        resample(&negvol, Interval::M5, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::InvalidBar { index: 0, .. })
-    ));
-    assert!(matches!(
-        resample(&bars, Interval::M30, Interval::M15, &UsEquitySession),
-        Err(IndicatorError::IncompatibleIntervals { .. })
-    ));
-    assert!(
-        resample(&[], Interval::M5, Interval::H1, &UsEquitySession)
-            .unwrap()
-            .is_empty()
-    );
-}
-
 #[test]
 fn default_config_is_the_valid_standard_one() {
-    let c = garch_core::indicators::IndicatorConfig::default();
-    assert_eq!(c, garch_core::indicators::IndicatorConfig::standard());
+    let c = indicators::IndicatorConfig::default();
+    assert_eq!(c, indicators::IndicatorConfig::standard());
     assert!(c.validate().is_ok());
 }

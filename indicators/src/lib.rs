@@ -1,5 +1,11 @@
+//! # indicators
+//!
 //! Technical indicators — RSI and Bollinger Bands exactly as TA-Lib defines them — plus
-//! streaming state, mean-reversion trading signals and OHLCV resampling.
+//! streaming state and mean-reversion trading signals, over plain slices of closes.
+//!
+//! The crate depends on nothing heavy (std, rayon, serde, and safe_arch for the AVX2
+//! kernels): a service that computes an RSI links no optimiser and no dataframe library. Bars,
+//! sessions and resampling are market data (crate `market-data`); this crate sees closes.
 //!
 //! # What and why
 //!
@@ -7,7 +13,7 @@
 //! TradingView, whose `ta.rsi`/`ta.stdev` use the same definitions), so this module is a
 //! reference implementation of two TA-Lib functions, verified against fixtures produced by
 //! the `ta-lib` 0.8.2 Python wheel (C library 0.8.1) to ≤ 1e-12 relative
-//! (`tests/indicators.rs`, `tests/fixtures/talib/`):
+//! (`tests/`, `tests/fixtures/talib/`):
 //!
 //! * [`rsi()`] — `TA_RSI` (`src/ta_func/ta_RSI.c`): first output at index `n`, seed =
 //!   plain means of the first `n` gains/losses, then Wilder smoothing
@@ -50,13 +56,11 @@
 //!   the closes in blocks: a serial pass for the recurrences, a vectorised one for the
 //!   rest, see [`fused`](mod@fused));
 //!   [`compute_many`] / [`compute_many_par`] run it over many assets (rayon).
-//! * [`resample`](mod@resample): 5-minute OHLCV bars to 15m/30m/1h, session-anchored.
 
 mod error;
 
 pub mod bollinger;
 pub mod fused;
-pub mod resample;
 pub mod rsi;
 pub mod signal;
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
@@ -74,7 +78,6 @@ pub use fused::{
     FirstValid, IndicatorBuffers, IndicatorConfig, IndicatorSeries, compute, compute_into,
     compute_many, compute_many_par,
 };
-pub use resample::{Bar, FixedOffsetSession, Interval, SessionAnchor, UsEquitySession, resample};
 pub use rsi::{RSI_FLAT_VALUE, RSI_MAX_PERIOD, RSI_MIN_PERIOD, RsiState, rsi, rsi_into};
 pub use signal::{Reason, ReasonSet, Signal, SignalConfig, SignalSummary};
 pub use stream::{IndicatorPoint, IndicatorState};

@@ -1,11 +1,11 @@
-//! Criterion benchmarks of `garch_core::indicators`.
+//! Criterion benchmarks of `indicators`.
 //!
-//! `CARGO_TARGET_DIR=/work/target-ind cargo bench -p garch-core --bench indicators -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p indicators --bench indicators -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use garch_core::indicators::{
+use indicators::{
     BollingerParams, IndicatorBuffers, IndicatorConfig, ReasonSet, Signal, bollinger_into,
     compute_into, compute_many, compute_many_par, rsi_into,
 };
@@ -70,7 +70,7 @@ fn single_series(c: &mut Criterion) {
         b.iter(|| bollinger_into(black_box(&close), &p, &mut u, &mut m, &mut l).unwrap())
     });
     g.bench_function("fused, allocating (compute)", |b| {
-        b.iter(|| garch_core::indicators::compute(black_box(&close), &cfg).unwrap())
+        b.iter(|| indicators::compute(black_box(&close), &cfg).unwrap())
     });
     g.finish();
 }

@@ -1,8 +1,6 @@
 //! The error type shared by every indicator function.
 
-use super::resample::Interval;
-
-/// Why an indicator computation (or a resampling) refused its input.
+/// Why an indicator computation refused its input.
 ///
 /// Every variant names the offending index or parameter so a service can report it
 /// verbatim. Indicator functions never panic on bad input; they return one of these.
@@ -51,43 +49,5 @@ pub enum IndicatorError {
         expected: usize,
         /// Length given.
         actual: usize,
-    },
-    /// Bar timestamps must be strictly increasing.
-    #[error("bar {index}: timestamp {timestamp} is not after the previous bar's {previous}")]
-    UnsortedTimestamps {
-        /// Index of the offending bar.
-        index: usize,
-        /// Timestamp of the previous bar.
-        previous: i64,
-        /// Timestamp of the offending bar.
-        timestamp: i64,
-    },
-    /// A bar does not start on the input interval's grid anchored at the session open.
-    #[error("bar {index}: timestamp {timestamp} is not on the {interval} grid of its session")]
-    MisalignedTimestamp {
-        /// Index of the offending bar.
-        index: usize,
-        /// Its timestamp.
-        timestamp: i64,
-        /// The input interval.
-        interval: Interval,
-    },
-    /// A bar is internally inconsistent (e.g. `low > high`, negative volume).
-    #[error("bar {index}: {reason}")]
-    InvalidBar {
-        /// Index of the offending bar.
-        index: usize,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The target interval is not a whole multiple of the source interval.
-    #[error(
-        "cannot resample {from} bars to {to}: target must be a multiple of the source interval"
-    )]
-    IncompatibleIntervals {
-        /// Source interval.
-        from: Interval,
-        /// Requested target interval.
-        to: Interval,
     },
 }

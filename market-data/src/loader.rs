@@ -4,9 +4,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::error::DataError;
-use super::table::{Check, Duplicate, Group, Source, Table, group_by_symbol, stem_symbol};
-use crate::series::{MIN_OBSERVATIONS, Prices, Returns, SeriesError};
+use crate::bar::Bar;
+use crate::error::DataError;
+use crate::table::{Check, Duplicate, Group, Source, Table, group_by_symbol, stem_symbol};
+use garch_core::{MIN_OBSERVATIONS, Prices, Returns, SeriesError};
 
 /// Fewest prices a daily series needs to be loaded: enough for [`MIN_OBSERVATIONS`] returns.
 pub const MIN_DAILY_PRICES: usize = MIN_OBSERVATIONS + 1;
@@ -108,6 +109,37 @@ impl BarSeries {
     /// Whether there are no bars.
     pub fn is_empty(&self) -> bool {
         self.timestamps.is_empty()
+    }
+
+    /// Bar `index`, `None` past the end.
+    pub fn bar(&self, index: usize) -> Option<Bar> {
+        (index < self.len()).then(|| self.row(index))
+    }
+
+    /// The bars in time order.
+    pub fn bars(&self) -> impl ExactSizeIterator<Item = Bar> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    fn row(&self, i: usize) -> Bar {
+        Bar {
+            timestamp: self.timestamps[i],
+            open: self.open[i],
+            high: self.high[i],
+            low: self.low[i],
+            close: self.close[i],
+            volume: self.volume[i],
+        }
+    }
+
+    /// Appends one bar (the caller keeps the series' invariants: later timestamp, valid prices).
+    pub fn push(&mut self, bar: Bar) {
+        self.timestamps.push(bar.timestamp);
+        self.open.push(bar.open);
+        self.high.push(bar.high);
+        self.low.push(bar.low);
+        self.close.push(bar.close);
+        self.volume.push(bar.volume);
     }
 }
 

@@ -1,14 +1,13 @@
 //! The polars loader: every rejection names the file, the row and the column; the conveniences
 //! (adj_close, case-insensitive names, sorting, skipping short symbols, Parquet) work.
-#![cfg(feature = "data")]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
 use garch_core::MIN_OBSERVATIONS;
-use garch_core::data::generate::{GeneratorConfig, bundled_universe, generate, write_parquet};
-use garch_core::data::{
+use market_data::generate::{GeneratorConfig, bundled_universe, generate, write_parquet};
+use market_data::{
     BarSeries, DataError, MIN_DAILY_PRICES, RowLocation, Session, load_bars, load_daily,
     realized_variance,
 };

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use super::error::{DataError, RowLocation};
+use crate::error::{DataError, RowLocation};
 
 /// File formats the loader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

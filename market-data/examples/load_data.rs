@@ -2,14 +2,14 @@
 //! took, what was loaded and any warnings:
 //!
 //! ```console
-//! $ cargo run --release -p garch-core --features data --example load_data
+//! $ cargo run --release -p market-data --example load_data
 //! ```
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use garch_core::data::{Session, load_bars, load_daily, realized_variance};
+use market_data::{Session, load_bars, load_daily, realized_variance};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data");

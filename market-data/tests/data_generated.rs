@@ -1,15 +1,14 @@
 //! The generator of the bundled data: deterministic, internally consistent, committed files up
 //! to date, and fitting the daily series recovers the documented parameters.
-#![cfg(feature = "data")]
 
 use std::path::PathBuf;
 
-use garch_core::data::generate::{
+use garch_core::{FitOptions, fit};
+use market_data::generate::{
     BARS_PER_DAY, GeneratedData, GeneratorConfig, OVERNIGHT_VARIANCE_SHARE, bundled_universe,
     generate, intraday_variance_profile, write_parquet,
 };
-use garch_core::data::{Session, load_bars, load_daily, realized_variance};
-use garch_core::{FitOptions, fit};
+use market_data::{Session, load_bars, load_daily, realized_variance};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data")

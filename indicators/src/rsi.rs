@@ -382,7 +382,7 @@ pub(crate) fn rsi_steps(core: &mut RsiCore, close: &[f64], t0: usize, t1: usize,
 /// RSI of `close` (allocating form of [`rsi_into`]).
 ///
 /// ```
-/// use garch_core::indicators::rsi;
+/// use indicators::rsi;
 /// let close = [44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.10, 45.42, 45.84, 46.08,
 ///              45.89, 46.03, 45.61, 46.28, 46.28, 46.00];
 /// let r = rsi(&close, 14).unwrap();

@@ -1,0 +1,41 @@
+//! # market-data
+//!
+//! Market data as the services and the benchmark see it: bars, the exchange calendar, the
+//! files they come from and what is measured on them. It computes no model and no indicator
+//! (those are `garch-core` and `indicators`); it turns files and bars into validated series.
+//!
+//! * [`Bar`]: one OHLCV bar, the row every part of the system speaks; [`Interval`] the bar
+//!   lengths served.
+//! * [`Session`]: the one exchange calendar (IANA time zone through chrono-tz, regular
+//!   hours): trading date of a bar, local day and session open of an instant.
+//! * [`resample()`]: 5-minute bars to 15m/30m/1h, anchored at each session's open.
+//! * [`load_daily`] → [`DailyData`]: per-symbol validated prices ([`garch_core::Prices`]) with
+//!   their dates, and percent log returns for the models ([`DailySeries::returns`]).
+//! * [`load_bars`] → [`BarData`]: per-symbol intraday bars, stored as columns
+//!   ([`BarSeries`], whose rows are [`Bar`]s).
+//! * [`realized_variance`]: per-day realized variance and overnight return from bars.
+//! * [`generate`](mod@generate): the seeded generator behind `data/` (example
+//!   `generate_data`).
+//!
+//! A file is either loaded whole or rejected with one [`DataError`] naming the file, the row
+//! and the column at fault. Anything the loader fixed or skipped (unsorted rows, symbols too
+//! short to fit) is returned in a `warnings` list for the caller to log; this crate does not
+//! log.
+
+mod bar;
+mod error;
+pub mod generate;
+mod loader;
+mod realized;
+pub mod resample;
+mod session;
+mod table;
+
+pub use bar::{Bar, Interval, ParseIntervalError};
+pub use error::{DataError, RowLocation};
+pub use loader::{
+    BarData, BarSeries, DailyData, DailySeries, MIN_DAILY_PRICES, load_bars, load_daily,
+};
+pub use realized::{RealizedDay, realized_variance};
+pub use resample::{ResampleError, resample};
+pub use session::{Session, SessionDay, UnknownTimeZone};
