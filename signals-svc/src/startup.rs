@@ -12,18 +12,36 @@ use crate::routes;
 use crate::state::{AppState, Book};
 use market_data::load_bars;
 
+/// Why the bars could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file is unreadable or invalid (names the file, row and column).
+    #[error(transparent)]
+    Data(#[from] market_data::DataError),
+    /// A symbol's bars are refused by the indicator state (a non-finite close).
+    #[error("{symbol}: {source}")]
+    Indicators {
+        /// The symbol.
+        symbol: String,
+        /// Why.
+        source: indicators::IndicatorError,
+    },
+}
+
 /// Loads the bar file (CSV or Parquet) into books (blocking).
-pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, String> {
-    let data = load_bars(&state.bars_path).map_err(|e| e.to_string())?;
+pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, LoadError> {
+    let data = load_bars(&state.bars_path)?;
     for w in data.warnings {
         tracing::warn!("{w}");
     }
     data.series
         .into_iter()
-        .map(|s| {
-            Book::new(s.bars().collect())
-                .map(|b| (s.symbol.clone(), b))
-                .map_err(|e| format!("{}: {e}", s.symbol))
+        .map(|s| match Book::new(s.bars().collect()) {
+            Ok(book) => Ok((s.symbol, book)),
+            Err(source) => Err(LoadError::Indicators {
+                symbol: s.symbol,
+                source,
+            }),
         })
         .collect()
 }
@@ -38,21 +56,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         Duration::from_secs(config.request_timeout_secs),
     )
     .merge(stream);
-    let st = Arc::clone(&state);
-    tokio::spawn(async move {
-        let worker = Arc::clone(&st);
-        match tokio::task::spawn_blocking(move || load_books(&worker)).await {
-            Ok(Ok(books)) => {
-                tracing::info!(symbols = books.len(), "bars loaded");
-                *st.write() = books;
-                st.set_ready();
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot load bars; not ready");
-                st.set_load_error(Some(e));
-            }
-            Err(e) => tracing::error!(error = %e, "bar loading aborted"),
-        }
+    svc_kit::server::load_in_background(state, "bars", load_books, |st, books| {
+        tracing::info!(symbols = books.len(), "bars loaded");
+        *st.write() = books;
     });
     Ok(BoundServer::new("signals-svc", listener, router))
 }

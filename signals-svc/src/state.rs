@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use indicators::{IndicatorConfig, IndicatorState};
 use market_data::Bar;
 use prometheus_client::registry::Registry;
 use svc_kit::metrics::HttpMetrics;
+use svc_kit::readiness::{HasReadiness, Readiness};
 use tokio::sync::broadcast;
 
 use crate::api::SignalEvent;
@@ -46,9 +46,8 @@ impl Book {
 pub struct AppState {
     /// Books by symbol.
     pub books: RwLock<BTreeMap<String, Book>>,
-    ready: AtomicBool,
-    /// Why the last (re)load failed, for `/ready`.
-    load_error: std::sync::Mutex<Option<String>>,
+    /// Loaded, loading, or why loading failed (`/ready`).
+    pub readiness: Readiness,
     /// Token for appends; `None` refuses them.
     pub token: Option<String>,
     /// Bar file.
@@ -65,36 +64,12 @@ impl AppState {
         let (events, _) = broadcast::channel(1024);
         Arc::new(Self {
             books: RwLock::new(BTreeMap::new()),
-            ready: AtomicBool::new(false),
-            load_error: std::sync::Mutex::new(None),
+            readiness: Readiness::new(),
             token,
             bars_path,
             events,
             http_metrics: HttpMetrics::new(Registry::default()),
         })
-    }
-
-    /// Whether the bars are loaded.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
-    }
-
-    /// Records why loading failed (shown by `/ready` while not ready).
-    pub fn set_load_error(&self, error: Option<String>) {
-        *self.load_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
-    }
-
-    /// Why loading failed, if it did.
-    pub fn load_error(&self) -> Option<String> {
-        self.load_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Marks the service ready.
-    pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
     }
 
     /// Read access (a poisoned lock still holds consistent data: writers validate first).
@@ -105,5 +80,11 @@ impl AppState {
     /// Write access.
     pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Book>> {
         self.books.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl HasReadiness for AppState {
+    fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 }

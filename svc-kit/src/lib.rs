@@ -8,11 +8,17 @@
 //! * [`metrics`]: a per-app Prometheus registry (no global state, so tests can run many apps in
 //!   one process) and the middleware that counts requests per route and status.
 //! * [`telemetry`]: `tracing` subscriber setup, text or JSON.
-//! * [`server`]: the standard layer stack (tracing, timeout, body limit, compression), health
-//!   routes, and serving with graceful shutdown on SIGTERM/ctrl-c.
+//! * [`readiness`]: `/ready` — loaded, loading, or why loading failed.
+//! * [`server`]: the router tail (metrics, health, 404 fallback, request metrics), the
+//!   standard layer stack (tracing, timeout, compression), loading data in the background,
+//!   and serving with graceful shutdown on SIGTERM/ctrl-c.
+//! * `testing` (cargo feature `testing`): the HTTP test helpers both services' tests use.
 
 pub mod auth;
 pub mod metrics;
 pub mod problem;
+pub mod readiness;
 pub mod server;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

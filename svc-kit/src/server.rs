@@ -1,10 +1,15 @@
-//! The standard HTTP stack and server lifecycle.
+//! The standard HTTP stack and server lifecycle: the router tail every service ends with,
+//! the outer layers, loading data in the background behind `/ready`, serving with graceful
+//! shutdown.
 
+use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -12,6 +17,10 @@ use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+use crate::metrics::HttpMetrics;
+use crate::problem::not_found_fallback;
+use crate::readiness::HasReadiness;
 
 /// Body of `GET /health`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -122,4 +131,74 @@ pub fn health_route<S: Clone + Send + Sync + 'static>(
             })
         }),
     )
+}
+
+/// The tail every service's API router ends with: `GET /metrics` (Prometheus text from
+/// `metrics`), `GET /health`, the problem+json 404 fallback, and per-route request metrics
+/// around all of it.
+pub fn api_tail(
+    api: Router,
+    service: &'static str,
+    version: &'static str,
+    metrics: &HttpMetrics,
+) -> Router {
+    let api = api
+        .merge(
+            Router::new()
+                .route("/metrics", get(crate::metrics::metrics_handler))
+                .with_state(metrics.clone()),
+        )
+        .merge(health_route(service, version))
+        .fallback(not_found_fallback);
+    tracked(api, metrics)
+}
+
+/// `router` with per-route request metrics (for routes kept outside [`api_tail`], such as a
+/// Server-Sent Events stream that must not get the request timeout).
+pub fn tracked(router: Router, metrics: &HttpMetrics) -> Router {
+    router.layer(middleware::from_fn_with_state(
+        metrics.clone(),
+        crate::metrics::track,
+    ))
+}
+
+/// Loads a service's data off the async runtime, then installs it and turns the service
+/// ready; on failure logs the error and records it for `/ready`, leaving the service
+/// not ready (its `/health` still answers). `what` names the data in the logs ("bars").
+///
+/// `load` runs on tokio's blocking pool (it may use rayon inside); `install` runs there too,
+/// right after, before readiness turns on, so `/ready` never reports data that is not in
+/// place.
+pub fn load_in_background<S, T, E>(
+    state: Arc<S>,
+    what: &'static str,
+    load: impl FnOnce(&S) -> Result<T, E> + Send + 'static,
+    install: impl FnOnce(&S, T) + Send + 'static,
+) -> tokio::task::JoinHandle<()>
+where
+    S: HasReadiness + Send + Sync + 'static,
+    T: Send + 'static,
+    E: Display + Send + 'static,
+{
+    tokio::spawn(async move {
+        let st = Arc::clone(&state);
+        let outcome = tokio::task::spawn_blocking(move || match load(&st) {
+            Ok(data) => {
+                install(&st, data);
+                st.readiness().set_load_error(None);
+                st.readiness().set_ready(true);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => tracing::info!("{what} loaded; ready"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot load the {what}; not ready");
+                state.readiness().set_load_error(Some(e));
+            }
+            Err(e) => tracing::error!(error = %e, "loading the {what} was aborted"),
+        }
+    })
 }

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware;
 use axum::routing::{get, post};
-use svc_kit::problem::not_found_fallback;
 
 use crate::state::AppState;
 
@@ -29,27 +27,10 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> (Router, Router) {
         .route("/v1/signals", get(signals::screener))
         .route("/v1/signals/compute", post(compute::compute))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(Arc::clone(&state))
-        .merge(
-            Router::new()
-                .route("/metrics", get(svc_kit::metrics::metrics_handler))
-                .with_state(metrics.clone()),
-        )
-        .merge(svc_kit::server::health_route(
-            "signals-svc",
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .fallback(not_found_fallback)
-        .layer(middleware::from_fn_with_state(
-            metrics.clone(),
-            svc_kit::metrics::track,
-        ));
+        .with_state(Arc::clone(&state));
+    let api = svc_kit::server::api_tail(api, "signals-svc", env!("CARGO_PKG_VERSION"), &metrics);
     let stream = Router::new()
         .route("/v1/stream", get(stream::stream))
-        .with_state(state)
-        .layer(middleware::from_fn_with_state(
-            metrics,
-            svc_kit::metrics::track,
-        ));
-    (api, stream)
+        .with_state(state);
+    (api, svc_kit::server::tracked(stream, &metrics))
 }

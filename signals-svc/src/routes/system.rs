@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use svc_kit::problem::Problem;
 use utoipa::OpenApi;
@@ -16,16 +15,14 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/ready", tag = "system",
     responses((status = 200), (status = 503, body = Problem)))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    if state.is_ready() {
+    if state.readiness.is_ready() {
         let symbols = state.read().len();
         Json(serde_json::json!({"ready": true, "symbols": symbols})).into_response()
     } else {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not-ready",
-            "bars are loading",
-        )
-        .into_response()
+        state
+            .readiness
+            .not_ready("the bars", "bars are loading")
+            .into_response()
     }
 }
 

@@ -5,13 +5,23 @@ use std::time::Duration;
 use signals_svc::config::ServeConfig;
 use signals_svc::startup;
 use svc_kit::telemetry::LogFormat;
+use svc_kit::testing::TestServer;
+pub use svc_kit::testing::assert_problem;
 
 /// 2024-01-02 09:30 New York (14:30 UTC).
 pub const OPEN: i64 = 1_704_205_800;
 
+/// A running app (its HTTP helpers through `Deref`) and the folder of its bar file.
 pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
+    server: TestServer,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 /// A deterministic wiggly price path.
@@ -58,70 +68,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(token: Option<String>) -> TestApp {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "signals-svc-api-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
-        bars: write_bars(&dir),
+        bars: write_bars(dir.path()),
         token,
         log_format: LogFormat::Text,
         request_timeout_secs: 30,
         body_limit: 64 * 1024,
     };
-    let app = startup::build(&config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::new();
-    for _ in 0..500 {
-        if let Ok(r) = client.get(format!("{base}/ready")).send().await
-            && r.status() == 200
-        {
-            return TestApp { base, client };
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never ready");
-}
-
-impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-    pub async fn post(
-        &self,
-        path: &str,
-        body: serde_json::Value,
-        token: Option<&str>,
-    ) -> reqwest::Response {
-        let mut r = self.client.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        r.send().await.unwrap()
-    }
-}
-
-pub async fn assert_problem(
-    resp: reqwest::Response,
-    status: u16,
-    field: Option<&str>,
-) -> serde_json::Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    if let Some(f) = field {
-        assert_eq!(body["field"], f, "{body}");
-    }
-    body
+    let server = TestServer::start_ready(startup::build(&config).await.unwrap()).await;
+    TestApp { server, _dir: dir }
 }
