@@ -9,13 +9,16 @@
 //! * [`Session`]: the one exchange calendar (IANA time zone through chrono-tz, regular
 //!   hours): trading date of a bar, local day and session open of an instant.
 //! * [`resample()`]: 5-minute bars to 15m/30m/1h, anchored at each session's open.
-//! * [`load_daily`] → [`DailyData`]: per-symbol validated prices ([`garch_core::Prices`]) with
-//!   their dates, and percent log returns for the models ([`DailySeries::returns`]).
+//! * `load_daily` → `DailyData` (cargo feature `daily`, default): per-symbol validated prices
+//!   (garch-core's `Prices`) with their dates, and percent log returns for the models.
 //! * [`load_bars`] → [`BarData`]: per-symbol intraday bars, stored as columns
 //!   ([`BarSeries`], whose rows are [`Bar`]s).
 //! * [`realized_variance`]: per-day realized variance and overnight return from bars.
-//! * [`generate`](mod@generate): the seeded generator behind `data/` (example
+//! * `generate` (feature `daily`): the seeded generator behind `data/` (example
 //!   `generate_data`).
+//!
+//! Without the `daily` feature the crate does not link garch-core (and so neither its
+//! optimiser nor its linear algebra): signals-svc, which needs only bars, builds that way.
 //!
 //! A file is either loaded whole or rejected with one [`DataError`] naming the file, the row
 //! and the column at fault. Anything the loader fixed or skipped (unsorted rows, symbols too
@@ -23,7 +26,10 @@
 //! log.
 
 mod bar;
+#[cfg(feature = "daily")]
+mod daily;
 mod error;
+#[cfg(feature = "daily")]
 pub mod generate;
 mod loader;
 mod realized;
@@ -32,10 +38,10 @@ mod session;
 mod table;
 
 pub use bar::{Bar, Interval, ParseIntervalError};
+#[cfg(feature = "daily")]
+pub use daily::{DailyData, DailySeries, MIN_DAILY_PRICES, load_daily};
 pub use error::{DataError, RowLocation};
-pub use loader::{
-    BarData, BarSeries, DailyData, DailySeries, MIN_DAILY_PRICES, load_bars, load_daily,
-};
+pub use loader::{BarData, BarSeries, load_bars};
 pub use realized::{RealizedDay, realized_variance};
 pub use resample::{ResampleError, resample};
 pub use session::{Session, SessionDay, UnknownTimeZone};

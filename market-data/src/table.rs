@@ -7,6 +7,9 @@
 //! the text at fault. Parquet columns keep their stored types (numbers, `Date`, `Datetime`) and
 //! text columns go through the same conversion as CSV.
 
+// The date columns are read only by the daily loader (feature `daily`).
+#![cfg_attr(not(feature = "daily"), allow(dead_code))]
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};

@@ -6,15 +6,17 @@
 //! messages, caching and presentation live here, numerics do not.
 //!
 //! Layout (as zero2prod's): [`config`] (flags + env), [`startup`] (build and run the app),
-//! [`routes`] (one module per resource), [`api`] (wire types and parameter validation),
-//! [`state`] (data snapshot, fit cache, metrics), [`universe`] (the loaded data set),
-//! [`openapi`].
+//! [`routes`] (one module per resource: HTTP only), [`fitting`] (the app's work: load and fit
+//! into the cache), [`api`] (wire types and parameter validation), [`state`] (data
+//! snapshot, fit cache, metrics), [`universe`] (the loaded data set), [`openapi`],
+//! [`distributed`] (NATS JetStream coordinator and worker), and [`commands`] (the binary's
+//! subcommands: serve, fit, worker, bench).
 
 pub mod api;
-pub mod bench;
+pub mod commands;
 pub mod config;
 pub mod distributed;
-pub mod fit_command;
+pub mod fitting;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

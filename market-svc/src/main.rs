@@ -1,16 +1,16 @@
-//! `market-svc`: the volatility service's binary: `serve` (the REST service), `fit` (one
-//! series from a CSV file), `worker` (a distributed fit worker on NATS JetStream) and `bench`
-//! (sequential vs parallel vs distributed benchmark).
+//! `market-svc`: the volatility service's binary. Each subcommand is a module of
+//! [`market_svc::commands`].
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use market_svc::bench::BenchArgs;
+#[cfg(feature = "bench")]
+use market_svc::commands::bench::{self, BenchArgs};
+use market_svc::commands::fit::{self, FitArgs};
+use market_svc::commands::{serve, worker};
 use market_svc::config::ServeConfig;
-use market_svc::distributed::{WorkerArgs, WorkerConfig, run_worker};
-use market_svc::fit_command::{self, FitArgs};
-use market_svc::startup;
+use market_svc::distributed::WorkerArgs;
 
 /// GARCH volatility forecasting: fit and serve.
 #[derive(Debug, Parser)]
@@ -29,16 +29,17 @@ enum Command {
     /// Run a distributed fit worker: pull chunks from NATS JetStream, fit, publish results.
     Worker(WorkerArgs),
     /// Benchmark sequential vs parallel vs distributed fitting (tables, JSON/CSV, charts).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Fit(args) => fit_command::run(&args, &mut std::io::stdout().lock()),
-        Command::Serve(config) => serve(config),
-        Command::Worker(args) => worker(&args),
-        Command::Bench(args) => market_svc::bench::run(&args, &mut std::io::stdout().lock()),
+    let result = match Cli::parse().command {
+        Command::Serve(config) => serve::run(config),
+        Command::Fit(args) => fit::run(&args, &mut std::io::stdout().lock()),
+        Command::Worker(args) => worker::run(&args),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,31 +49,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    svc_kit::telemetry::init(config.log_format);
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let app = startup::build(&config).await?;
-        app.run_until(svc_kit::server::shutdown_signal()).await?;
-        anyhow::Ok(())
-    })
-}
-
-fn worker(args: &WorkerArgs) -> anyhow::Result<()> {
-    svc_kit::telemetry::init(args.log_format);
-    let config = WorkerConfig::from_args(args)?;
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build_global()?;
-    }
-    // The async side only moves messages; the fitting runs on rayon.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(run_worker(config, svc_kit::server::shutdown_signal()))?;
-    Ok(())
 }

@@ -8,9 +8,9 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::distributed::{Coordinator, CoordinatorConfig, Topology, redact_credentials};
+use crate::fitting::load_and_fit;
 use crate::routes;
-use crate::routes::admin::load_and_fit;
-use crate::state::{AppState, DistributedFits, on_rayon};
+use crate::state::{AppState, DistributedFits};
 use crate::universe::Universe;
 
 /// Binds the listener and starts loading the data in the background: `/health` answers at
@@ -49,20 +49,11 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         routes::router(Arc::clone(&state), config.body_limit),
         Duration::from_secs(config.request_timeout_secs),
     );
-    let st = Arc::clone(&state);
-    tokio::spawn(async move {
-        let worker = Arc::clone(&st);
-        match on_rayon(move || load_and_fit(&worker, 1)).await {
-            Ok(Ok(universe)) => {
-                st.universe.store(Arc::new(universe));
-                st.set_ready(true);
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot load the data; not ready");
-                st.set_load_error(Some(e));
-            }
-            Err(p) => tracing::error!(error = %p.detail, "data loading aborted"),
-        }
-    });
+    svc_kit::server::load_in_background(
+        state,
+        "data",
+        |st| load_and_fit(st, 1),
+        |st, universe| st.universe.store(Arc::new(universe)),
+    );
     Ok(BoundServer::new("market-svc", listener, router))
 }

@@ -6,18 +6,18 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
-use garch_core::{FitOptions, FittedModel, ModelSpec, Returns, fit};
+use garch_core::{FitError, FitOptions, FittedModel, ModelSpec, Returns, fit};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use svc_kit::metrics::{HttpMetrics, latency_histogram};
 use svc_kit::problem::Problem;
+use svc_kit::readiness::{HasReadiness, Readiness};
 use tokio::sync::OnceCell;
 
 use crate::distributed::Coordinator;
@@ -36,7 +36,24 @@ pub struct CachedFit {
     pub responses: Mutex<HashMap<usize, Bytes>>,
 }
 
-type FitCell = Arc<OnceCell<Result<Arc<CachedFit>, String>>>;
+/// Why the cache holds no model for a key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FitFailure {
+    /// The fit failed here.
+    #[error(transparent)]
+    Local(#[from] FitError),
+    /// The fit failed on a distributed worker, or its report did not fit the local series.
+    #[error("{0}")]
+    Remote(String),
+    /// The computation was aborted before it finished.
+    #[error("the fit was aborted: {0}")]
+    Aborted(String),
+}
+
+/// A cache entry's outcome.
+pub type FitOutcome = Result<CachedFit, FitFailure>;
+
+type FitCell = Arc<OnceCell<Result<Arc<CachedFit>, FitFailure>>>;
 
 /// Counters and histograms of the fitting work.
 #[derive(Clone)]
@@ -76,9 +93,8 @@ pub struct AppState {
     /// The data snapshot; replaced atomically on reload.
     pub universe: ArcSwap<Universe>,
     cache: Mutex<HashMap<(u64, String, ModelSpec), FitCell>>,
-    ready: AtomicBool,
-    /// Why the last (re)load failed, for `/ready`.
-    load_error: std::sync::Mutex<Option<String>>,
+    /// Loaded and first fits done, loading, or why loading failed (`/ready`).
+    pub readiness: Readiness,
     /// Bearer token for mutating endpoints; `None` refuses them.
     pub token: Option<String>,
     /// Data file.
@@ -137,8 +153,7 @@ impl AppState {
         Arc::new(Self {
             universe: ArcSwap::from_pointee(universe),
             cache: Mutex::new(HashMap::new()),
-            ready: AtomicBool::new(false),
-            load_error: std::sync::Mutex::new(None),
+            readiness: Readiness::new(),
             token,
             data_path,
             bars_path,
@@ -149,31 +164,8 @@ impl AppState {
         })
     }
 
-    /// Whether data is loaded and the first fits are done.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
-    }
-
-    /// Records why loading failed (shown by `/ready` while not ready).
-    pub fn set_load_error(&self, error: Option<String>) {
-        *self.load_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
-    }
-
-    /// Why loading failed, if it did.
-    pub fn load_error(&self) -> Option<String> {
-        self.load_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Marks the service ready.
-    pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Release);
-    }
-
     /// Fits `returns` (blocking; call from rayon), recording metrics.
-    pub fn fit_now(&self, returns: &Returns, spec: ModelSpec) -> Result<CachedFit, String> {
+    pub fn fit_now(&self, returns: &Returns, spec: ModelSpec) -> Result<CachedFit, FitError> {
         let start = Instant::now();
         let result = fit(returns, spec, &FitOptions::default());
         let secs = start.elapsed().as_secs_f64();
@@ -190,7 +182,7 @@ impl AppState {
             }
             Err(e) => {
                 self.fit_metrics.failures.inc();
-                Err(e.to_string())
+                Err(e)
             }
         }
     }
@@ -214,13 +206,7 @@ impl AppState {
     }
 
     /// Puts a finished fit into the cache (used by batch refits).
-    pub fn insert(
-        &self,
-        version: u64,
-        symbol: &str,
-        spec: ModelSpec,
-        fit: Result<CachedFit, String>,
-    ) {
+    pub fn insert(&self, version: u64, symbol: &str, spec: ModelSpec, fit: FitOutcome) {
         let cell = Arc::new(OnceCell::new());
         let _ = cell.set(fit.map(Arc::new));
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -234,7 +220,7 @@ impl AppState {
     }
 
     /// The cached fit of `symbol` under `spec` for the current data, fitting it on rayon if
-    /// needed. `Err(None)` if the symbol is unknown.
+    /// needed: 404 if the symbol is unknown, 422 if it cannot be fitted.
     pub async fn fitted(
         self: &Arc<Self>,
         symbol: &str,
@@ -258,8 +244,8 @@ impl AppState {
                 })
                 .await;
                 match outcome {
-                    Ok(r) => r.map(Arc::new),
-                    Err(p) => Err(p.detail),
+                    Ok(r) => r.map(Arc::new).map_err(FitFailure::from),
+                    Err(p) => Err(FitFailure::Aborted(p.detail)),
                 }
             })
             .await
@@ -267,5 +253,11 @@ impl AppState {
         result
             .map(|f| (universe, f))
             .map_err(|e| Problem::unprocessable("symbol", format!("cannot fit {symbol}: {e}")))
+    }
+}
+
+impl HasReadiness for AppState {
+    fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 }

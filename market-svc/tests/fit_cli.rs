@@ -9,24 +9,10 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_market-svc"))
 }
 
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("market-svc-fit-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// ISO date of day `n` after 2000-01-01 (Howard Hinnant's civil-from-days).
+/// ISO date of day `n` after 2000-01-01.
 fn iso_date(n: i64) -> String {
-    let z = n + 10_957 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let day0 = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    (day0 + chrono::Days::new(n as u64)).to_string()
 }
 
 fn write_prices(dir: &Path, name: &str, long: bool) -> PathBuf {
@@ -56,8 +42,9 @@ fn write_prices(dir: &Path, name: &str, long: bool) -> PathBuf {
 
 #[test]
 fn fits_a_single_series_as_json() {
-    let dir = tempdir("json");
-    let file = write_prices(&dir, "single.csv", false);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let file = write_prices(dir, "single.csv", false);
     let out = bin()
         .args(["fit", "--input"])
         .arg(&file)
@@ -98,8 +85,9 @@ fn fits_a_single_series_as_json() {
 
 #[test]
 fn long_format_needs_a_symbol_and_prints_a_table() {
-    let dir = tempdir("long");
-    let file = write_prices(&dir, "long.csv", true);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let file = write_prices(dir, "long.csv", true);
     let out = bin().args(["fit", "--input"]).arg(&file).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -132,7 +120,8 @@ fn long_format_needs_a_symbol_and_prints_a_table() {
 
 #[test]
 fn bad_files_fail_with_one_line_naming_the_problem() {
-    let dir = tempdir("bad");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let cases = [
         (
             "nocol.csv",

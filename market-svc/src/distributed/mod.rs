@@ -66,6 +66,7 @@
 //! compiled in).
 
 pub mod coordinator;
+pub mod local_server;
 pub mod protocol;
 pub mod worker;
 
@@ -73,7 +74,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 
-pub use coordinator::{Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest};
+pub use coordinator::{
+    Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest, SymbolOutcome,
+};
 pub use worker::{WorkerArgs, WorkerConfig, run_worker};
 
 /// Names and limits of the JetStream objects. Coordinators and workers must agree on these;

@@ -7,51 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use garch_core::{Execution, FitOptions, FittedModel, ModelSpec, Returns};
-use rayon::prelude::*;
+use garch_core::{Execution, FitOptions, ModelSpec};
 use svc_kit::auth::require_bearer;
 use svc_kit::problem::{ApiJson, Problem};
 
-use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, RefitStatus, parse_spec};
+use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, parse_spec};
 use crate::distributed::{DistributedError, JobRequest};
+use crate::fitting::{cache_remote_fits, fit_all, load_and_fit};
 use crate::routes::system::data_status;
-use crate::state::{AppState, CachedFit, now_rfc3339, on_rayon};
-use crate::universe::Universe;
-
-/// Fits every asset of `universe` under `spec` (blocking; call on rayon) and caches the
-/// results. Returns per-symbol statuses.
-pub fn fit_all(
-    state: &AppState,
-    universe: &Universe,
-    spec: ModelSpec,
-    mode: Execution,
-) -> Vec<RefitStatus> {
-    let series: Vec<Returns> = universe.assets.iter().map(|a| a.returns.clone()).collect();
-    let one = |(asset, r): (&crate::universe::Asset, &Returns)| {
-        let start = Instant::now();
-        let out = state.fit_now(r, spec);
-        (asset.symbol.clone(), out, start.elapsed().as_secs_f64())
-    };
-    let pairs: Vec<_> = universe.assets.iter().zip(&series).collect();
-    let results: Vec<(String, Result<CachedFit, String>, f64)> = match mode {
-        Execution::Sequential => pairs.into_iter().map(one).collect(),
-        _ => pairs.into_par_iter().map(one).collect(),
-    };
-    results
-        .into_iter()
-        .map(|(symbol, out, seconds)| {
-            let status = RefitStatus {
-                symbol: symbol.clone(),
-                ok: out.is_ok(),
-                converged: out.as_ref().is_ok_and(|f| f.model.report().converged),
-                seconds,
-                error: out.as_ref().err().cloned(),
-            };
-            state.insert(universe.version, &symbol, spec, out);
-            status
-        })
-        .collect()
-}
+use crate::state::{AppState, on_rayon};
 
 /// Refits every symbol now and reports per-symbol status and timing. `mode=distributed` runs
 /// on NATS JetStream workers (503 when no NATS server is configured, NATS is unreachable, or
@@ -123,41 +87,8 @@ async fn refit_distributed(
             Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
         })?;
         let st = Arc::clone(&state);
-        statuses = on_rayon(move || {
-            let rebuilt: Vec<_> = outcome
-                .symbols
-                .into_par_iter()
-                .zip(&universe.assets)
-                .map(|(o, asset)| {
-                    let fit = o.outcome.and_then(|report| {
-                        FittedModel::from_report(&asset.returns, report).map_err(|e| e.to_string())
-                    });
-                    (o.symbol, o.seconds, fit)
-                })
-                .collect();
-            rebuilt
-                .into_iter()
-                .map(|(symbol, seconds, fit)| {
-                    st.record_remote_fit(seconds, fit.is_ok());
-                    let status = RefitStatus {
-                        symbol: symbol.clone(),
-                        ok: fit.is_ok(),
-                        converged: fit.as_ref().is_ok_and(|m| m.report().converged),
-                        seconds,
-                        error: fit.as_ref().err().cloned(),
-                    };
-                    let cached = fit.map(|model| CachedFit {
-                        model,
-                        fitted_at: now_rfc3339(),
-                        fit_seconds: seconds,
-                        responses: Default::default(),
-                    });
-                    st.insert(universe.version, &symbol, spec, cached);
-                    status
-                })
-                .collect()
-        })
-        .await?;
+        statuses =
+            on_rayon(move || cache_remote_fits(&st, &universe, spec, outcome.symbols)).await?;
     }
     let total = start.elapsed().as_secs_f64();
     Ok(RefitResponse {
@@ -167,28 +98,6 @@ async fn refit_distributed(
         fits_per_second: statuses.len() as f64 / total.max(1e-9),
         symbols: statuses,
     })
-}
-
-/// Loads the data file into a new snapshot and fits the default model on it (blocking).
-pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, String> {
-    let universe = Universe::load(&state.data_path, state.bars_path.as_deref(), version)
-        .map_err(|e| e.to_string())?;
-    for (symbol, reason) in &universe.skipped {
-        tracing::warn!(%symbol, %reason, "symbol skipped");
-    }
-    for warning in &universe.warnings {
-        tracing::warn!("{warning}");
-    }
-    let statuses = fit_all(state, &universe, ModelSpec::default(), Execution::Parallel);
-    let failed = statuses.iter().filter(|s| !s.ok).count();
-    tracing::info!(
-        symbols = universe.assets.len(),
-        failed,
-        version,
-        at = %now_rfc3339(),
-        "data loaded and fitted"
-    );
-    Ok(universe)
 }
 
 /// Reloads the data file atomically (token-protected).
@@ -207,8 +116,8 @@ pub async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         Ok(Ok(universe)) => {
             state.universe.store(Arc::new(universe));
             state.evict_older_than(version);
-            state.set_load_error(None);
-            state.set_ready(true);
+            state.readiness.set_load_error(None);
+            state.readiness.set_ready(true);
             Json(data_status(&state)).into_response()
         }
         Ok(Err(e)) => Problem::unprocessable("data", format!("reload failed, old data kept: {e}"))

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware;
 use axum::routing::{get, post};
-use svc_kit::problem::not_found_fallback;
 
 use crate::state::AppState;
 
@@ -18,7 +16,7 @@ pub mod volatility;
 /// The API router (without the outer layers).
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
     let metrics = state.http_metrics.clone();
-    Router::new()
+    let api = Router::new()
         .route("/ready", get(system::ready))
         .route("/openapi.json", get(system::openapi))
         .route("/v1/assets", get(assets::list))
@@ -32,19 +30,6 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .route("/v1/fits", post(admin::refit))
         .route("/v1/data/reload", post(admin::reload))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
-        .merge(
-            Router::new()
-                .route("/metrics", get(svc_kit::metrics::metrics_handler))
-                .with_state(metrics.clone()),
-        )
-        .merge(svc_kit::server::health_route(
-            "market-svc",
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .fallback(not_found_fallback)
-        .layer(middleware::from_fn_with_state(
-            metrics,
-            svc_kit::metrics::track,
-        ))
+        .with_state(state);
+    svc_kit::server::api_tail(api, "market-svc", env!("CARGO_PKG_VERSION"), &metrics)
 }

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use svc_kit::problem::Problem;
 use utoipa::OpenApi;
@@ -36,14 +35,13 @@ pub fn data_status(state: &AppState) -> DataStatus {
 #[utoipa::path(get, path = "/ready", tag = "system",
     responses((status = 200, body = DataStatus), (status = 503, body = Problem)))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    if state.is_ready() {
+    if state.readiness.is_ready() {
         Json(data_status(&state)).into_response()
     } else {
-        let detail = state.load_error().map_or_else(
-            || "data is loading and the first fits are running".to_string(),
-            |e| format!("cannot load the data: {e}"),
-        );
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", detail).into_response()
+        state
+            .readiness
+            .not_ready("the data", "data is loading and the first fits are running")
+            .into_response()
     }
 }
 

@@ -1,32 +1,32 @@
 //! Spawning the real application for a test.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use garch_core::{Distribution, MeanModel, ModelSpec, VolatilityModel, simulate};
 use market_svc::config::ServeConfig;
 use market_svc::startup;
 use svc_kit::telemetry::LogFormat;
+use svc_kit::testing::TestServer;
+pub use svc_kit::testing::assert_problem;
 
-/// A running app and a client for it.
+/// A running app (its HTTP helpers through `Deref`) and its data file.
 pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
+    server: TestServer,
     pub data: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
-/// ISO date of day `n` after 2015-01-01 (proleptic Gregorian; Howard Hinnant's algorithm).
+impl std::ops::Deref for TestApp {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
+}
+
+/// ISO date of day `n` after 2015-01-01.
 pub fn iso_date(n: i64) -> String {
-    let z = n + 16436 + 719_468; // 2015-01-01 is day 16436 since 1970-01-01
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let day0 = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
+    (day0 + chrono::Days::new(n as u64)).to_string()
 }
 
 /// Writes a long-format daily file: AAA (GARCH), BBB (GJR-t), and CCC with too few rows.
@@ -97,17 +97,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with the given token.
 pub async fn spawn_with(token: Option<String>) -> TestApp {
-    let dir = std::env::temp_dir().join(format!(
-        "market-svc-api-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = write_daily(&dir);
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_daily(dir.path());
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
-        bars: write_bars(&dir),
+        bars: write_bars(dir.path()),
         token,
         log_format: LogFormat::Text,
         request_timeout_secs: 30,
@@ -115,64 +110,9 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
         distributed: Default::default(),
     };
     let app = startup::build(&config).await.expect("app builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/ready")).send().await
-            && r.status() == 200
-        {
-            return TestApp { base, client, data };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    TestApp {
+        server: TestServer::start_ready(app).await,
+        data,
+        _dir: dir,
     }
-    panic!("app never became ready");
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-}
-
-impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-/// Asserts a problem+json response with the status and, if given, the field.
-pub async fn assert_problem(
-    resp: reqwest::Response,
-    status: u16,
-    field: Option<&str>,
-) -> serde_json::Value {
-    assert_eq!(resp.status().as_u16(), status, "status");
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    assert_eq!(ct, "application/problem+json");
-    let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert!(body["type"].as_str().unwrap().starts_with("/problems/"));
-    assert!(!body["title"].as_str().unwrap().is_empty());
-    assert!(!body["detail"].as_str().unwrap().is_empty());
-    if let Some(f) = field {
-        assert_eq!(body["field"], f, "field named: {body}");
-    }
-    body
 }

@@ -51,8 +51,8 @@ async fn unknown_route_is_a_problem() {
 async fn unreadable_data_keeps_the_service_unready_and_says_why() {
     use market_svc::config::ServeConfig;
     use market_svc::startup;
-    let dir = std::env::temp_dir().join(format!("market-svc-bad-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let data = dir.join("broken.csv");
     std::fs::write(&data, "date,symbol,close\n2020-01-01,AAA,abc\n").unwrap();
     let config = ServeConfig {

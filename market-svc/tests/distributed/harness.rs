@@ -1,11 +1,11 @@
 //! Test harness: a `nats-server` child process, worker processes, simulated universes.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use garch_core::{Execution, FitOptions, FitReport, ModelSpec, Returns, fit_batch, simulate};
+use market_svc::distributed::local_server::{LocalNatsServer, find_nats_server};
 use market_svc::distributed::{Coordinator, CoordinatorConfig, Topology};
 
 /// Serialises the tests of this binary (they time redeliveries on a small machine).
@@ -13,16 +13,6 @@ pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `ack_wait` used by the tests: short, so redelivery after a kill takes ~2 s.
 pub const ACK_WAIT: Duration = Duration::from_secs(2);
-
-fn find_nats_server() -> Option<PathBuf> {
-    let candidates = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain(["/usr/sbin".into(), "/usr/local/bin".into()])
-        .map(|d| d.join("nats-server"));
-    candidates.into_iter().find(|p| p.is_file())
-}
 
 /// The `nats-server` binary, or `None` (after saying so) when the test must be skipped.
 /// Panics when `CI=true` and it is missing: CI must not silently skip these tests.
@@ -42,112 +32,38 @@ pub fn nats_server_or_skip(test: &str) -> Option<PathBuf> {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn wait_for_port(port: u16, timeout: Duration) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let start = Instant::now();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-        assert!(
-            start.elapsed() < timeout,
-            "nats-server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A `nats-server -js` on loopback, killed on drop.
-pub struct NatsServer {
-    bin: PathBuf,
-    child: Option<Child>,
-    /// Port it listens on.
-    pub port: u16,
-    store: tempfile::TempDir,
-    /// The token clients must present (`--auth`), if any.
-    token: Option<String>,
-}
+/// A `nats-server -js` on loopback, killed on drop (the one the benchmark uses too).
+pub struct NatsServer(pub LocalNatsServer);
 
 impl NatsServer {
     /// Starts a server with JetStream on a free port and a temporary store.
     pub fn start(bin: PathBuf) -> Self {
-        Self::start_with(bin, None)
+        Self(LocalNatsServer::start(bin, None).expect("nats-server starts"))
     }
 
     /// As [`NatsServer::start`], accepting only clients that present `token`.
     pub fn start_with_token(bin: PathBuf, token: &str) -> Self {
-        Self::start_with(bin, Some(token.to_string()))
-    }
-
-    fn start_with(bin: PathBuf, token: Option<String>) -> Self {
-        let mut s = Self {
-            bin,
-            child: None,
-            port: free_port(),
-            store: tempfile::tempdir().expect("temp dir"),
-            token,
-        };
-        s.spawn();
-        s
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new(&self.bin)
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(self.store.path())
-            .args(self.token.iter().flat_map(|t| ["--auth", t.as_str()]))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
-        self.child = Some(child);
-        wait_for_port(self.port, Duration::from_secs(10));
+        Self(LocalNatsServer::start(bin, Some(token)).expect("nats-server starts"))
     }
 
     /// `nats://127.0.0.1:PORT` (without the token).
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        self.0.url()
     }
 
     /// `nats://TOKEN@127.0.0.1:PORT`: the URL form that carries the token.
     pub fn url_with_token(&self) -> String {
-        let token = self.token.as_deref().expect("a token-protected server");
-        format!("nats://{token}@127.0.0.1:{}", self.port)
+        self.0.url_with_token().expect("a token-protected server")
     }
 
     /// Kills the server (SIGKILL) and starts it again on the same port and store.
     pub fn restart(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        self.spawn();
+        self.0.restart().expect("nats-server restarts");
     }
 
     /// Store directory.
     pub fn store(&self) -> &Path {
-        self.store.path()
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.0.store()
     }
 }
 

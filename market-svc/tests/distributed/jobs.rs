@@ -216,7 +216,7 @@ async fn a_token_protected_server_takes_the_token_in_the_url_and_no_message_show
     };
     let nats = NatsServer::start_with_token(bin, "s3cret-token");
     // Without the token, or with a wrong one: refused, naming the server, not the token.
-    let wrong = format!("nats://wrong-token@127.0.0.1:{}", nats.port);
+    let wrong = format!("nats://wrong-token@127.0.0.1:{}", nats.0.port());
     for url in [nats.url(), wrong] {
         let err = Coordinator::connect(CoordinatorConfig::new(url.as_str()))
             .await

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::ModeRow;
+use super::report::ModeRow;
 
 const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",

@@ -1,0 +1,232 @@
+//! `market-svc bench`: what each execution mode costs, measured on this machine.
+//!
+//! Workloads: the bundled daily data (`--data`, default `data/simulated_daily_data.csv`) or,
+//! when that file is missing or `--synthetic` is given, a synthetic universe of `--assets` ×
+//! `--obs` returns simulated with garch-core's simulator (`--model`, `--seed`).
+//!
+//! Modes, each with `--warmup` untimed and `--repeats` timed runs: sequential (one thread),
+//! parallel on a dedicated rayon pool of 1..k threads (`Execution::ParallelWith`; the pool is
+//! built inside the timed region, as a caller would), and distributed over NATS JetStream with
+//! W local worker processes (one rayon thread each, so W workers use W cores like W threads)
+//! that the bench spawns against a `nats-server` it starts, or against `--nats URL` with
+//! `--external-workers`. Every mode's reports are compared with the sequential ones as JSON
+//! text, which with `float_roundtrip` means bit for bit.
+//!
+//! Also measured: the indicator kernels (`compute` over many series one by one, and
+//! `compute_many_par`) on synthetic 5-minute closes; the anatomy of one fit (starting grid,
+//! likelihood passes, Hessian/standard errors); and Python `arch` on the same series through
+//! `scripts/bench/arch_fit_timing.py`, reported as a ratio measured in the same run.
+//!
+//! Output: a table on stdout, a progress bar on stderr (when it is a terminal), and in
+//! `--out` (default `bench-results/`): `bench.json`, `bench.csv`, and the charts as SVG and
+//! PNG ([`charts`]).
+
+mod arch;
+pub mod charts;
+mod distributed;
+mod indicators;
+mod report;
+mod workload;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use garch_core::{Execution, FitOptions, Returns, VolatilityModel, fit_batch};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use self::arch::arch_arm;
+use self::distributed::distributed_rows;
+use self::indicators::indicator_rows;
+use self::report::{BenchReport, print_table, write_outputs};
+use self::workload::{anatomy, as_text, measure, row, workload};
+
+/// Arguments of `market-svc bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Daily price data to fit (long-format CSV); a synthetic universe is used when it is
+    /// missing.
+    #[arg(long, default_value = "data/simulated_daily_data.csv")]
+    pub data: PathBuf,
+    /// Use the synthetic universe even if the data file exists.
+    #[arg(long)]
+    pub synthetic: bool,
+    /// Synthetic universe: number of assets.
+    #[arg(long, default_value_t = 200)]
+    pub assets: usize,
+    /// Synthetic universe: returns per asset.
+    #[arg(long, default_value_t = 2000)]
+    pub obs: usize,
+    /// Model to simulate and fit: garch, gjr or egarch.
+    #[arg(long, default_value = "garch")]
+    pub model: VolatilityModel,
+    /// Seed of the synthetic universe.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Thread counts of the parallel mode (default 1..=CPUs), e.g. `1,2,4`.
+    #[arg(long, value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Local worker-process counts of the distributed mode, e.g. `1,2`; `0` skips it.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub workers: Vec<usize>,
+    /// Use this NATS server instead of starting one.
+    #[arg(long = "nats", env = "NATS_URL")]
+    pub nats: Option<String>,
+    /// With `--nats`: do not spawn workers, measure with whichever workers are connected.
+    #[arg(long, requires = "nats")]
+    pub external_workers: bool,
+    /// Rayon threads of each spawned worker.
+    #[arg(long, default_value_t = 1)]
+    pub worker_threads: usize,
+    /// Symbols per distributed chunk.
+    #[arg(long, default_value_t = 25)]
+    pub chunk_size: usize,
+    /// Untimed runs before the timed ones, per mode.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Timed runs per mode.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: u32,
+    /// Indicator benchmark: number of 5-minute series.
+    #[arg(long, default_value_t = 100)]
+    pub indicator_series: usize,
+    /// Indicator benchmark: bars per series.
+    #[arg(long, default_value_t = 20_000)]
+    pub indicator_bars: usize,
+    /// Series timed with Python `arch` (0 skips the comparison).
+    #[arg(long, default_value_t = 20)]
+    pub arch_assets: usize,
+    /// Python interpreter with `arch` installed.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// The arch timing script.
+    #[arg(long, default_value = "scripts/bench/arch_fit_timing.py")]
+    pub arch_script: PathBuf,
+    /// Output directory (JSON, CSV, charts).
+    #[arg(long, default_value = "bench-results")]
+    pub out: PathBuf,
+    /// TrueType font for the charts (default: DejaVu/Liberation Sans from system paths).
+    #[arg(long)]
+    pub font: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Runs the benchmark and writes the table to `out` and the files to `args.out`.
+pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut notes = Vec::new();
+    let w = workload(args, &mut notes)?;
+    anyhow::ensure!(!w.returns.is_empty(), "the workload has no series");
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut threads = if args.threads.is_empty() {
+        (1..=cpus).collect()
+    } else {
+        args.threads.clone()
+    };
+    threads.retain(|&t| t > 0);
+    let dist_configs = if args.external_workers {
+        1
+    } else {
+        args.workers.iter().filter(|&&n| n > 0).count()
+    };
+    let runs = (args.warmup + args.repeats as usize) * (1 + threads.len() + dist_configs);
+    let bar = if args.no_progress {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((runs + 3) as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} {msg}")
+            .expect("static template"),
+    );
+    let opts = FitOptions::default();
+    let n_obs: usize = w.returns.iter().map(Returns::len).sum();
+
+    bar.set_message("sequential");
+    let (seq_timing, reference) = measure(args.warmup, args.repeats, &bar, || {
+        Ok(as_text(fit_batch(
+            &w.returns,
+            w.spec,
+            &opts,
+            Execution::Sequential,
+        )?))
+    })?;
+    let seq_median = seq_timing.median;
+    let mut rows = vec![row(
+        "sequential",
+        1,
+        seq_timing,
+        &reference,
+        None,
+        seq_median,
+    )];
+    for &t in &threads {
+        bar.set_message(format!("parallel, {t} threads"));
+        let (timing, reports) = measure(args.warmup, args.repeats, &bar, || {
+            Ok(as_text(fit_batch(
+                &w.returns,
+                w.spec,
+                &opts,
+                Execution::ParallelWith { threads: t },
+            )?))
+        })?;
+        rows.push(row(
+            "parallel",
+            t,
+            timing,
+            &reports,
+            Some(&reference),
+            seq_median,
+        ));
+    }
+    distributed_rows(
+        args, &w, &reference, seq_median, &bar, &mut notes, &mut rows,
+    )?;
+    bar.set_message("indicators");
+    let indicators = indicator_rows(args, args.repeats, &bar);
+    bar.set_message("anatomy of a fit");
+    let anatomy = anatomy(&w)?;
+    bar.set_message("python arch");
+    let arch = arch_arm(args, &w, &mut notes)?;
+    bar.finish_and_clear();
+
+    if rows.iter().any(|r| !r.identical) {
+        notes.push("SOME MODE DIFFERS FROM THE SEQUENTIAL RESULTS".into());
+    }
+    let report = BenchReport {
+        generated_at: crate::state::now_rfc3339(),
+        cpus,
+        workload: w.description.clone(),
+        assets: w.returns.len(),
+        observations: n_obs,
+        spec: w.spec,
+        warmup: args.warmup,
+        repeats: args.repeats,
+        chunk_size: args.chunk_size,
+        modes: rows,
+        indicators,
+        anatomy,
+        arch,
+        notes,
+    };
+    let mut files = write_outputs(&report, &args.out)?;
+    let mut report = report;
+    match charts::register_font(args.font.as_deref()) {
+        Ok(_) => match charts::draw_all(&args.out, &report.modes, &report.workload) {
+            Ok(f) => files.extend(f),
+            Err(e) => report.notes.push(format!("charts failed: {e}")),
+        },
+        Err(e) => report.notes.push(e),
+    }
+    print_table(&report, out)?;
+    writeln!(out)?;
+    for f in files {
+        writeln!(out, "wrote {}", f.display())?;
+    }
+    anyhow::ensure!(
+        report.modes.iter().all(|r| r.identical),
+        "some mode's results differ from the sequential fit"
+    );
+    Ok(())
+}
