@@ -23,7 +23,8 @@
 // Index loops mirror the matrix algebra (several arrays indexed by the same i, j).
 #![allow(clippy::needless_range_loop)]
 
-use super::{Density, LN_2PI, Likelihood, LogProduct, LogSum};
+use super::logsum::{LogProduct, LogSum};
+use super::{Density, LN_2PI, Likelihood};
 use crate::spec::{Distribution, VolatilityModel};
 use crate::variance::{RecursionInput, bound};
 
