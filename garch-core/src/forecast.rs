@@ -10,10 +10,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::distribution::Innovations;
 use crate::fit::FittedModel;
 use crate::likelihood::Likelihood;
 use crate::report::TRADING_DAYS_PER_YEAR;
-use crate::simulate::Innovations;
 use crate::spec::{ModelSpec, VolatilityModel};
 use crate::variance::{self, SQRT_2_OVER_PI};
 

@@ -18,6 +18,7 @@
 //! annualised figures use 252 trading days.
 
 pub mod batch;
+mod distribution;
 pub mod fit;
 pub mod forecast;
 mod likelihood;

@@ -2,15 +2,16 @@
 //!
 //! Semantics follow `arch`'s `simulate` (`volatility.py`): the first `max(p, o, q)` variances
 //! start at the unconditional level (`ω/(1 − persistence)`, EGARCH `ω/(1 − β)` in logs), a
-//! burn-in is discarded, and Student-t shocks are `t_ν·√((ν−2)/ν)` so they have unit variance.
+//! burn-in is discarded, and Student-t shocks are `t_ν·√((ν−2)/ν)` so they have unit variance
+//! (each law's shocks are in its file of the private `distribution` module).
 //! The RNG is ChaCha8 (portable and stable across platforms and `rand` releases).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, StandardNormal, StudentT};
 
+use crate::distribution::Innovations;
 use crate::fit::{FitError, check_params};
-use crate::spec::{Distribution, ModelSpec, VolatilityModel};
+use crate::spec::{ModelSpec, VolatilityModel};
 use crate::variance::SQRT_2_OVER_PI;
 
 /// Observations simulated and discarded before the returned sample.
@@ -23,30 +24,6 @@ pub struct Simulation {
     pub returns: Vec<f64>,
     /// Conditional variances `σ²_t`.
     pub conditional_variance: Vec<f64>,
-}
-
-/// Unit-variance shocks of a distribution.
-pub(crate) struct Innovations {
-    t: Option<(StudentT<f64>, f64)>,
-}
-
-impl Innovations {
-    pub(crate) fn new(dist: Distribution, nu: Option<f64>) -> Self {
-        let t = match (dist, nu) {
-            (Distribution::StudentT, Some(nu)) => StudentT::new(nu)
-                .ok()
-                .map(|d| (d, ((nu - 2.0) / nu).sqrt())),
-            _ => None,
-        };
-        Self { t }
-    }
-
-    pub(crate) fn draw<R: Rng>(&mut self, rng: &mut R) -> f64 {
-        match &self.t {
-            Some((d, scale)) => d.sample(rng) * scale,
-            None => StandardNormal.sample(rng),
-        }
-    }
 }
 
 /// Simulates `nobs` returns of `spec` at `params` (in `arch` order) after a burn-in of

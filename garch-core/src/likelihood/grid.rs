@@ -9,8 +9,9 @@
 //! rare lane that crosses its upper bound, or whose product leaves the normal range, is
 //! rescored by the scalar kernel, so every score is the likelihood `arch` defines.
 
+use super::Likelihood;
 use super::logsum::{EXPONENT_OF_ONE, MANTISSA};
-use super::{LN_2PI, Likelihood};
+use crate::distribution::normal::LN_2PI;
 
 /// Candidates per sweep: two 256-bit registers per quantity, so that the per-observation
 /// work shared by the lanes (the residual, its square and sign, the bounds) is spread over

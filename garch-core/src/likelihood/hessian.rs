@@ -23,9 +23,10 @@
 // Index loops mirror the matrix algebra (several arrays indexed by the same i, j).
 #![allow(clippy::needless_range_loop)]
 
+use super::Likelihood;
 use super::logsum::{LogProduct, LogSum};
-use super::{Density, LN_2PI, Likelihood};
-use crate::spec::{Distribution, VolatilityModel};
+use crate::distribution::{Density, Normal, SecondOrderDensity};
+use crate::spec::VolatilityModel;
 use crate::variance::{RecursionInput, bound};
 
 /// Value, gradient and Hessian of the total log-likelihood at one parameter vector.
@@ -55,119 +56,6 @@ pub(crate) struct ScoreMoments {
     pub outer: Vec<f64>,
 }
 
-/// Second partial derivatives of one observation's log density in `σ²`, `e` and `ν`.
-#[derive(Clone, Copy, Default)]
-struct Partials {
-    s: f64,
-    e: f64,
-    ss: f64,
-    se: f64,
-    ee: f64,
-    /// ∂ℓ/∂ν without `−½ln(1+q)` (summed through the likelihood's log sum).
-    n_rest: f64,
-    sn: f64,
-    en: f64,
-    /// ∂²ℓ/∂ν² without the constant's `C''(ν)` (added once per pass).
-    nn_rest: f64,
-    /// `e²/σ²`.
-    r: f64,
-    /// `q = r/(ν − 2)` (Student-t only).
-    q: f64,
-}
-
-/// An error density for the second-order pass.
-trait SecondOrderDensity: Copy {
-    /// Whether the density has the parameter ν.
-    const HAS_NU: bool;
-    fn partials(&self, e: f64, s2: f64) -> Partials;
-    /// The log-likelihood of `n` observations from `Σ ln σ²`, `Σ e²/σ²` and `Σ ln(1+q)`.
-    fn total(&self, n: f64, ln_s2: f64, ratio: f64, ln_1q: f64) -> f64;
-}
-
-#[derive(Clone, Copy)]
-struct Normal;
-
-impl SecondOrderDensity for Normal {
-    const HAS_NU: bool = false;
-    #[inline(always)]
-    fn partials(&self, e: f64, s2: f64) -> Partials {
-        // ℓ = −½[ln 2π + ln σ² + e²/σ²]
-        let inv = 1.0 / s2;
-        let r = e * e * inv;
-        Partials {
-            s: 0.5 * (r - 1.0) * inv,
-            e: -e * inv,
-            ss: (0.5 - r) * inv * inv,
-            se: e * inv * inv,
-            ee: -inv,
-            r,
-            ..Partials::default()
-        }
-    }
-    fn total(&self, n: f64, ln_s2: f64, ratio: f64, _ln_1q: f64) -> f64 {
-        -0.5 * (n * LN_2PI + ln_s2 + ratio)
-    }
-}
-
-#[derive(Clone, Copy)]
-struct StudentT {
-    /// ν + 1.
-    np1: f64,
-    /// 1/(ν − 2).
-    c1: f64,
-    /// The constant `C = lnΓ((ν+1)/2) − lnΓ(ν/2) − ½ln(π(ν−2))` of the log density.
-    constant: f64,
-    /// C'(ν).
-    d_constant: f64,
-}
-
-impl SecondOrderDensity for StudentT {
-    const HAS_NU: bool = true;
-    #[inline(always)]
-    fn partials(&self, e: f64, s2: f64) -> Partials {
-        // ℓ = C − ½ln σ² − (ν+1)/2·ln(1+q), q = e²/(σ²(ν−2)); with w = q/(1+q):
-        // ∂q/∂σ² = −q/σ², ∂q/∂e = 2e/(σ²(ν−2)), ∂q/∂ν = −q/(ν−2), ∂w/∂q = (1−w)².
-        let Self { np1, c1, .. } = *self;
-        let inv = 1.0 / s2;
-        let r = e * e * inv;
-        let q = r * c1;
-        let iq = 1.0 / (1.0 + q); // 1 − w
-        let w = q * iq;
-        Partials {
-            s: (-0.5 + 0.5 * np1 * w) * inv,
-            e: -np1 * e * iq * c1 * inv,
-            ss: (0.5 - 0.5 * np1 * w * (1.0 + iq)) * inv * inv,
-            se: np1 * iq * iq * e * c1 * inv * inv,
-            ee: -np1 * iq * (1.0 - 2.0 * w) * c1 * inv,
-            n_rest: self.d_constant + 0.5 * np1 * w * c1,
-            sn: (0.5 * w - 0.5 * np1 * w * iq * c1) * inv,
-            en: -e * iq * (np1 * w - 3.0) * c1 * c1 * inv,
-            nn_rest: w * c1 - 0.5 * np1 * w * (2.0 - w) * c1 * c1,
-            r,
-            q,
-        }
-    }
-    fn total(&self, n: f64, ln_s2: f64, _ratio: f64, ln_1q: f64) -> f64 {
-        n * self.constant - 0.5 * ln_s2 - 0.5 * self.np1 * ln_1q
-    }
-}
-
-/// The trigamma function ψ'(x) for x > 0: the recurrence ψ'(x) = ψ'(x+1) + 1/x² up to x ≥ 10,
-/// then the asymptotic series `1/x + 1/(2x²) + Σ B_{2k}/x^{2k+1}` (Abramowitz and Stegun
-/// 6.4.12), accurate to a few ulps there.
-fn trigamma(mut x: f64) -> f64 {
-    let mut acc = 0.0;
-    while x < 10.0 {
-        acc += 1.0 / (x * x);
-        x += 1.0;
-    }
-    let z = 1.0 / (x * x);
-    // Bernoulli numbers B2..B10: 1/6, −1/30, 1/42, −1/30, 5/66.
-    let series =
-        z * (1.0 / 6.0 + z * (-1.0 / 30.0 + z * (1.0 / 42.0 + z * (-1.0 / 30.0 + z * 5.0 / 66.0))));
-    acc + (1.0 + 0.5 / x + series) / x
-}
-
 impl Likelihood<'_> {
     /// Whether [`Self::second_order`] covers this model (first-order GARCH or GJR).
     pub(crate) fn has_second_order(&self) -> bool {
@@ -182,34 +70,17 @@ impl Likelihood<'_> {
         if !self.has_second_order() {
             return None;
         }
-        let nu = self.layout.nu.map(|i| params[i]);
-        let out = match (self.spec.distribution, nu) {
-            (Distribution::StudentT, Some(nu)) => {
+        let out = match self.density(params) {
+            Density::StudentT(t) => {
                 // The constant and its derivative as the first-order pass has them.
-                let Density::StudentT {
-                    constant,
-                    d_constant,
-                    ..
-                } = Density::new(Distribution::StudentT, Some(nu))
-                else {
-                    unreachable!("a Student-t density with ν");
-                };
-                let density = StudentT {
-                    np1: nu + 1.0,
-                    c1: 1.0 / (nu - 2.0),
-                    constant,
-                    d_constant,
-                };
-                let mut out = self.dispatch(params, density, scores)?;
-                // C''(ν) = ¼ψ'((ν+1)/2) − ¼ψ'(ν/2) + ½/(ν−2)², once per observation.
+                let mut out = self.dispatch(params, t.second_order(), scores)?;
+                // C''(ν), once per observation.
                 let n = self.layout.nu.expect("Student-t has ν");
                 let k = params.len();
-                let c2 = 0.25 * trigamma((nu + 1.0) / 2.0) - 0.25 * trigamma(nu / 2.0)
-                    + 0.5 / ((nu - 2.0) * (nu - 2.0));
-                out.hess[n * k + n] += self.y.len() as f64 * c2;
+                out.hess[n * k + n] += self.y.len() as f64 * t.d2_constant();
                 out
             }
-            _ => self.dispatch(params, Normal, scores)?,
+            Density::Normal => self.dispatch(params, Normal, scores)?,
         };
         Some(out)
     }
@@ -1527,30 +1398,8 @@ impl<const N: usize> Sums<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{MeanModel, ModelSpec};
-
-    #[test]
-    fn trigamma_matches_closed_forms() {
-        let pi2 = std::f64::consts::PI * std::f64::consts::PI;
-        for (x, expected) in [
-            (1.0, pi2 / 6.0),
-            (0.5, pi2 / 2.0),
-            (2.0, pi2 / 6.0 - 1.0),
-            (1.5, pi2 / 2.0 - 4.0),
-            // ψ'(n) = π²/6 − Σ_{k<n} 1/k²
-            (
-                30.0,
-                pi2 / 6.0 - (1..30).map(|k| 1.0 / (k * k) as f64).sum::<f64>(),
-            ),
-            (3.25, 0.359_798_290_309_579_8), // scipy.special.polygamma(1, 3.25)
-        ] {
-            let got = trigamma(x);
-            assert!(
-                ((got - expected) / expected).abs() < 1e-12,
-                "ψ'({x}) = {got}, expected {expected}"
-            );
-        }
-    }
+    use crate::distribution::StudentT;
+    use crate::spec::{Distribution, MeanModel, ModelSpec};
 
     fn series(n: usize) -> Vec<f64> {
         // A deterministic heavy-tailed series with volatility clusters.
@@ -1694,20 +1543,7 @@ mod tests {
             let t = match dist {
                 Distribution::StudentT => {
                     let nu = params[params.len() - 1];
-                    let Density::StudentT {
-                        constant,
-                        d_constant,
-                        ..
-                    } = Density::new(dist, Some(nu))
-                    else {
-                        unreachable!()
-                    };
-                    Some(StudentT {
-                        np1: nu + 1.0,
-                        c1: 1.0 / (nu - 2.0),
-                        constant,
-                        d_constant,
-                    })
+                    Some(StudentT::new(nu).second_order())
                 }
                 Distribution::Normal => None,
             };

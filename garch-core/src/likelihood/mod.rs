@@ -1,9 +1,16 @@
 //! The log-likelihood of a [`ModelSpec`] on a return series, its analytic gradient and the
 //! per-observation scores, in one pass over the data.
 //!
-//! Densities as `arch` 8.0 writes them (`distribution.py`):
-//! normal `−½[ln 2π + ln σ² + e²/σ²]`; standardised Student-t
-//! `lnΓ((ν+1)/2) − lnΓ(ν/2) − ½ln(π(ν−2)) − ½ln σ² − (ν+1)/2·ln(1 + e²/(σ²(ν−2)))`.
+//! The variance recursions are [`crate::variance`]'s; the error densities (as `arch` 8.0
+//! writes them in `distribution.py`) are [`crate::distribution`]'s. This module joins them:
+//! a [`Likelihood`] holds the data side (series, backcast, bounds) and feeds each observation's
+//! residual and variance to a sink that sums the log density and its derivatives.
+//!
+//! * `logsum`: `Σ ln x_t` with one logarithm per block of observations, not one per
+//!   observation (the logarithms bound the cost of a pass);
+//! * `grid`: `arch`'s starting grid scored many candidates per sweep;
+//! * `hessian`: the exact Hessian of first-order GARCH/GJR in one pass (Newton's method and
+//!   the sandwich covariance).
 
 mod grid;
 mod hessian;
@@ -11,15 +18,12 @@ mod logsum;
 
 use std::borrow::Cow;
 
-use statrs::function::gamma::{digamma, ln_gamma};
-
+use crate::distribution::{Density, Normal};
 use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, RecursionInput, VarianceSink};
 
 pub(crate) use hessian::SecondOrder;
 use logsum::LogSum;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The data side of a likelihood: returns plus the backcast and variance bounds, which `arch`
 /// computes once from the starting residuals and keeps fixed while the parameters move.
@@ -30,58 +34,6 @@ pub(crate) struct Likelihood<'a> {
     y: &'a [f64],
     backcast: f64,
     bounds: Cow<'a, [[f64; 2]]>,
-}
-
-/// Per-pass constants of the error density.
-#[derive(Clone, Copy)]
-enum Density {
-    Normal,
-    StudentT {
-        nu: f64,
-        /// `lnΓ((ν+1)/2) − lnΓ(ν/2) − ½ln(π(ν−2))`.
-        constant: f64,
-        /// Its derivative in ν.
-        d_constant: f64,
-    },
-}
-
-impl Density {
-    fn new(dist: Distribution, nu: Option<f64>) -> Self {
-        match (dist, nu) {
-            (Distribution::StudentT, Some(nu)) => Density::StudentT {
-                nu,
-                constant: ln_gamma((nu + 1.0) / 2.0)
-                    - ln_gamma(nu / 2.0)
-                    - 0.5 * (std::f64::consts::PI * (nu - 2.0)).ln(),
-                d_constant: 0.5 * digamma((nu + 1.0) / 2.0)
-                    - 0.5 * digamma(nu / 2.0)
-                    - 0.5 / (nu - 2.0),
-            },
-            _ => Density::Normal,
-        }
-    }
-
-    /// Partial derivatives of the log density in σ² and e, the part of the ν derivative
-    /// without the `−½ln(1 + q)` term (summed separately, see [`GradientSink`]), and
-    /// `r = e²/σ²`. One division per observation.
-    #[inline(always)]
-    fn partials(&self, e: f64, s2: f64) -> (f64, f64, f64, f64) {
-        let inv = 1.0 / s2;
-        let r = e * e * inv;
-        match *self {
-            Density::Normal => (0.5 * (r - 1.0) * inv, -e * inv, 0.0, r),
-            Density::StudentT { nu, d_constant, .. } => {
-                let q = r / (nu - 2.0);
-                let w = q / (1.0 + q);
-                (
-                    (-0.5 + 0.5 * (nu + 1.0) * w) * inv,
-                    -(nu + 1.0) * e * inv / ((nu - 2.0) * (1.0 + q)),
-                    d_constant + 0.5 * (nu + 1.0) * w / (nu - 2.0),
-                    r,
-                )
-            }
-        }
-    }
 }
 
 /// Sums the log density over observations: the linear terms directly, the logarithms through
@@ -121,17 +73,15 @@ impl LogLikSum {
         self.ln_s2.push(s2);
         match self.density {
             Density::Normal => self.ratio += r,
-            Density::StudentT { nu, .. } => self.ln_1q.push(1.0 + r / (nu - 2.0)),
+            Density::StudentT(t) => self.ln_1q.push(t.one_plus_q(r)),
         }
     }
 
     fn total(&mut self) -> f64 {
         let ln_s2 = self.ln_s2.total();
         match self.density {
-            Density::Normal => -0.5 * (self.n * LN_2PI + ln_s2 + self.ratio),
-            Density::StudentT { nu, constant, .. } => {
-                self.n * constant - 0.5 * ln_s2 - 0.5 * (nu + 1.0) * self.ln_1q.total()
-            }
+            Density::Normal => Normal.log_likelihood(self.n, ln_s2, self.ratio),
+            Density::StudentT(t) => t.log_likelihood(self.n, ln_s2, self.ln_1q.total()),
         }
     }
 }
@@ -181,7 +131,7 @@ impl VarianceSink for GradientSink<'_> {
         add(self.grad, dl_dnu_rest);
         if let Some(scores) = self.scores.as_deref_mut() {
             let per_obs = match self.density {
-                Density::StudentT { nu, .. } => dl_dnu_rest - 0.5 * (r / (nu - 2.0)).ln_1p(),
+                Density::StudentT(t) => t.nu_score(dl_dnu_rest, r),
                 Density::Normal => 0.0,
             };
             add(&mut scores[t * k..(t + 1) * k], per_obs);
