@@ -1,0 +1,150 @@
+//! The parameter covariance, as `arch`'s `compute_param_cov` (`arch/univariate/base.py`):
+//! `H⁻¹ B H⁻¹ / T` (robust, Bollerslev–Wooldridge) or `H⁻¹ / T` (classic). `H` and the score
+//! covariance `B` come exactly from the second-order pass where the model has one, else `H`
+//! from `arch`'s own second differences (statsmodels' `approx_hess3`) and `B` from the
+//! analytic per-observation scores.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::likelihood::{Likelihood, SecondOrder};
+use crate::report::CovarianceType;
+use crate::spec::VolatilityModel;
+
+/// Parameter covariance at `params` (see the module docs). `None` if the Hessian is singular.
+pub(crate) fn covariance(
+    lik: &Likelihood<'_>,
+    params: &[f64],
+    kind: CovarianceType,
+) -> Option<DMatrix<f64>> {
+    let robust = kind == CovarianceType::Robust;
+    if let Some(so) = lik.second_order(params, robust) {
+        return covariance_from_second_order(&so, lik.nobs(), kind);
+    }
+    let h = approx_hess3(lik, params);
+    let b = robust.then(|| score_covariance(lik, params));
+    sandwich(h, b, lik.nobs())
+}
+
+/// The covariance from an analytic second-order pass: `H = −∇²ℓ/T` and, for the robust
+/// flavour, `B` the sample covariance of the scores (numpy's `cov`, ddof = 1, as arch).
+/// `None` if `H` is singular or the robust flavour is asked of a pass without scores.
+pub(super) fn covariance_from_second_order(
+    so: &SecondOrder,
+    nobs: usize,
+    kind: CovarianceType,
+) -> Option<DMatrix<f64>> {
+    let k = so.grad.len();
+    let tf = nobs as f64;
+    let h = DMatrix::from_row_slice(k, k, &so.hess) / -tf;
+    let b = match kind {
+        CovarianceType::Classic => None,
+        CovarianceType::Robust => {
+            let m = so.scores.as_ref()?;
+            let sum = DVector::from_column_slice(&m.sum);
+            Some(
+                (DMatrix::from_row_slice(k, k, &m.outer) - &sum * sum.transpose() / tf)
+                    / (tf - 1.0),
+            )
+        }
+    };
+    sandwich(h, b, nobs)
+}
+
+/// `H⁻¹ B H⁻¹ / T` (robust, given `B`) or `H⁻¹ / T` (classic), as arch's `compute_param_cov`.
+fn sandwich(h: DMatrix<f64>, b: Option<DMatrix<f64>>, nobs: usize) -> Option<DMatrix<f64>> {
+    let tf = nobs as f64;
+    let h_inv = h.try_inverse()?;
+    match b {
+        Some(b) => Some(&h_inv * b * &h_inv / tf),
+        None => Some(h_inv / tf),
+    }
+}
+
+/// `H = ∂²(−ℓ)/∂θ² / T` exactly as arch computes it: statsmodels' `approx_hess3`, second
+/// differences of the log-likelihood with steps ε^(1/4)·max(|θ|, 0.1). Used where there is no
+/// analytic Hessian (EGARCH, higher orders). For EGARCH it is the right choice, not only a
+/// fallback: its |z| makes the likelihood kinked in μ wherever a residual crosses zero, so any
+/// Hessian depends on the differencing scale, and arch's scale gives arch's standard errors.
+/// GARCH's ω step is capped at a quarter of ω so the recursion never sees a negative intercept.
+fn approx_hess3(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
+    let k = params.len();
+    let tf = lik.nobs() as f64;
+    let omega_index = match lik.spec().volatility {
+        VolatilityModel::Garch(_) => Some(lik.spec().layout().vol),
+        VolatilityModel::Egarch => None,
+    };
+    let steps: Vec<f64> = params
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let h = f64::EPSILON.powf(0.25) * x.abs().max(0.1);
+            if Some(i) == omega_index {
+                h.min(0.25 * x)
+            } else {
+                h
+            }
+        })
+        .collect();
+    // The four shifted points of every (i, j), evaluated together (EGARCH interleaves
+    // several passes over the data; each value is the same as alone).
+    let mut points = Vec::with_capacity(2 * k * (k + 1));
+    for i in 0..k {
+        for j in i..k {
+            let (hi, hj) = (steps[i], steps[j]);
+            for (di, dj) in [(hi, hj), (hi, -hj), (-hi, hj), (-hi, -hj)] {
+                let mut x = params.to_vec();
+                x[i] += di;
+                x[j] += dj;
+                points.push(x);
+            }
+        }
+    }
+    let mut values = lik.values(&points).into_iter().map(|ll| -ll);
+    let mut f = || values.next().expect("four values per (i, j)");
+    let mut h = DMatrix::<f64>::zeros(k, k);
+    for i in 0..k {
+        for j in i..k {
+            let (hi, hj) = (steps[i], steps[j]);
+            let (pp, pm, mp, mm) = (f(), f(), f(), f());
+            let v = (pp - pm - (mp - mm)) / (4.0 * hi * hj) / tf;
+            h[(i, j)] = v;
+            h[(j, i)] = v;
+        }
+    }
+    h
+}
+
+/// Sample covariance of the analytic per-observation scores, demeaned with ddof = 1.
+fn score_covariance(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
+    let k = params.len();
+    let t = lik.nobs();
+    let tf = t as f64;
+    let mut grad = vec![0.0; k];
+    let mut scores = vec![0.0; t * k];
+    lik.value_and_gradient(params, &mut grad, Some(&mut scores));
+    let mut mean = vec![0.0; k];
+    for row in scores.chunks_exact(k) {
+        for (m, s) in mean.iter_mut().zip(row) {
+            *m += s;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= tf);
+    let mut b = DMatrix::<f64>::zeros(k, k);
+    let mut d = vec![0.0; k];
+    for row in scores.chunks_exact(k) {
+        for ((di, s), m) in d.iter_mut().zip(row).zip(&mean) {
+            *di = s - m;
+        }
+        for i in 0..k {
+            for j in 0..=i {
+                b[(i, j)] += d[i] * d[j];
+            }
+        }
+    }
+    for i in 0..k {
+        for j in 0..i {
+            b[(j, i)] = b[(i, j)];
+        }
+    }
+    b / (tf - 1.0)
+}

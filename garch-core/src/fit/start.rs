@@ -1,0 +1,120 @@
+//! Where the optimiser starts: `arch`'s starting residuals and starting values
+//! (`GARCH.starting_values`, `EGARCH.starting_values` in `arch/univariate/volatility.py`):
+//! a grid of variance parameters scored by their Gaussian likelihood, the sample mean for μ,
+//! and ν from the kurtosis of the standardised residuals. A fit's optimum depends on its
+//! start only through which local optimum it finds, so matching `arch` here is what makes the
+//! two agree on hard series.
+
+use crate::likelihood::Likelihood;
+use crate::spec::{MeanModel, ModelSpec, VolatilityModel};
+
+/// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean.
+pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
+    match spec.mean {
+        MeanModel::Constant => {
+            let m = y.iter().sum::<f64>() / y.len() as f64;
+            y.iter().map(|v| v - m).collect()
+        }
+        MeanModel::Zero => y.to_vec(),
+    }
+}
+
+/// `arch`'s starting values for `main`'s model on `y`: mean, variance grid, ν rule. `e0` are
+/// the starting residuals `main` was prepared from.
+pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> Vec<f64> {
+    let spec = &main.spec();
+    let layout = spec.layout();
+    // The grid is scored by the Gaussian likelihood of the variance process alone on e₀.
+    let lik = main.variance_only(e0);
+    let mean_e2 = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
+    let mut candidates: Vec<Vec<f64>> = Vec::new();
+    match spec.volatility {
+        VolatilityModel::Garch(g) => {
+            let (p, o, q) = (g.p(), g.o(), g.q());
+            for &alpha in &[0.01, 0.05, 0.1, 0.2] {
+                for &gamma in &[0.01, 0.05, 0.1, 0.2] {
+                    for &agb in &[0.5, 0.7, 0.9, 0.98] {
+                        let mut sv = vec![(1.0 - agb) * mean_e2; 1 + p + o + q];
+                        let mut rest = agb;
+                        sv[1..=p].fill(alpha / p as f64);
+                        rest -= alpha;
+                        if o > 0 {
+                            sv[1 + p..1 + p + o].fill(gamma / o as f64);
+                            rest -= gamma / 2.0;
+                        }
+                        if q > 0 {
+                            sv[1 + p + o..].fill(rest / q as f64);
+                        }
+                        // With o = 0 the γ loop repeats points: 16 distinct, not 64.
+                        if !candidates.contains(&sv) {
+                            candidates.push(sv);
+                        }
+                    }
+                }
+            }
+        }
+        VolatilityModel::Egarch => {
+            let target = mean_e2.ln();
+            for &alpha in &[0.01, 0.05, 0.1, 0.2] {
+                for &gamma in &[-0.1, 0.0, 0.1] {
+                    for &beta in &[0.5, 0.7, 0.9, 0.98] {
+                        candidates.push(vec![(1.0 - beta) * target, alpha, gamma, beta]);
+                    }
+                }
+            }
+        }
+    }
+    let scores: Vec<f64> = match spec.volatility {
+        // First-order GARCH/GJR: every point in one vectorised sweep.
+        VolatilityModel::Garch(g) if g.p() == 1 && g.o() <= 1 && g.q() == 1 => {
+            let points: Vec<[f64; 4]> = candidates
+                .iter()
+                .map(|c| match c[..] {
+                    [omega, alpha, beta] => [omega, alpha, 0.0, beta],
+                    [omega, alpha, gamma, beta] => [omega, alpha, gamma, beta],
+                    _ => unreachable!("first-order GARCH has 3 or 4 variance parameters"),
+                })
+                .collect();
+            lik.grid_values(&points)
+        }
+        _ => lik.values(&candidates),
+    };
+    // First maximum wins, as numpy's argmax.
+    let mut best = 0;
+    let mut best_ll = f64::NEG_INFINITY;
+    for (i, &ll) in scores.iter().enumerate() {
+        if ll > best_ll {
+            best_ll = ll;
+            best = i;
+        }
+    }
+    let vol_sv = &candidates[best];
+    let mut sv = vec![0.0; layout.len];
+    if let Some(m) = layout.mu {
+        sv[m] = y.iter().sum::<f64>() / y.len() as f64;
+    }
+    sv[layout.vol..layout.vol + vol_sv.len()].copy_from_slice(vol_sv);
+    if let Some(n) = layout.nu {
+        let (_, s2) = lik.conditional_variance(vol_sv);
+        let z: Vec<f64> = e0.iter().zip(&s2).map(|(e, v)| e / v.sqrt()).collect();
+        let k = pearson_kurtosis(&z);
+        sv[n] = if k > 3.75 {
+            (4.0 * k - 6.0) / (k - 3.0)
+        } else {
+            12.0
+        }
+        .max(4.0);
+    }
+    sv
+}
+
+/// `m₄ / m₂²` with population moments (scipy's `kurtosis(fisher=False)`).
+pub(super) fn pearson_kurtosis(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let (m2, m4) = x.iter().fold((0.0, 0.0), |(a, b), v| {
+        let d = (v - mean) * (v - mean);
+        (a + d, b + d * d)
+    });
+    (m4 / n) / (m2 / n).powi(2)
+}

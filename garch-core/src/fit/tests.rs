@@ -1,0 +1,115 @@
+//! Tests of the two optimisers against each other and of the covariance reused from
+//! Newton's last pass.
+
+use super::*;
+use crate::simulate::simulate;
+use crate::spec::{Distribution, MeanModel, VolatilityModel};
+
+fn series(spec: ModelSpec, params: &[f64], n: usize, seed: u64) -> Vec<f64> {
+    simulate(spec, params, n, seed).unwrap().returns
+}
+
+/// Newton on the exact Hessian and the reparameterised L-BFGS find the same optimum, and
+/// the covariance, log-likelihood and variances taken from Newton's last pass are the ones
+/// computed afresh.
+#[test]
+fn newton_agrees_with_lbfgs_and_reuses_its_last_pass() {
+    let gjr_t = ModelSpec::new(
+        MeanModel::Constant,
+        VolatilityModel::gjr(),
+        Distribution::StudentT,
+    );
+    let y = series(gjr_t, &[0.04, 0.02, 0.03, 0.1, 0.88, 7.0], 3000, 11);
+    for (vol, dist) in [
+        (VolatilityModel::garch(), Distribution::Normal),
+        (VolatilityModel::garch(), Distribution::StudentT),
+        (VolatilityModel::gjr(), Distribution::Normal),
+        (VolatilityModel::gjr(), Distribution::StudentT),
+    ] {
+        for mean in [MeanModel::Constant, MeanModel::Zero] {
+            let spec = ModelSpec::new(mean, vol, dist);
+            let e0 = starting_resids(&spec, &y);
+            let lik = Likelihood::new(spec, &y, &e0);
+            let transform = Transform::new(spec);
+            let start = starting_values(&lik, &y, &e0);
+            let options = FitOptions::default();
+            let mut evaluations = 0;
+            let newton = newton::maximise(&lik, &transform, &start, &options, &mut evaluations)
+                .unwrap_or_else(|| panic!("{spec}: Newton did not converge"));
+            assert!(evaluations <= 12, "{spec}: {evaluations} passes");
+            // The last pass reports the optimum as a value pass would: the same variances,
+            // the log-likelihood up to summation order.
+            let (ll, sigma2) = lik.conditional_variance(&newton.params);
+            assert!(
+                newton
+                    .last
+                    .sigma2
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .eq(sigma2.iter().map(|x| x.to_bits())),
+                "{spec}: conditional variances"
+            );
+            assert!(
+                (newton.last.ll - ll).abs() <= 1e-12 * ll.abs(),
+                "{spec}: log-likelihood"
+            );
+            let lbfgs = optimise(&lik, &transform, &start, &options).unwrap();
+            let (ll_newton, ll_lbfgs) = (lik.value(&newton.params), lik.value(&lbfgs.params));
+            assert!(
+                ll_newton >= ll_lbfgs - 1e-9,
+                "{spec}: {ll_newton} < {ll_lbfgs}"
+            );
+            for (a, b) in newton.params.iter().zip(&lbfgs.params) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                    "{spec}: {a} vs {b}"
+                );
+            }
+            for kind in [CovarianceType::Robust, CovarianceType::Classic] {
+                let fresh = covariance(&lik, &newton.params, kind).unwrap();
+                let mut last = newton.last.clone();
+                if kind == CovarianceType::Robust && last.scores.is_none() {
+                    last = lik.second_order(&newton.params, true).unwrap();
+                }
+                let reused = covariance_from_second_order(&last, y.len(), kind).unwrap();
+                assert!(
+                    (&fresh - &reused).abs().max() <= 1e-10 * fresh.abs().max(),
+                    "{spec} {kind:?}"
+                );
+            }
+        }
+    }
+}
+
+/// An optimum on a constraint (data with no ARCH effect: α → 0) makes Newton give up
+/// early; the fit still converges through L-BFGS and says where it ended.
+#[test]
+fn newton_hands_constrained_optima_to_lbfgs() {
+    let garch = ModelSpec::default();
+    let y = series(garch, &[0.03, 0.05, 0.0, 0.9], 3000, 3);
+    let spec = ModelSpec::new(
+        MeanModel::Constant,
+        VolatilityModel::garch(),
+        Distribution::Normal,
+    );
+    let e0 = starting_resids(&spec, &y);
+    let lik = Likelihood::new(spec, &y, &e0);
+    let transform = Transform::new(spec);
+    let start = starting_values(&lik, &y, &e0);
+    let mut evaluations = 0;
+    let newton = newton::maximise(
+        &lik,
+        &transform,
+        &start,
+        &FitOptions::default(),
+        &mut evaluations,
+    );
+    assert!(
+        newton.is_none(),
+        "α → 0 is on a bound: Newton cannot converge there"
+    );
+    assert!(evaluations < 60, "gave up after {evaluations} passes");
+    let model = fit(&Returns::new(y).unwrap(), spec, &FitOptions::default()).unwrap();
+    assert!(model.report().converged, "{}", model.report().status);
+    assert!(!model.report().at_bounds.is_empty());
+}
