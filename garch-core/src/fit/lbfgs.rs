@@ -1,8 +1,8 @@
 //! The general optimiser: argmin's L-BFGS with a Moré–Thuente line search on the
 //! unconstrained reparameterisation of the private `transform` module, with the analytic
-//! gradient, preconditioned by a Cholesky factor of the Hessian at the start. It fits every
-//! model (EGARCH, higher orders) and takes over from Newton's method where an optimum sits on
-//! a constraint.
+//! gradient, preconditioned by a Cholesky factor of the Hessian where it starts (and at each
+//! restart). It fits every model (EGARCH, higher orders) and takes over from Newton's method
+//! where an optimum sits on a constraint.
 
 use std::cell::RefCell;
 

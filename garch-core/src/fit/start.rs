@@ -109,7 +109,7 @@ pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> V
 }
 
 /// `m₄ / m₂²` with population moments (scipy's `kurtosis(fisher=False)`).
-pub(super) fn pearson_kurtosis(x: &[f64]) -> f64 {
+fn pearson_kurtosis(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
     let (m2, m4) = x.iter().fold((0.0, 0.0), |(a, b), v| {
