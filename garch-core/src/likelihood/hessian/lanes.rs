@@ -9,7 +9,8 @@ use super::assemble::Totals;
 use super::{BLOCK, Block};
 use crate::distribution::SecondOrderDensity;
 
-/// Observations per register of the lane sums of [`Likelihood::pass`].
+/// Observations per register of the lane sums of
+/// [`Likelihood::pass`](crate::likelihood::Likelihood::pass).
 pub(super) const LANES: usize = 4;
 
 /// Four lanes of a sum: lane `l` accumulates the observations `k ≡ l (mod 4)` of each block.
@@ -95,8 +96,8 @@ fn outer_lanes<const N: usize, const R0: usize, const R1: usize, const WEIGHTED:
     }
 }
 
-/// The lane sums of [`Likelihood::pass`]; only the upper triangles of the `N × N` ones are
-/// used.
+/// The lane sums of [`Likelihood::pass`](crate::likelihood::Likelihood::pass); only the
+/// upper triangles of the `N × N` ones are used.
 pub(super) struct Sums<const N: usize> {
     /// Σ ℓ_σ d_i.
     pub(super) grad: [Acc; N],
