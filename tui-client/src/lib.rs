@@ -6,7 +6,7 @@
 //!
 //! Layout, as ratatui's async examples:
 //! * [`app`]: state and update logic — pure, unit-tested; keys, ticks and API results in,
-//!   [`app::Command`]s out.
+//!   [`app::Command`]s out. Split by concept: key bindings, refresh, and one module per view.
 //! * [`ui`]: rendering, one module per view plus shared widgets; tested with `TestBackend`.
 //! * [`client`]: the typed HTTP client of both services, with its own response structs.
 //! * [`event`]: terminal keys → [`app::Key`], commands → spawned fetch tasks.

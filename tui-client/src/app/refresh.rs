@@ -1,0 +1,190 @@
+//! Data in and out: the [`Command`]s the app asks the event loop to run and the [`ApiResult`]s
+//! that come back, the first fetch at start-up, the refresh clock (refetch and retry every
+//! `refresh_every`), applying results to the state, and refetching after a spec change or when
+//! a service turns ready.
+
+use std::time::Instant;
+
+use super::detail::{DetailKey, HistoryKey};
+use super::screener::VolKey;
+use super::spec::{Dist, INTERVAL, Model};
+use super::{App, Service, View};
+use crate::client::{
+    Call, FitMode, FitsRun, History, Readiness, SignalScreener, SymbolSignals, VolDetail,
+    VolScreener,
+};
+
+/// Work for the event loop: each becomes one spawned HTTP call (or two for health).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `GET /v1/volatility`.
+    FetchVolScreener(VolKey),
+    /// `GET /v1/signals`.
+    FetchSignalScreener(String),
+    /// `GET /v1/assets/{symbol}/volatility`.
+    FetchDetail(DetailKey),
+    /// `GET /v1/assets/{symbol}/history`.
+    FetchHistory(HistoryKey),
+    /// `GET /v1/assets/{symbol}/signals`.
+    FetchSymbolSignals(String),
+    /// `POST /v1/fits`.
+    RunFits(FitMode, Model, Dist),
+    /// `GET /health` and `GET /ready`.
+    CheckHealth(Service),
+}
+
+/// A result coming back from a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiResult {
+    /// Market screener.
+    VolScreener(VolKey, Call<VolScreener>),
+    /// Signals screener.
+    SignalScreener(String, Call<SignalScreener>),
+    /// One symbol's fit and forecast.
+    Detail(DetailKey, Call<VolDetail>),
+    /// One symbol's volatility history.
+    History(HistoryKey, Call<History>),
+    /// One symbol's signals.
+    SymbolSignals(String, Call<SymbolSignals>),
+    /// A refit.
+    Fits(FitMode, Call<FitsRun>),
+    /// Liveness.
+    Health(Service, Call<()>),
+    /// Readiness.
+    Ready(Service, Call<Readiness>),
+}
+
+impl App {
+    /// The first commands: everything the screener and status need.
+    pub fn start(&mut self, now: Instant) -> Vec<Command> {
+        self.last_refresh = Some(now);
+        self.refresh_all()
+    }
+
+    pub(super) fn refresh_all(&mut self) -> Vec<Command> {
+        let mut cmds = vec![
+            Command::CheckHealth(Service::Market),
+            Command::CheckHealth(Service::Signals),
+        ];
+        cmds.extend(self.refresh_screener());
+        if self.view == View::Detail {
+            cmds.extend(self.refresh_detail(true));
+        }
+        cmds
+    }
+
+    fn refresh_screener(&mut self) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        let key = self.vol_key();
+        if self.vol.request(key) {
+            cmds.push(Command::FetchVolScreener(key));
+        }
+        if self.signals.request(INTERVAL.to_string()) {
+            cmds.push(Command::FetchSignalScreener(INTERVAL.to_string()));
+        }
+        cmds
+    }
+
+    /// A UI tick: advances the spinner and, every `refresh_every`, refreshes the data and
+    /// retries what failed.
+    pub fn tick(&mut self, now: Instant) -> Vec<Command> {
+        self.frame = self.frame.wrapping_add(1);
+        let due = self
+            .last_refresh
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.refresh_every);
+        if !due {
+            return Vec::new();
+        }
+        self.last_refresh = Some(now);
+        let mut cmds = vec![
+            Command::CheckHealth(Service::Market),
+            Command::CheckHealth(Service::Signals),
+        ];
+        cmds.extend(self.refresh_screener());
+        // The detail's data only changes with the keys; refetch only what failed.
+        if self.view == View::Detail {
+            cmds.extend(self.refresh_detail(false));
+        }
+        cmds
+    }
+
+    /// Takes a result from the network.
+    pub fn apply(&mut self, result: ApiResult) -> Vec<Command> {
+        match result {
+            ApiResult::VolScreener(key, call) => {
+                self.status_mut(Service::Market).record(&call);
+                self.vol.resolve(&key, call.result);
+                self.clamp_selection();
+            }
+            ApiResult::SignalScreener(key, call) => {
+                self.status_mut(Service::Signals).record(&call);
+                self.signals.resolve(&key, call.result);
+                self.clamp_selection();
+            }
+            ApiResult::Detail(key, call) => {
+                self.status_mut(Service::Market).record(&call);
+                if let Some(d) = self.detail.as_mut() {
+                    d.fit.resolve(&key, call.result);
+                }
+            }
+            ApiResult::History(key, call) => {
+                self.status_mut(Service::Market).record(&call);
+                if let Some(d) = self.detail.as_mut() {
+                    d.history.resolve(&key, call.result);
+                }
+            }
+            ApiResult::SymbolSignals(key, call) => {
+                self.status_mut(Service::Signals).record(&call);
+                if let Some(d) = self.detail.as_mut() {
+                    d.signals.resolve(&key, call.result);
+                }
+            }
+            ApiResult::Fits(mode, call) => {
+                self.status_mut(Service::Market).record(&call);
+                return self.bench_result(mode, call.result);
+            }
+            ApiResult::Health(service, call) => {
+                let st = self.status_mut(service);
+                st.record(&call);
+                st.health = Some(call.result);
+            }
+            ApiResult::Ready(service, call) => {
+                let st = self.status_mut(service);
+                st.record(&call);
+                let was_ready = matches!(st.ready, Some(Ok(Readiness::Ready)));
+                st.ready = Some(call.result);
+                let now_ready = matches!(st.ready, Some(Ok(Readiness::Ready)));
+                // A service that just became ready has data the screener has not seen yet.
+                if now_ready && !was_ready {
+                    return self.refetch(service);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Refetches the screener part served by `service` (unless already in flight).
+    fn refetch(&mut self, service: Service) -> Vec<Command> {
+        match service {
+            Service::Market => {
+                let key = self.vol_key();
+                if self.vol.request(key) {
+                    return vec![Command::FetchVolScreener(key)];
+                }
+            }
+            Service::Signals => {
+                if self.signals.request(INTERVAL.to_string()) {
+                    return vec![Command::FetchSignalScreener(INTERVAL.to_string())];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The model, distribution or horizon changed: refetch what depends on them.
+    pub(super) fn spec_changed(&mut self) -> Vec<Command> {
+        let mut cmds = self.refetch(Service::Market);
+        cmds.extend(self.refresh_detail(false));
+        cmds
+    }
+}

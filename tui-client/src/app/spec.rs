@@ -1,0 +1,89 @@
+//! What the dashboard asks the services for: the forecast's model, error distribution and
+//! horizon (switched with `m`, `d`, `+`/`-`), and the fixed sizes of the signals and history
+//! requests. Every remote value is keyed by these, so they live apart from the views using them.
+
+/// Volatility model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// GARCH(1,1).
+    Garch,
+    /// GJR-GARCH(1,1,1).
+    Gjr,
+    /// EGARCH(1,1,1).
+    Egarch,
+}
+
+impl Model {
+    /// Query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Garch => "garch",
+            Self::Gjr => "gjr",
+            Self::Egarch => "egarch",
+        }
+    }
+
+    /// Display label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Garch => "GARCH(1,1)",
+            Self::Gjr => "GJR(1,1,1)",
+            Self::Egarch => "EGARCH(1,1,1)",
+        }
+    }
+
+    pub(super) fn next(self) -> Self {
+        match self {
+            Self::Garch => Self::Gjr,
+            Self::Gjr => Self::Egarch,
+            Self::Egarch => Self::Garch,
+        }
+    }
+}
+
+/// Error distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dist {
+    /// Normal.
+    Normal,
+    /// Standardised Student-t.
+    T,
+}
+
+impl Dist {
+    /// Query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::T => "t",
+        }
+    }
+
+    /// Display label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::T => "Student-t",
+        }
+    }
+
+    pub(super) fn toggle(self) -> Self {
+        match self {
+            Self::Normal => Self::T,
+            Self::T => Self::Normal,
+        }
+    }
+}
+
+/// Forecast horizons `+`/`-` step through (trading days: day, week, two weeks, month, quarter,
+/// half year, year).
+pub const HORIZONS: [usize; 7] = [1, 5, 10, 21, 63, 126, 252];
+
+/// Bar interval of the signals.
+pub const INTERVAL: &str = "5m";
+
+/// Days of volatility history fetched for the detail chart.
+pub const HISTORY_LIMIT: usize = 250;
+
+/// Bars of price/RSI fetched for the detail charts.
+pub const SIGNAL_POINTS: usize = 150;

@@ -1,0 +1,603 @@
+//! Unit tests of the app's rules (keys, sorting, filtering, refetching, stale results, errors,
+//! the refresh clock, the benchmark sequence, health tracking), and the fixtures the renderer
+//! tests in [`crate::ui`] build their states from.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::client::{
+    ApiError, Call, FitMode, FitsRun, History, Readiness, SignalRow, SignalScreener, VolRow,
+    VolScreener,
+};
+
+pub(crate) fn vol_row(symbol: &str, vol: f64, persistence: f64) -> VolRow {
+    VolRow {
+        symbol: symbol.into(),
+        annualized_forecast: Some(vol),
+        long_run_annualized: Some(vol * 0.9),
+        persistence: Some(persistence),
+        half_life_days: Some(20.0),
+        converged: true,
+        error: None,
+    }
+}
+
+pub(crate) fn sig_row(symbol: &str, rsi: f64, pb: f64, signal: &str) -> SignalRow {
+    SignalRow {
+        symbol: symbol.into(),
+        close: Some(100.0),
+        rsi: Some(rsi),
+        percent_b: Some(pb),
+        bandwidth: Some(0.05),
+        signal: Some(signal.into()),
+        reasons: vec![format!("{signal} reason")],
+    }
+}
+
+pub(crate) fn ok<T>(service: Service, path: &str, value: T) -> Call<T> {
+    Call {
+        service,
+        path: path.into(),
+        latency: Duration::from_millis(7),
+        result: Ok(value),
+    }
+}
+
+pub(crate) fn err<T>(service: Service, path: &str, e: ApiError) -> Call<T> {
+    Call {
+        service,
+        path: path.into(),
+        latency: Duration::from_millis(3),
+        result: Err(e),
+    }
+}
+
+pub(crate) fn new_app() -> App {
+    App::new(
+        ServiceStatus::new(Ok("http://127.0.0.1:1".into()), "in-process"),
+        ServiceStatus::new(
+            Err("signals-svc not available in this build".into()),
+            "in-process",
+        ),
+        Duration::from_secs(5),
+    )
+}
+
+/// An app with both screeners loaded: AAA (vol 30, long), BBB (20, short), CCC (25, flat).
+pub(crate) fn loaded_app() -> App {
+    let mut app = new_app();
+    let cmds = app.start(Instant::now());
+    assert!(cmds.contains(&Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))));
+    app.apply(ApiResult::VolScreener(
+        (Model::Garch, Dist::Normal, 10),
+        ok(
+            Service::Market,
+            "/v1/volatility",
+            VolScreener {
+                horizon: 10,
+                rows: vec![
+                    vol_row("BBB", 20.0, 0.95),
+                    vol_row("AAA", 30.0, 0.99),
+                    vol_row("CCC", 25.0, 0.90),
+                ],
+            },
+        ),
+    ));
+    app.apply(ApiResult::SignalScreener(
+        INTERVAL.into(),
+        ok(
+            Service::Signals,
+            "/v1/signals",
+            SignalScreener {
+                interval: INTERVAL.into(),
+                rows: vec![
+                    sig_row("AAA", 25.0, -0.1, "long"),
+                    sig_row("BBB", 75.0, 1.1, "short"),
+                    sig_row("CCC", 50.0, 0.5, "flat"),
+                ],
+            },
+        ),
+    ));
+    app
+}
+
+fn symbols(app: &App) -> Vec<String> {
+    app.rows().into_iter().map(|r| r.symbol).collect()
+}
+
+#[test]
+fn start_asks_for_health_and_both_screeners() {
+    let mut app = new_app();
+    let cmds = app.start(Instant::now());
+    assert_eq!(
+        cmds,
+        vec![
+            Command::CheckHealth(Service::Market),
+            Command::CheckHealth(Service::Signals),
+            Command::FetchVolScreener((Model::Garch, Dist::Normal, 10)),
+            Command::FetchSignalScreener("5m".into()),
+        ]
+    );
+    assert!(app.is_loading());
+}
+
+#[test]
+fn rows_merge_both_services_by_symbol() {
+    let app = loaded_app();
+    let rows = app.rows();
+    assert_eq!(symbols(&app), ["AAA", "BBB", "CCC"]);
+    assert_eq!(rows[0].vol, Some(30.0));
+    assert_eq!(rows[0].rsi, Some(25.0));
+    assert_eq!(rows[0].signal, Some(Signal::Long));
+    assert_eq!(rows[1].signal, Some(Signal::Short));
+}
+
+#[test]
+fn merge_keeps_symbols_known_to_one_service_only() {
+    let vol = VolScreener {
+        horizon: 10,
+        rows: vec![vol_row("AAA", 1.0, 0.9)],
+    };
+    let sig = SignalScreener {
+        interval: "5m".into(),
+        rows: vec![sig_row("ZZZ", 50.0, 0.5, "flat")],
+    };
+    let rows = merge_rows(Some(&vol), Some(&sig));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].rsi, None);
+    assert_eq!(rows[1].vol, None);
+    assert_eq!(rows[1].converged, None);
+    assert!(merge_rows(Some(&vol), None)[0].signal.is_none());
+}
+
+#[test]
+fn sort_cycles_columns_with_natural_direction_and_missing_last() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Char('s'));
+    assert_eq!(app.sort, SortColumn::Vol);
+    assert!(app.descending);
+    assert_eq!(symbols(&app), ["AAA", "CCC", "BBB"]);
+    app.handle_key(Key::Char('S'));
+    assert_eq!(symbols(&app), ["BBB", "CCC", "AAA"]);
+    app.handle_key(Key::Char('s'));
+    assert_eq!(app.sort, SortColumn::Persistence);
+    assert_eq!(symbols(&app), ["AAA", "BBB", "CCC"]);
+    app.handle_key(Key::Char('s'));
+    assert_eq!(app.sort, SortColumn::Rsi);
+    assert_eq!(symbols(&app), ["BBB", "CCC", "AAA"]);
+    app.handle_key(Key::Char('h'));
+    assert_eq!(app.sort, SortColumn::Persistence);
+    for _ in 0..4 {
+        app.handle_key(Key::Char('l'));
+    }
+    assert_eq!(app.sort, SortColumn::Symbol);
+
+    let mut rows = vec![
+        Row {
+            symbol: "X".into(),
+            vol: None,
+            ..Row::default()
+        },
+        Row {
+            symbol: "Y".into(),
+            vol: Some(1.0),
+            ..Row::default()
+        },
+    ];
+    sort_rows(&mut rows, SortColumn::Vol, false);
+    assert_eq!(rows[0].symbol, "Y");
+    sort_rows(&mut rows, SortColumn::Vol, true);
+    assert_eq!(rows[0].symbol, "Y");
+}
+
+#[test]
+fn signal_sort_puts_longs_first() {
+    let mut app = loaded_app();
+    app.set_sort(SortColumn::Signal);
+    assert_eq!(symbols(&app), ["AAA", "BBB", "CCC"]);
+    app.handle_key(Key::Char('S'));
+    assert_eq!(symbols(&app), ["CCC", "BBB", "AAA"]);
+}
+
+#[test]
+fn filter_typing_backspace_enter_and_esc() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Char('/'));
+    assert!(app.editing_filter);
+    // Keys that are commands elsewhere are text while typing.
+    app.handle_key(Key::Char('b'));
+    app.handle_key(Key::Char('q'));
+    assert!(!app.should_quit);
+    assert_eq!(app.filter, "bq");
+    assert!(symbols(&app).is_empty());
+    app.handle_key(Key::Backspace);
+    assert_eq!(symbols(&app), ["BBB"]);
+    app.handle_key(Key::Enter);
+    assert!(!app.editing_filter);
+    assert_eq!(symbols(&app), ["BBB"]);
+    // Esc clears an active filter before it quits.
+    app.handle_key(Key::Esc);
+    assert!(app.filter.is_empty());
+    assert!(!app.should_quit);
+    assert_eq!(symbols(&app).len(), 3);
+    // Filter by signal name.
+    app.filter = "short".into();
+    assert_eq!(symbols(&app), ["BBB"]);
+    app.handle_key(Key::Esc);
+    app.handle_key(Key::Esc);
+    assert!(app.should_quit);
+}
+
+#[test]
+fn selection_moves_and_clamps() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Char('j'));
+    app.handle_key(Key::Down);
+    app.handle_key(Key::Down);
+    assert_eq!(app.selected, 2);
+    app.handle_key(Key::Char('k'));
+    assert_eq!(app.selected_row().unwrap().symbol, "BBB");
+    app.handle_key(Key::Char('g'));
+    assert_eq!(app.selected, 0);
+    app.handle_key(Key::End);
+    assert_eq!(app.selected, 2);
+    app.handle_key(Key::Up);
+    app.handle_key(Key::PageUp);
+    assert_eq!(app.selected, 0);
+}
+
+#[test]
+fn tab_cycles_views_both_ways_and_digits_jump() {
+    let mut app = new_app();
+    assert_eq!(app.view, View::Screener);
+    app.handle_key(Key::Tab);
+    // No symbol yet: the detail view opens empty.
+    assert_eq!(app.view, View::Detail);
+    app.handle_key(Key::Tab);
+    assert_eq!(app.view, View::Benchmark);
+    app.handle_key(Key::Tab);
+    assert_eq!(app.view, View::Status);
+    app.handle_key(Key::Tab);
+    assert_eq!(app.view, View::Screener);
+    app.handle_key(Key::BackTab);
+    assert_eq!(app.view, View::Status);
+    app.handle_key(Key::Char('3'));
+    assert_eq!(app.view, View::Benchmark);
+}
+
+#[test]
+fn enter_opens_detail_and_fetches_its_three_parts() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Down);
+    let cmds = app.handle_key(Key::Enter);
+    assert_eq!(app.view, View::Detail);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchDetail(("BBB".into(), Model::Garch, Dist::Normal, 10)),
+            Command::FetchHistory(("BBB".into(), Model::Garch, Dist::Normal)),
+            Command::FetchSymbolSignals("BBB".into()),
+        ]
+    );
+    // Tab away and back: nothing refetched while in flight.
+    app.handle_key(Key::Tab);
+    assert!(app.handle_key(Key::BackTab).is_empty());
+    // Next symbol with j.
+    let cmds = app.handle_key(Key::Char('j'));
+    assert_eq!(app.detail.as_ref().unwrap().symbol, "CCC");
+    assert_eq!(cmds.len(), 3);
+    // Wraps around.
+    app.handle_key(Key::Char('l'));
+    assert_eq!(app.detail.as_ref().unwrap().symbol, "AAA");
+    app.handle_key(Key::Backspace);
+    assert_eq!(app.view, View::Screener);
+}
+
+#[test]
+fn model_dist_and_horizon_keys_refetch_with_the_new_key() {
+    let mut app = loaded_app();
+    let cmds = app.handle_key(Key::Char('m'));
+    assert_eq!(app.model, Model::Gjr);
+    assert_eq!(
+        cmds,
+        vec![Command::FetchVolScreener((Model::Gjr, Dist::Normal, 10))]
+    );
+    // Data for the old key is dropped, not shown under the new label.
+    assert!(app.vol.data.is_none());
+    assert!(app.vol.loading);
+    app.handle_key(Key::Char('m'));
+    assert_eq!(app.model, Model::Egarch);
+    app.handle_key(Key::Char('m'));
+    assert_eq!(app.model, Model::Garch);
+    app.handle_key(Key::Char('d'));
+    assert_eq!(app.dist, Dist::T);
+    let cmds = app.handle_key(Key::Char('+'));
+    assert_eq!(app.horizon, 21);
+    assert_eq!(
+        cmds,
+        vec![Command::FetchVolScreener((Model::Garch, Dist::T, 21))]
+    );
+    app.handle_key(Key::Char('-'));
+    app.handle_key(Key::Char('-'));
+    app.handle_key(Key::Char('-'));
+    assert_eq!(app.horizon, 1);
+    assert!(app.handle_key(Key::Char('-')).is_empty());
+    for _ in 0..10 {
+        app.handle_key(Key::Char('+'));
+    }
+    assert_eq!(app.horizon, 252);
+}
+
+#[test]
+fn horizon_change_in_detail_refetches_the_fit_but_not_the_history() {
+    let mut app = loaded_app();
+    app.open_detail("AAA");
+    let d = app.detail.as_mut().unwrap();
+    d.history.resolve(
+        &("AAA".into(), Model::Garch, Dist::Normal),
+        Ok(History {
+            dates: vec![],
+            conditional_volatility: vec![],
+            realized_volatility: vec![],
+        }),
+    );
+    let cmds = app.handle_key(Key::Char('+'));
+    assert!(cmds.contains(&Command::FetchDetail((
+        "AAA".into(),
+        Model::Garch,
+        Dist::Normal,
+        21
+    ))));
+    assert!(!cmds.iter().any(|c| matches!(c, Command::FetchHistory(_))));
+}
+
+#[test]
+fn stale_results_are_dropped_but_still_counted_in_status() {
+    let mut app = new_app();
+    app.start(Instant::now());
+    app.handle_key(Key::Char('m')); // now GJR
+    app.apply(ApiResult::VolScreener(
+        (Model::Garch, Dist::Normal, 10),
+        ok(
+            Service::Market,
+            "/v1/volatility",
+            VolScreener {
+                horizon: 10,
+                rows: vec![vol_row("OLD", 1.0, 0.5)],
+            },
+        ),
+    ));
+    assert!(app.vol.data.is_none());
+    assert!(app.vol.loading);
+    assert_eq!(app.market_status.ok_calls, 1);
+}
+
+#[test]
+fn errors_keep_old_data_and_are_recorded() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Char('r'));
+    app.apply(ApiResult::VolScreener(
+        (Model::Garch, Dist::Normal, 10),
+        err(
+            Service::Market,
+            "/v1/volatility",
+            ApiError::Unreachable("connection failed".into()),
+        ),
+    ));
+    assert!(app.vol.data.is_some());
+    assert!(app.vol.error.is_some());
+    assert!(!app.vol.loading);
+    assert_eq!(app.market_status.failed_calls, 1);
+    assert_eq!(
+        app.market_status.last_error,
+        Some((
+            "/v1/volatility".into(),
+            "unreachable: connection failed".into()
+        ))
+    );
+}
+
+#[test]
+fn signals_down_leaves_the_market_columns_usable() {
+    let mut app = new_app();
+    app.start(Instant::now());
+    app.apply(ApiResult::SignalScreener(
+        INTERVAL.into(),
+        Call::unavailable(
+            Service::Signals,
+            "/v1/signals",
+            "signals-svc not available in this build",
+        ),
+    ));
+    app.apply(ApiResult::VolScreener(
+        (Model::Garch, Dist::Normal, 10),
+        ok(
+            Service::Market,
+            "/v1/volatility",
+            VolScreener {
+                horizon: 10,
+                rows: vec![vol_row("AAA", 1.0, 0.5)],
+            },
+        ),
+    ));
+    assert_eq!(symbols(&app), ["AAA"]);
+    assert!(app.signals.error.is_some());
+    assert!(!app.is_loading());
+}
+
+#[test]
+fn tick_refreshes_only_when_due_and_retries_failures() {
+    let t0 = Instant::now();
+    let mut app = loaded_app();
+    app.last_refresh = Some(t0);
+    assert!(app.tick(t0 + Duration::from_secs(1)).is_empty());
+    let cmds = app.tick(t0 + Duration::from_secs(6));
+    assert!(cmds.contains(&Command::CheckHealth(Service::Market)));
+    assert!(cmds.contains(&Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))));
+    // In flight: the next due tick does not pile up another screener request.
+    let cmds = app.tick(t0 + Duration::from_secs(12));
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::FetchVolScreener(_)))
+    );
+
+    // A failed detail part is retried on the next due tick.
+    let mut app = loaded_app();
+    app.last_refresh = Some(t0);
+    app.open_detail("AAA");
+    app.apply(ApiResult::SymbolSignals(
+        "AAA".into(),
+        Call::unavailable(Service::Signals, "/v1/assets/AAA/signals", "down"),
+    ));
+    let cmds = app.tick(t0 + Duration::from_secs(6));
+    assert!(cmds.contains(&Command::FetchSymbolSignals("AAA".into())));
+}
+
+fn fits(total: f64) -> FitsRun {
+    FitsRun {
+        total_seconds: total,
+        fits_per_second: 25.0 / total,
+        symbols: vec![],
+    }
+}
+
+#[test]
+fn benchmark_runs_modes_in_turn_and_shows_501_as_unavailable() {
+    let mut app = new_app();
+    app.handle_key(Key::Char('3'));
+    let cmds = app.handle_key(Key::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::RunFits(
+            FitMode::Sequential,
+            Model::Garch,
+            Dist::Normal
+        )]
+    );
+    assert!(app.bench.running());
+    // A second press while running does nothing.
+    assert!(app.handle_key(Key::Char('b')).is_empty());
+    let cmds = app.apply(ApiResult::Fits(
+        FitMode::Sequential,
+        ok(Service::Market, "/v1/fits", fits(4.0)),
+    ));
+    assert_eq!(
+        cmds,
+        vec![Command::RunFits(
+            FitMode::Parallel,
+            Model::Garch,
+            Dist::Normal
+        )]
+    );
+    let cmds = app.apply(ApiResult::Fits(
+        FitMode::Parallel,
+        ok(Service::Market, "/v1/fits", fits(1.0)),
+    ));
+    assert_eq!(
+        cmds,
+        vec![Command::RunFits(
+            FitMode::Distributed,
+            Model::Garch,
+            Dist::Normal
+        )]
+    );
+    let cmds = app.apply(ApiResult::Fits(
+        FitMode::Distributed,
+        err(
+            Service::Market,
+            "/v1/fits",
+            ApiError::Status {
+                status: 501,
+                title: "Not Implemented".into(),
+                detail: Some("no NATS".into()),
+            },
+        ),
+    ));
+    assert!(cmds.is_empty());
+    assert!(!app.bench.running());
+    assert_eq!(app.bench.speedup(), Some(4.0));
+    assert_eq!(
+        app.bench.state(FitMode::Distributed),
+        &BenchState::Unavailable("no NATS".into())
+    );
+    // Results that arrive when nothing is running are ignored.
+    assert!(
+        app.apply(ApiResult::Fits(
+            FitMode::Parallel,
+            ok(Service::Market, "/v1/fits", fits(9.0)),
+        ))
+        .is_empty()
+    );
+    assert_eq!(app.bench.speedup(), Some(4.0));
+}
+
+#[test]
+fn health_and_readiness_are_tracked_per_service() {
+    let mut app = new_app();
+    app.apply(ApiResult::Health(
+        Service::Market,
+        ok(Service::Market, "/health", ()),
+    ));
+    app.apply(ApiResult::Ready(
+        Service::Market,
+        ok(
+            Service::Market,
+            "/ready",
+            Readiness::NotReady("data is loading".into()),
+        ),
+    ));
+    assert!(app.market_status.is_up());
+    assert_eq!(
+        app.market_status.not_ready_reason(),
+        Some("data is loading")
+    );
+    app.apply(ApiResult::Health(
+        Service::Signals,
+        Call::unavailable(Service::Signals, "/health", "not in this build"),
+    ));
+    assert!(!app.signals_status.is_up());
+    assert_eq!(app.signals_status.calls.len(), 1);
+    for _ in 0..20 {
+        app.apply(ApiResult::Health(
+            Service::Market,
+            ok(Service::Market, "/health", ()),
+        ));
+    }
+    assert_eq!(app.market_status.calls.len(), ServiceStatus::KEEP);
+}
+
+#[test]
+fn becoming_ready_refetches_the_screener_once() {
+    let mut app = loaded_app();
+    let ready = |r| ApiResult::Ready(Service::Market, ok(Service::Market, "/ready", r));
+    assert!(
+        app.apply(ready(Readiness::NotReady("loading".into())))
+            .is_empty()
+    );
+    assert_eq!(
+        app.apply(ready(Readiness::Ready)),
+        vec![Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))]
+    );
+    assert!(app.apply(ready(Readiness::Ready)).is_empty());
+}
+
+#[test]
+fn help_overlay_and_quit_keys() {
+    let mut app = new_app();
+    app.handle_key(Key::Char('?'));
+    assert!(app.show_help);
+    app.handle_key(Key::Char('j'));
+    assert!(!app.show_help);
+    assert!(!app.should_quit);
+    app.handle_key(Key::Char('?'));
+    app.handle_key(Key::Char('q'));
+    assert!(app.should_quit);
+    let mut app = new_app();
+    app.handle_key(Key::Char('q'));
+    assert!(app.should_quit);
+    let mut app = new_app();
+    app.editing_filter = true;
+    app.handle_key(Key::CtrlC);
+    assert!(app.should_quit);
+}

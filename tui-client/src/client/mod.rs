@@ -1,0 +1,329 @@
+//! Typed HTTP client for market-svc and signals-svc.
+//!
+//! Only the fields the dashboard shows are deserialized, into this module's own structs, so the
+//! services can add fields freely. Every failure — connection refused, timeout, a non-2xx status
+//! (with its `application/problem+json` body when there is one), a body that does not parse — is
+//! an [`ApiError`]; nothing here panics on what a server sends.
+//!
+//! Split as a client's parts: this module holds [`ApiClient`] (one method per endpoint) and
+//! [`Call`], the record of one request; `wire` has the response structs, as far as the
+//! dashboard reads them; `error` has [`ApiError`]. Everything is re-exported here.
+
+mod error;
+#[cfg(test)]
+mod tests;
+mod wire;
+
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+
+use crate::app::{Dist, Model, Service};
+use error::ProblemBody;
+
+pub use error::ApiError;
+pub use wire::{
+    FitMode, FitsRun, FitsSymbol, ForecastPath, ForecastStep, History, LatestSignal, Param,
+    Readiness, Report, SignalPoints, SignalRow, SignalScreener, SymbolSignals, VolDetail, VolRow,
+    VolScreener,
+};
+
+/// What a call did: which service and path, how long it took, and its result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call<T> {
+    /// Service called.
+    pub service: Service,
+    /// Path (without the query).
+    pub path: String,
+    /// Round-trip time.
+    pub latency: Duration,
+    /// Outcome.
+    pub result: Result<T, ApiError>,
+}
+
+impl<T> Call<T> {
+    /// A call that never left this process (the service is not available).
+    pub fn unavailable(service: Service, path: &str, why: &str) -> Self {
+        Self {
+            service,
+            path: path.split('?').next().unwrap_or(path).to_string(),
+            latency: Duration::ZERO,
+            result: Err(ApiError::Unavailable(why.to_string())),
+        }
+    }
+
+    /// Same call, another result type.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Call<U> {
+        Call {
+            service: self.service,
+            path: self.path,
+            latency: self.latency,
+            result: self.result.map(f),
+        }
+    }
+}
+
+/// Base URLs of the services (`Err`: why that service is not available).
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// market-svc, e.g. `http://127.0.0.1:8001`.
+    pub market: Result<String, String>,
+    /// signals-svc.
+    pub signals: Result<String, String>,
+}
+
+/// The HTTP client of both services. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+}
+
+/// Timeout of ordinary calls.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout of a whole refit (the sequential one fits every symbol on one thread).
+const FITS_TIMEOUT: Duration = Duration::from_secs(600);
+
+impl ApiClient {
+    /// A client of the services at `endpoints`.
+    pub fn new(endpoints: Endpoints) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { http, endpoints }
+    }
+
+    /// The endpoints.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    fn base(&self, service: Service) -> Result<&str, &str> {
+        let endpoint = match service {
+            Service::Market => &self.endpoints.market,
+            Service::Signals => &self.endpoints.signals,
+        };
+        endpoint.as_deref().map_err(String::as_str)
+    }
+
+    async fn send(
+        &self,
+        service: Service,
+        path: &str,
+        build: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
+    ) -> Call<Vec<u8>> {
+        let base = match self.base(service) {
+            Ok(b) => b.trim_end_matches('/').to_string(),
+            Err(why) => return Call::unavailable(service, path, why),
+        };
+        let start = Instant::now();
+        let result = async {
+            let resp = build(&self.http, format!("{base}{path}"))
+                .send()
+                .await
+                .map_err(|e| ApiError::Unreachable(describe(&e)))?;
+            let status = resp.status();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| ApiError::Unreachable(describe(&e)))?;
+            if status.is_success() {
+                Ok(body.to_vec())
+            } else {
+                let problem: Option<ProblemBody> = serde_json::from_slice(&body).ok();
+                let reason = status.canonical_reason().unwrap_or("error").to_string();
+                Err(ApiError::Status {
+                    status: status.as_u16(),
+                    title: problem
+                        .as_ref()
+                        .and_then(|p| p.title.clone())
+                        .unwrap_or(reason),
+                    detail: problem.and_then(|p| p.detail),
+                })
+            }
+        }
+        .await;
+        Call {
+            service,
+            path: path.split('?').next().unwrap_or(path).to_string(),
+            latency: start.elapsed(),
+            result,
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, service: Service, path: &str) -> Call<T> {
+        let call = self
+            .send(service, path, |c, url| c.get(url).timeout(CALL_TIMEOUT))
+            .await;
+        decode(call)
+    }
+
+    /// `GET /health`: `Ok(())` when it answers 2xx.
+    pub async fn health(&self, service: Service) -> Call<()> {
+        self.send(service, "/health", |c, url| {
+            c.get(url).timeout(CALL_TIMEOUT)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// `GET /ready`: 503 is a normal answer here (not ready, with the reason).
+    pub async fn ready(&self, service: Service) -> Call<Readiness> {
+        let call = self
+            .send(service, "/ready", |c, url| c.get(url).timeout(CALL_TIMEOUT))
+            .await;
+        let result = match call.result {
+            Ok(_) => Ok(Readiness::Ready),
+            Err(ApiError::Status {
+                status: 503,
+                title,
+                detail,
+            }) => Ok(Readiness::NotReady(detail.unwrap_or(title))),
+            Err(e) => Err(e),
+        };
+        Call {
+            service: call.service,
+            path: call.path,
+            latency: call.latency,
+            result,
+        }
+    }
+
+    /// `GET /v1/volatility`.
+    pub async fn vol_screener(
+        &self,
+        model: Model,
+        dist: Dist,
+        horizon: usize,
+    ) -> Call<VolScreener> {
+        let path = format!(
+            "/v1/volatility?model={}&dist={}&horizon={horizon}",
+            model.as_str(),
+            dist.as_str()
+        );
+        self.get_json(Service::Market, &path).await
+    }
+
+    /// `GET /v1/assets/{symbol}/volatility`.
+    pub async fn vol_detail(
+        &self,
+        symbol: &str,
+        model: Model,
+        dist: Dist,
+        horizon: usize,
+    ) -> Call<VolDetail> {
+        let path = format!(
+            "/v1/assets/{}/volatility?model={}&dist={}&horizon={horizon}",
+            encode(symbol),
+            model.as_str(),
+            dist.as_str()
+        );
+        self.get_json(Service::Market, &path).await
+    }
+
+    /// `GET /v1/assets/{symbol}/history`.
+    pub async fn history(
+        &self,
+        symbol: &str,
+        model: Model,
+        dist: Dist,
+        limit: usize,
+    ) -> Call<History> {
+        let path = format!(
+            "/v1/assets/{}/history?model={}&dist={}&limit={limit}",
+            encode(symbol),
+            model.as_str(),
+            dist.as_str()
+        );
+        self.get_json(Service::Market, &path).await
+    }
+
+    /// `GET /v1/signals`.
+    pub async fn signal_screener(&self, interval: &str) -> Call<SignalScreener> {
+        let path = format!("/v1/signals?interval={interval}");
+        self.get_json(Service::Signals, &path).await
+    }
+
+    /// `GET /v1/assets/{symbol}/signals`.
+    pub async fn symbol_signals(
+        &self,
+        symbol: &str,
+        interval: &str,
+        limit: usize,
+    ) -> Call<SymbolSignals> {
+        let path = format!(
+            "/v1/assets/{}/signals?interval={interval}&limit={limit}",
+            encode(symbol)
+        );
+        self.get_json(Service::Signals, &path).await
+    }
+
+    /// `POST /v1/fits` in `mode`.
+    pub async fn run_fits(&self, mode: FitMode, model: Model, dist: Dist) -> Call<FitsRun> {
+        let body = serde_json::json!({
+            "mode": mode.as_str(),
+            "model": model.as_str(),
+            "dist": dist.as_str(),
+        });
+        let call = self
+            .send(Service::Market, "/v1/fits", |c, url| {
+                c.post(url).json(&body).timeout(FITS_TIMEOUT)
+            })
+            .await;
+        decode(call)
+    }
+}
+
+fn decode<T: DeserializeOwned>(call: Call<Vec<u8>>) -> Call<T> {
+    let Call {
+        service,
+        path,
+        latency,
+        result,
+    } = call;
+    let result = result
+        .and_then(|b| serde_json::from_slice::<T>(&b).map_err(|e| ApiError::Decode(e.to_string())));
+    Call {
+        service,
+        path,
+        latency,
+        result,
+    }
+}
+
+/// A short description of a transport error (reqwest's Display hides the cause).
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    let mut last = String::new();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    if !last.is_empty() && !text.contains(&last) {
+        text.push_str(" (");
+        text.push_str(&last);
+        text.push(')');
+    }
+    text
+}
+
+/// Percent-encodes a path segment (tickers are usually plain, but `BRK.B` or `^GSPC` exist).
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
