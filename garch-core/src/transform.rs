@@ -16,7 +16,7 @@
 //!
 //! The price: a parameter that belongs exactly on a bound (α = 0 for GJR on the S&P 500) is only
 //! approached, and the gradient in θ vanishes there. The fit reports such parameters as
-//! "at bound" (see [`near_bounds`]).
+//! "at bound" (see [`Transform::near_bounds`]).
 
 use crate::spec::{Layout, ModelSpec, VolatilityModel};
 
