@@ -156,13 +156,13 @@ fn symbols_of(table: &Table, long: bool, path: &Path) -> Result<Vec<String>, Dat
 /// zero-based row) and collecting an "unsorted" warning.
 fn groups(
     table: &Table,
-    symbols: Vec<String>,
-    keys: Vec<i64>,
+    symbols: &[String],
+    keys: &[i64],
     key_column: &str,
     show_key: impl Fn(usize) -> String,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Group>, DataError> {
-    let groups = match group_by_symbol(table, symbols, keys)? {
+    let groups = match group_by_symbol(symbols, keys) {
         Ok(g) => g,
         Err(Duplicate {
             symbol,
@@ -239,7 +239,7 @@ pub fn load_daily(path: &Path) -> Result<DailyData, DataError> {
     let dates = table.dates("date")?;
     let prices = table.numbers(price_name.0, Check::Price)?;
     let symbols = symbols_of(&table, long, path)?;
-    let keys = dates
+    let keys: Vec<i64> = dates
         .iter()
         .map(|d| i64::from(d.num_days_from_ce()))
         .collect();
@@ -247,8 +247,8 @@ pub fn load_daily(path: &Path) -> Result<DailyData, DataError> {
     let date_column = table.spelled("date").to_string();
     let groups = groups(
         &table,
-        symbols,
-        keys,
+        &symbols,
+        &keys,
         &date_column,
         |row| dates[row].to_string(),
         &mut warnings,
@@ -355,8 +355,8 @@ pub fn load_bars(path: &Path) -> Result<BarData, DataError> {
     };
     let groups = groups(
         &table,
-        symbols,
-        timestamps.clone(),
+        &symbols,
+        &timestamps,
         &ts_column,
         show,
         &mut warnings,

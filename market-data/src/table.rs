@@ -642,76 +642,49 @@ pub(crate) struct Duplicate {
     pub later: usize,
 }
 
-/// Splits rows by symbol and sorts each symbol's rows by key with polars (sort, then a stable
-/// group-by that aggregates row numbers and keys into lists). Returns the groups ordered by
-/// symbol, or the first duplicate key.
-pub(crate) fn group_by_symbol(
-    table: &Table,
-    symbols: Vec<String>,
-    keys: Vec<i64>,
-) -> Result<Result<Vec<Group>, Duplicate>, DataError> {
-    let rows: Vec<i64> = (0..keys.len() as i64).collect();
-    let engine = table.engine("grouping rows by symbol");
-    let df = DataFrame::new_infer_height(vec![
-        Column::new("symbol".into(), symbols),
-        Column::new("key".into(), keys),
-        Column::new("row".into(), rows),
-    ])
-    .map_err(&engine)?;
-    let grouped = df
-        .lazy()
-        .sort(
-            ["symbol", "key", "row"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .group_by_stable([col("symbol")])
-        .agg([col("key"), col("row")])
-        .collect()
-        .map_err(&engine)?;
-    let symbols = grouped
-        .column("symbol")
-        .and_then(|c| c.str().cloned())
-        .map_err(&engine)?;
-    let keys = grouped
-        .column("key")
-        .and_then(|c| c.list().cloned())
-        .map_err(&engine)?;
-    let rows = grouped
-        .column("row")
-        .and_then(|c| c.list().cloned())
-        .map_err(&engine)?;
-    let list_i64 = |ca: &ListChunked, i: usize| -> Result<Vec<i64>, DataError> {
-        let s = ca.get_as_series(i).unwrap_or_default();
-        Ok(s.i64().map_err(&engine)?.into_no_null_iter().collect())
-    };
-    let mut groups = Vec::with_capacity(grouped.height());
-    for i in 0..grouped.height() {
-        let symbol = symbols.get(i).unwrap_or_default().to_string();
-        let keys = list_i64(&keys, i)?;
-        let rows: Vec<usize> = list_i64(&rows, i)?
-            .into_iter()
-            .map(|r| r as usize)
-            .collect();
-        for w in 1..keys.len() {
-            if keys[w] == keys[w - 1] {
-                let (a, b) = (rows[w - 1], rows[w]);
-                return Ok(Err(Duplicate {
-                    symbol,
-                    first: a.min(b),
-                    later: a.max(b),
-                }));
+/// Splits rows by symbol and sorts each symbol's rows by key (then by row). Returns the groups
+/// ordered by symbol, or the first duplicate key (in symbol, then key order).
+pub(crate) fn group_by_symbol(symbols: &[String], keys: &[i64]) -> Result<Vec<Group>, Duplicate> {
+    // Symbols as small integers in symbol order, so that the sort compares integers only.
+    let mut names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut ids = Vec::with_capacity(symbols.len());
+    let mut last: Option<(&str, u32)> = None;
+    for s in symbols {
+        let id = match last {
+            Some((name, id)) if name == s.as_str() => id,
+            _ => {
+                // Always found: `names` holds every symbol.
+                let id = names.binary_search(&s.as_str()).unwrap_or_default() as u32;
+                last = Some((s, id));
+                id
             }
+        };
+        ids.push(id);
+    }
+    // (symbol, key, row) is unique per row: an unstable sort gives the one order there is.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&r| (ids[r], keys[r], r));
+    let mut groups = Vec::with_capacity(names.len());
+    for run in order.chunk_by(|&a, &b| ids[a] == ids[b]) {
+        let symbol = names[ids[run[0]] as usize].to_string();
+        let group_keys: Vec<i64> = run.iter().map(|&r| keys[r]).collect();
+        if let Some(w) = run.windows(2).find(|w| keys[w[0]] == keys[w[1]]) {
+            return Err(Duplicate {
+                symbol,
+                first: w[0],
+                later: w[1],
+            });
         }
-        let was_sorted = rows.windows(2).all(|w| w[0] < w[1]);
         groups.push(Group {
             symbol,
-            rows,
-            keys,
-            was_sorted,
+            was_sorted: run.windows(2).all(|w| w[0] < w[1]),
+            rows: run.to_vec(),
+            keys: group_keys,
         });
     }
-    groups.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    Ok(Ok(groups))
+    Ok(groups)
 }
 
 /// The symbol of a single-series file: its file stem.
