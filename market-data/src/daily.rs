@@ -104,7 +104,7 @@ pub fn load_daily(path: &Path) -> Result<DailyData, DataError> {
     let dates = table.dates("date")?;
     let prices = table.numbers(price_name.0, Check::Price)?;
     let symbols = symbols_of(&table, long, path)?;
-    let keys = dates
+    let keys: Vec<i64> = dates
         .iter()
         .map(|d| i64::from(d.num_days_from_ce()))
         .collect();
@@ -112,8 +112,8 @@ pub fn load_daily(path: &Path) -> Result<DailyData, DataError> {
     let date_column = table.spelled("date").to_string();
     let groups = groups(
         &table,
-        symbols,
-        keys,
+        &symbols,
+        &keys,
         &date_column,
         |row| dates[row].to_string(),
         &mut warnings,

@@ -103,13 +103,13 @@ pub(crate) fn symbols_of(table: &Table, long: bool, path: &Path) -> Result<Vec<S
 /// zero-based row) and collecting an "unsorted" warning.
 pub(crate) fn groups(
     table: &Table,
-    symbols: Vec<String>,
-    keys: Vec<i64>,
+    symbols: &[String],
+    keys: &[i64],
     key_column: &str,
     show_key: impl Fn(usize) -> String,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Group>, DataError> {
-    let groups = match group_by_symbol(table, symbols, keys)? {
+    let groups = match group_by_symbol(symbols, keys) {
         Ok(g) => g,
         Err(Duplicate {
             symbol,
@@ -210,8 +210,8 @@ pub fn load_bars(path: &Path) -> Result<BarData, DataError> {
     };
     let groups = groups(
         &table,
-        symbols,
-        timestamps.clone(),
+        &symbols,
+        &timestamps,
         &ts_column,
         show,
         &mut warnings,

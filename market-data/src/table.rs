@@ -1,16 +1,19 @@
 //! Reading one file into typed, validated columns (crate-internal).
 //!
-//! polars scans the file lazily, projecting only the columns the caller asked for. CSV files are
-//! scanned with every column as text (schema inference off), so a bad value never makes the scan
-//! itself fail: each column is then converted with a polars cast and, where the cast leaves a
-//! null that was not in the text, the loader walks the column to name the row, the column and
-//! the text at fault. Parquet columns keep their stored types (numbers, `Date`, `Datetime`) and
-//! text columns go through the same conversion as CSV.
+//! polars' eager readers load only the columns the caller asked for: the header (CSV) or the
+//! footer (Parquet) is read first for the column names, then the file is read with that
+//! projection. CSV files are read with every column as text (schema inference off), so a bad
+//! value never makes the read itself fail: each column is then converted with a polars cast
+//! and, where the cast leaves a null that was not in the text, the loader walks the column to
+//! name the row, the column and the text at fault. Parquet columns keep their stored types
+//! (numbers, `Date`, `Datetime`) and text columns go through the same conversion as CSV.
 
 // The date columns are read only by the daily loader (feature `daily`).
 #![cfg_attr(not(feature = "daily"), allow(dead_code))]
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Cursor, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -38,11 +41,19 @@ pub(crate) fn normalize_name(name: &str) -> String {
         .collect()
 }
 
-/// A scanned (not yet collected) file.
+/// How the data rows of an opened file will be read.
+enum Reader {
+    /// CSV: the header has been read; the rows are read (with a projection) on collect.
+    Csv,
+    /// Parquet: the footer (metadata, schema) has been read and is kept for the read.
+    Parquet(ParquetReader<File>),
+}
+
+/// An opened file whose column names are known and whose rows are not read yet.
 pub(crate) struct Source {
     pub file: PathBuf,
     pub format: Format,
-    lf: LazyFrame,
+    reader: Reader,
     /// Column names as spelled in the file, in file order.
     names: Vec<String>,
 }
@@ -65,8 +76,55 @@ fn catch<T>(f: impl FnOnce() -> PolarsResult<T>) -> Result<PolarsResult<T>, Stri
     })
 }
 
+/// A file opened for its column names.
+enum Opened {
+    /// The bytes of a CSV file up to the end of its header record.
+    CsvHeader(Vec<u8>),
+    Parquet(File),
+}
+
+/// The bytes of a CSV file up to the end of its header record: up to the first line end
+/// (outside double quotes) after some non-blank text, or the whole file if there is none.
+/// polars then parses the header as it would at the top of the whole file, without reading,
+/// validating or counting the data rows.
+fn csv_header(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut block = [0u8; 8192];
+    let (mut in_quotes, mut content) = (false, false);
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        for (i, &b) in block[..n].iter().enumerate() {
+            match b {
+                b'"' => {
+                    in_quotes = !in_quotes;
+                    content = true;
+                }
+                b'\n' if !in_quotes && content => {
+                    bytes.extend_from_slice(&block[..=i]);
+                    return Ok(bytes);
+                }
+                b if !b.is_ascii_whitespace() => content = true,
+                _ => {}
+            }
+        }
+        bytes.extend_from_slice(&block[..n]);
+    }
+}
+
+/// CSV read options: a header, every column as text (no schema inference), `n_rows` rows.
+fn csv_options(n_rows: Option<usize>) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_n_rows(n_rows)
+}
+
 impl Source {
-    /// Opens `path` for a lazy scan and reads its column names.
+    /// Opens `path` and reads its column names (the CSV header or the Parquet footer).
     pub fn scan(path: &Path) -> Result<Self, DataError> {
         let file = path.to_path_buf();
         let extension = path
@@ -101,31 +159,38 @@ impl Source {
                 });
             }
         }
-        let pl_path = PlRefPath::try_from_path(path).map_err(|source| DataError::Engine {
+        let io = |source| DataError::Io {
             file: file.clone(),
-            context: "cannot use the path",
             source,
-        })?;
-        let scanned = catch(|| {
-            let mut lf = match format {
-                Format::Csv => LazyCsvReader::new(pl_path)
-                    .with_glob(false)
-                    .with_has_header(true)
-                    .with_infer_schema_length(Some(0))
-                    .finish()?,
-                Format::Parquet => LazyFrame::scan_parquet(
-                    pl_path,
-                    ScanArgsParquet {
-                        glob: false,
-                        ..Default::default()
-                    },
-                )?,
-            };
-            let schema = lf.collect_schema()?;
-            let names = schema.iter_names().map(|n| n.to_string()).collect();
-            Ok((lf, names))
+        };
+        let opened = match format {
+            Format::Csv => Opened::CsvHeader(csv_header(path).map_err(io)?),
+            Format::Parquet => Opened::Parquet(File::open(path).map_err(io)?),
+        };
+        let scanned = catch(|| match opened {
+            Opened::CsvHeader(header) => {
+                // polars parses the header record alone: no data row is read here.
+                let header = csv_options(Some(0))
+                    .into_reader_with_file_handle(Cursor::new(header))
+                    .finish()?;
+                let names = header
+                    .get_column_names()
+                    .into_iter()
+                    .map(|n| n.to_string())
+                    .collect();
+                Ok((Reader::Csv, names))
+            }
+            Opened::Parquet(handle) => {
+                let mut reader = ParquetReader::new(handle);
+                let names = reader
+                    .schema()?
+                    .iter_names()
+                    .map(|n| n.to_string())
+                    .collect();
+                Ok((Reader::Parquet(reader), names))
+            }
         });
-        let (lf, names) = match scanned {
+        let (reader, names) = match scanned {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => return Err(malformed(&file, format, e.to_string())),
             Err(panic) => return Err(malformed(&file, format, panic)),
@@ -133,7 +198,7 @@ impl Source {
         Ok(Self {
             file,
             format,
-            lf,
+            reader,
             names,
         })
     }
@@ -171,19 +236,26 @@ impl Source {
         })
     }
 
-    /// Collects the given columns (`(normalised, as spelled)` pairs); an empty result is an error.
+    /// Reads the given columns (`(normalised, as spelled)` pairs) and nothing else; an empty
+    /// result is an error.
     pub fn collect(self, columns: &[(&str, String)]) -> Result<Table, DataError> {
         let Source {
             file,
             format,
-            lf,
+            reader,
             names: _,
         } = self;
-        let exprs: Vec<Expr> = columns
-            .iter()
-            .map(|(canonical, spelled)| col(spelled.as_str()).alias(*canonical))
-            .collect();
-        let df = match catch(|| lf.select(exprs).collect()) {
+        let spelled: Vec<&str> = columns.iter().map(|(_, s)| s.as_str()).collect();
+        let read = catch(|| match reader {
+            Reader::Csv => csv_options(None)
+                .with_columns(Some(spelled.iter().map(|&s| s.into()).collect()))
+                .try_into_reader_with_file_path(Some(file.clone()))?
+                .finish(),
+            Reader::Parquet(reader) => reader
+                .with_columns(Some(spelled.iter().map(|&s| s.to_string()).collect()))
+                .finish(),
+        });
+        let df = match read {
             Ok(Ok(df)) => df,
             Ok(Err(e)) => return Err(malformed(&file, format, e.to_string())),
             Err(panic) => return Err(malformed(&file, format, panic)),
@@ -199,7 +271,7 @@ impl Source {
             .iter()
             .map(|(canonical, spelled)| {
                 let column = df
-                    .column(canonical)
+                    .column(spelled)
                     .map_err(|source| DataError::Engine {
                         file: file.clone(),
                         context: "selected column is absent",
@@ -645,76 +717,49 @@ pub(crate) struct Duplicate {
     pub later: usize,
 }
 
-/// Splits rows by symbol and sorts each symbol's rows by key with polars (sort, then a stable
-/// group-by that aggregates row numbers and keys into lists). Returns the groups ordered by
-/// symbol, or the first duplicate key.
-pub(crate) fn group_by_symbol(
-    table: &Table,
-    symbols: Vec<String>,
-    keys: Vec<i64>,
-) -> Result<Result<Vec<Group>, Duplicate>, DataError> {
-    let rows: Vec<i64> = (0..keys.len() as i64).collect();
-    let engine = table.engine("grouping rows by symbol");
-    let df = DataFrame::new_infer_height(vec![
-        Column::new("symbol".into(), symbols),
-        Column::new("key".into(), keys),
-        Column::new("row".into(), rows),
-    ])
-    .map_err(&engine)?;
-    let grouped = df
-        .lazy()
-        .sort(
-            ["symbol", "key", "row"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .group_by_stable([col("symbol")])
-        .agg([col("key"), col("row")])
-        .collect()
-        .map_err(&engine)?;
-    let symbols = grouped
-        .column("symbol")
-        .and_then(|c| c.str().cloned())
-        .map_err(&engine)?;
-    let keys = grouped
-        .column("key")
-        .and_then(|c| c.list().cloned())
-        .map_err(&engine)?;
-    let rows = grouped
-        .column("row")
-        .and_then(|c| c.list().cloned())
-        .map_err(&engine)?;
-    let list_i64 = |ca: &ListChunked, i: usize| -> Result<Vec<i64>, DataError> {
-        let s = ca.get_as_series(i).unwrap_or_default();
-        Ok(s.i64().map_err(&engine)?.into_no_null_iter().collect())
-    };
-    let mut groups = Vec::with_capacity(grouped.height());
-    for i in 0..grouped.height() {
-        let symbol = symbols.get(i).unwrap_or_default().to_string();
-        let keys = list_i64(&keys, i)?;
-        let rows: Vec<usize> = list_i64(&rows, i)?
-            .into_iter()
-            .map(|r| r as usize)
-            .collect();
-        for w in 1..keys.len() {
-            if keys[w] == keys[w - 1] {
-                let (a, b) = (rows[w - 1], rows[w]);
-                return Ok(Err(Duplicate {
-                    symbol,
-                    first: a.min(b),
-                    later: a.max(b),
-                }));
+/// Splits rows by symbol and sorts each symbol's rows by key (then by row). Returns the groups
+/// ordered by symbol, or the first duplicate key (in symbol, then key order).
+pub(crate) fn group_by_symbol(symbols: &[String], keys: &[i64]) -> Result<Vec<Group>, Duplicate> {
+    // Symbols as small integers in symbol order, so that the sort compares integers only.
+    let mut names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut ids = Vec::with_capacity(symbols.len());
+    let mut last: Option<(&str, u32)> = None;
+    for s in symbols {
+        let id = match last {
+            Some((name, id)) if name == s.as_str() => id,
+            _ => {
+                // Always found: `names` holds every symbol.
+                let id = names.binary_search(&s.as_str()).unwrap_or_default() as u32;
+                last = Some((s, id));
+                id
             }
+        };
+        ids.push(id);
+    }
+    // (symbol, key, row) is unique per row: an unstable sort gives the one order there is.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&r| (ids[r], keys[r], r));
+    let mut groups = Vec::with_capacity(names.len());
+    for run in order.chunk_by(|&a, &b| ids[a] == ids[b]) {
+        let symbol = names[ids[run[0]] as usize].to_string();
+        let group_keys: Vec<i64> = run.iter().map(|&r| keys[r]).collect();
+        if let Some(w) = run.windows(2).find(|w| keys[w[0]] == keys[w[1]]) {
+            return Err(Duplicate {
+                symbol,
+                first: w[0],
+                later: w[1],
+            });
         }
-        let was_sorted = rows.windows(2).all(|w| w[0] < w[1]);
         groups.push(Group {
             symbol,
-            rows,
-            keys,
-            was_sorted,
+            was_sorted: run.windows(2).all(|w| w[0] < w[1]),
+            rows: run.to_vec(),
+            keys: group_keys,
         });
     }
-    groups.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    Ok(Ok(groups))
+    Ok(groups)
 }
 
 /// The symbol of a single-series file: its file stem.
