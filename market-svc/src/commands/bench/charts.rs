@@ -21,8 +21,27 @@ const FONT_CANDIDATES: &[&str] = &[
     "/Library/Fonts/Arial.ttf",
 ];
 
+/// Why the charts were not drawn (the bench then notes it and goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// No font file was found, so text cannot be drawn.
+    #[error("no TrueType font found (pass --font FILE.ttf); charts skipped")]
+    NoFont,
+    /// The font file could not be used.
+    #[error("{0} is not a usable font")]
+    UnusableFont(PathBuf),
+    /// Drawing or writing a chart file failed.
+    #[error("{file}: {message}")]
+    Draw {
+        /// The chart file.
+        file: PathBuf,
+        /// What plotters reported.
+        message: String,
+    },
+}
+
 /// Registers a font for the charts' text. Returns the file used, or why none could be.
-pub fn register_font(explicit: Option<&Path>) -> Result<PathBuf, String> {
+pub fn register_font(explicit: Option<&Path>) -> Result<PathBuf, ChartError> {
     let candidates: Vec<PathBuf> = explicit
         .map(|p| vec![p.to_path_buf()])
         .unwrap_or_else(|| FONT_CANDIDATES.iter().map(PathBuf::from).collect());
@@ -32,12 +51,12 @@ pub fn register_font(explicit: Option<&Path>) -> Result<PathBuf, String> {
             let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
             for style in [FontStyle::Normal, FontStyle::Bold] {
                 plotters::style::register_font("sans-serif", style, bytes)
-                    .map_err(|_| format!("{} is not a usable font", path.display()))?;
+                    .map_err(|_| ChartError::UnusableFont(path.clone()))?;
             }
             return Ok(path);
         }
     }
-    Err("no TrueType font found (pass --font FILE.ttf); charts skipped".into())
+    Err(ChartError::NoFont)
 }
 
 type DynErr = Box<dyn std::error::Error>;
@@ -116,7 +135,7 @@ where
 }
 
 /// Draws every chart into `dir` as `<name>.svg` and `<name>.png`; returns the files written.
-pub fn draw_all(dir: &Path, rows: &[ModeRow], workload: &str) -> Result<Vec<PathBuf>, String> {
+pub fn draw_all(dir: &Path, rows: &[ModeRow], workload: &str) -> Result<Vec<PathBuf>, ChartError> {
     let seq = rows.iter().find(|r| r.mode == "sequential");
     let par: Vec<&ModeRow> = rows.iter().filter(|r| r.mode == "parallel").collect();
     let dist: Vec<&ModeRow> = rows.iter().filter(|r| r.mode == "distributed").collect();
@@ -243,7 +262,10 @@ pub fn draw_all(dir: &Path, rows: &[ModeRow], workload: &str) -> Result<Vec<Path
             yl,
             series,
         )
-        .map_err(|e| format!("{}: {e}", svg.display()))?;
+        .map_err(|e| ChartError::Draw {
+            file: svg.clone(),
+            message: e.to_string(),
+        })?;
         written.push(svg);
         let png = dir.join(format!("{stem}.png"));
         line_chart(
@@ -253,7 +275,10 @@ pub fn draw_all(dir: &Path, rows: &[ModeRow], workload: &str) -> Result<Vec<Path
             yl,
             series,
         )
-        .map_err(|e| format!("{}: {e}", png.display()))?;
+        .map_err(|e| ChartError::Draw {
+            file: png.clone(),
+            message: e.to_string(),
+        })?;
         written.push(png);
     }
     Ok(written)

@@ -217,7 +217,7 @@ pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
             Ok(f) => files.extend(f),
             Err(e) => report.notes.push(format!("charts failed: {e}")),
         },
-        Err(e) => report.notes.push(e),
+        Err(e) => report.notes.push(e.to_string()),
     }
     print_table(&report, out)?;
     writeln!(out)?;
