@@ -42,6 +42,50 @@ pub struct ServeConfig {
     /// Distributed fitting (`POST /v1/fits` with `mode=distributed`).
     #[command(flatten)]
     pub distributed: DistributedConfig,
+    /// The work budget of the expensive routes (posted fits, refits, reloads).
+    #[command(flatten)]
+    pub budget: BudgetConfig,
+}
+
+/// How many expensive requests run and wait at once; beyond that they are shed with 503 and
+/// `Retry-After`.
+#[derive(Debug, Clone, Args)]
+pub struct BudgetConfig {
+    /// Expensive requests running at once [default: the number of cores].
+    #[arg(long, env = "MARKET_SVC_MAX_RUNNING")]
+    pub max_running: Option<usize>,
+    /// Expensive requests waiting for a running slot [default: the number of cores].
+    #[arg(long, env = "MARKET_SVC_MAX_QUEUED")]
+    pub max_queued: Option<usize>,
+    /// Longest an expensive request waits for a slot, in seconds.
+    #[arg(long, env = "MARKET_SVC_QUEUE_WAIT", default_value_t = 2.0)]
+    pub queue_wait: f64,
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        Self {
+            max_running: None,
+            max_queued: None,
+            queue_wait: 2.0,
+        }
+    }
+}
+
+impl BudgetConfig {
+    /// The limits, defaults filled in from this machine.
+    pub fn limits(&self) -> anyhow::Result<svc_kit::budget::BudgetLimits> {
+        anyhow::ensure!(
+            self.queue_wait.is_finite() && self.queue_wait >= 0.0,
+            "--queue-wait must be a non-negative number of seconds"
+        );
+        let machine = svc_kit::budget::BudgetLimits::for_this_machine();
+        Ok(svc_kit::budget::BudgetLimits {
+            concurrency: self.max_running.unwrap_or(machine.concurrency).max(1),
+            queue: self.max_queued.unwrap_or(machine.queue),
+            queue_wait: std::time::Duration::from_secs_f64(self.queue_wait),
+        })
+    }
 }
 
 /// Where and how `mode=distributed` fits run.

@@ -22,6 +22,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         config.data.clone(),
         Some(config.bars.clone()),
         config.token.clone(),
+        config.budget.limits()?,
     );
     if let Some(url) = &config.distributed.nats {
         let d = &config.distributed;

@@ -15,6 +15,7 @@ use garch_core::{FitError, FitOptions, FittedModel, ModelSpec, Returns, fit};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use svc_kit::budget::{BudgetLimits, WorkBudget};
 use svc_kit::metrics::{HttpMetrics, latency_histogram};
 use svc_kit::problem::Problem;
 use svc_kit::readiness::{HasReadiness, Readiness};
@@ -103,6 +104,8 @@ pub struct AppState {
     pub bars_path: Option<PathBuf>,
     /// Serialises reloads.
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// The budget of the expensive routes.
+    pub budget: WorkBudget,
     /// HTTP metrics (and the registry).
     pub http_metrics: HttpMetrics,
     /// Fit metrics.
@@ -147,6 +150,7 @@ impl AppState {
         data_path: PathBuf,
         bars_path: Option<PathBuf>,
         token: Option<String>,
+        budget: BudgetLimits,
     ) -> Arc<Self> {
         let mut registry = Registry::default();
         let fit_metrics = FitMetrics::register(&mut registry);
@@ -158,6 +162,7 @@ impl AppState {
             data_path,
             bars_path,
             reload_lock: tokio::sync::Mutex::new(()),
+            budget: WorkBudget::new(budget),
             http_metrics: HttpMetrics::new(registry),
             fit_metrics,
             distributed: OnceLock::new(),

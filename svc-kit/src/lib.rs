@@ -2,7 +2,8 @@
 //!
 //! What both HTTP services (`market-svc`, `signals-svc`) need and neither should write twice:
 //!
-//! * [`auth`]: bearer-token protection of the mutating endpoints.
+//! * [`auth`]: bearer-token protection of the mutating and expensive endpoints.
+//! * [`budget`]: a bounded work budget that sheds expensive requests with 503 + Retry-After.
 //! * [`problem`]: RFC 9457 `application/problem+json` errors, and extractors that turn bad
 //!   queries and bodies into problems naming the field.
 //! * [`metrics`]: a per-app Prometheus registry (no global state, so tests can run many apps in
@@ -15,6 +16,7 @@
 //! * `testing` (cargo feature `testing`): the HTTP test helpers both services' tests use.
 
 pub mod auth;
+pub mod budget;
 pub mod metrics;
 pub mod problem;
 pub mod readiness;

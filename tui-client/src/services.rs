@@ -58,6 +58,7 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
         request_timeout_secs: 600,
         body_limit: 4 * 1024 * 1024,
         distributed: market_svc::config::DistributedConfig::default(),
+        budget: market_svc::config::BudgetConfig::default(),
     }
 }
 

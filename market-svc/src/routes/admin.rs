@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use garch_core::{Execution, FitOptions, ModelSpec};
-use svc_kit::auth::require_bearer;
+use svc_kit::auth::{require_bearer, require_bearer_if_configured};
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, parse_spec};
@@ -22,10 +22,30 @@ use crate::state::{AppState, on_rayon};
 /// no worker answers before the deadline); its results are bit-identical to the other modes.
 #[utoipa::path(post, path = "/v1/fits", tag = "admin", request_body = RefitRequest,
     responses((status = 200, body = RefitResponse), (status = 400, body = Problem),
-        (status = 503, body = Problem)))]
+        (status = 401, body = Problem), (status = 503, body = Problem)),
+    security((), ("bearer" = [])))]
 pub async fn refit(
     State(state): State<Arc<AppState>>,
-    ApiJson(req): ApiJson<RefitRequest>,
+    headers: HeaderMap,
+    body: Result<ApiJson<RefitRequest>, Problem>,
+) -> Response {
+    // The token before the body: an unauthenticated caller learns nothing about the API.
+    if let Err(refused) = require_bearer_if_configured(state.token.as_deref(), &headers) {
+        return refused.into_response();
+    }
+    let ApiJson(req) = match body {
+        Ok(body) => body,
+        Err(problem) => return problem.into_response(),
+    };
+    match state.budget.admit().await {
+        Ok(_permit) => refit_admitted(state, req).await.into_response(),
+        Err(shed) => shed.into_response(),
+    }
+}
+
+async fn refit_admitted(
+    state: Arc<AppState>,
+    req: RefitRequest,
 ) -> Result<Json<RefitResponse>, Problem> {
     let spec = parse_spec(req.model.as_deref(), req.dist.as_deref(), None)?;
     let execution = match req.mode {
@@ -103,12 +123,17 @@ async fn refit_distributed(
 /// Reloads the data file atomically (token-protected).
 #[utoipa::path(post, path = "/v1/data/reload", tag = "admin",
     responses((status = 200, body = DataStatus), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 422, body = Problem)),
+        (status = 403, body = Problem), (status = 422, body = Problem),
+        (status = 503, body = Problem)),
     security(("bearer" = [])))]
 pub async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Err(refused) = require_bearer(state.token.as_deref(), &headers, "MARKET_SVC_TOKEN") {
         return refused.into_response();
     }
+    let _permit = match state.budget.admit().await {
+        Ok(permit) => permit,
+        Err(shed) => return shed.into_response(),
+    };
     let _guard = state.reload_lock.lock().await;
     let version = state.universe.load().version + 1;
     let st = Arc::clone(&state);

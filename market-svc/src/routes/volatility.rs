@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use garch_core::{ForecastOptions, Prices, Returns};
+use svc_kit::auth::require_bearer_if_configured;
 use svc_kit::problem::{ApiQuery, Problem};
 use tokio::task::JoinSet;
 
@@ -238,15 +239,45 @@ fn series_problem(field: &str, e: garch_core::SeriesError) -> Problem {
     }
 }
 
+/// Longest series a caller may post: a GARCH fit is linear in its length, and one of this
+/// size already takes on the order of a second of CPU for EGARCH.
+pub const MAX_POSTED_OBSERVATIONS: usize = 100_000;
+
+fn check_length(field: &str, n: usize) -> Result<(), Problem> {
+    if n > MAX_POSTED_OBSERVATIONS {
+        Err(Problem::invalid_parameter(
+            field,
+            format!("{n} values posted; at most {MAX_POSTED_OBSERVATIONS} are accepted"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Fits a posted series (`{"prices": [...]}` or `{"returns": [...]}`, or `text/csv`).
 #[utoipa::path(post, path = "/v1/volatility/fit", tag = "volatility", params(PostedFitQuery),
     request_body(content = FitRequest, description = "JSON, or text/csv with a close or return column"),
     responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
-        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+        (status = 401, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)),
+    security((), ("bearer" = [])))]
 pub async fn fit_posted(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<PostedFitQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Response> {
+    require_bearer_if_configured(state.token.as_deref(), &headers)
+        .map_err(IntoResponse::into_response)?;
+    fit_posted_authorised(state, headers, q, body)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+async fn fit_posted_authorised(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    q: PostedFitQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let body = body.map_err(|r| {
@@ -299,6 +330,7 @@ pub async fn fit_posted(
     let (returns, dates_of_returns) = match (req.prices, req.returns) {
         (Some(p), None) => {
             let n = p.len();
+            check_length("prices", n)?;
             let prices = Prices::new(p).map_err(|e| series_problem("prices", e))?;
             let r = prices
                 .to_returns()
@@ -307,6 +339,7 @@ pub async fn fit_posted(
         }
         (None, Some(r)) => {
             let n = r.len();
+            check_length("returns", n)?;
             let returns = Returns::new(r).map_err(|e| series_problem("returns", e))?;
             (returns, req.dates.filter(|d| d.len() == n))
         }
@@ -324,6 +357,7 @@ pub async fn fit_posted(
         }
     };
     let data_through = dates_of_returns.and_then(|d| d.last().cloned());
+    let _permit = state.budget.admit().await?;
     let st = Arc::clone(&state);
     let fit = on_rayon(move || st.fit_now(&returns, spec))
         .await?

@@ -1,10 +1,13 @@
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_with};
+use crate::helpers::{
+    assert_problem, spawn_app, spawn_with, spawn_with_body_limit, spawn_with_budget,
+};
 
 #[tokio::test]
 async fn refits_sequentially_and_in_parallel() {
-    let app = spawn_app().await;
+    // No token configured: refits are open (with one, see below).
+    let app = spawn_with(None).await;
     for mode in ["sequential", "parallel"] {
         let r = app.post_json("/v1/fits", json!({"mode": mode})).await;
         assert_eq!(r.status(), 200);
@@ -119,4 +122,98 @@ async fn reload_swaps_the_data_atomically() {
     )
     .await;
     assert_eq!(app.get("/v1/assets/AAA/volatility").await.status(), 200);
+}
+
+#[tokio::test]
+async fn with_a_token_configured_refits_and_posted_fits_need_it() {
+    let app = spawn_app().await; // token "s3cret"
+    let body = json!({"mode": "sequential"});
+    let refused = app.post_json("/v1/fits", body.clone()).await;
+    assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+    assert_problem(refused, 401, Some("authorization")).await;
+    // The token is checked before the body: no hint about the API without it.
+    assert_problem(
+        app.post_json("/v1/fits", json!({"mode": "quantum"})).await,
+        401,
+        Some("authorization"),
+    )
+    .await;
+    assert_problem(
+        app.post("/v1/fits", body.clone(), Some("wrong")).await,
+        401,
+        Some("authorization"),
+    )
+    .await;
+    assert_eq!(
+        app.post("/v1/fits", body, Some("s3cret")).await.status(),
+        200
+    );
+    let series = json!({"returns": vec![0.5, -0.4, 0.3, -0.2, 0.1].repeat(60)});
+    assert_problem(
+        app.post_json("/v1/volatility/fit", series.clone()).await,
+        401,
+        Some("authorization"),
+    )
+    .await;
+    assert_eq!(
+        app.post("/v1/volatility/fit", series, Some("s3cret"))
+            .await
+            .status(),
+        200
+    );
+    // Reads stay open.
+    assert_eq!(app.get("/v1/assets/AAA/volatility").await.status(), 200);
+}
+
+#[tokio::test]
+async fn expensive_requests_beyond_the_budget_are_shed_with_retry_after() {
+    // One running, none queued: of many concurrent heavy fits, some must be shed at once.
+    let app = spawn_with_budget(1, 0).await;
+    // EGARCH-t on 50,000 returns with a simulated 1,000-day forecast: about a second of CPU,
+    // so the six requests overlap on any machine.
+    let long: Vec<f64> = (0..50_000)
+        .map(|i| ((i * 7919 % 1000) as f64 / 500.0 - 1.0) * (1.0 + (i % 17) as f64 / 10.0))
+        .collect();
+    let body = json!({"returns": long, "model": "egarch", "dist": "t", "horizon": 1000});
+    let posts = (0..6).map(|_| app.post_json("/v1/volatility/fit", body.clone()));
+    let responses = futures_util::future::join_all(posts).await;
+    let (mut ok, mut shed) = (0, 0);
+    for r in responses {
+        match r.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(r.headers()["retry-after"], "1");
+                let p = assert_problem(r, 503, None).await;
+                assert_eq!(p["type"], "/problems/overloaded");
+                shed += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1, "the admitted request runs");
+    assert!(shed >= 1, "requests beyond the budget are shed ({ok} ok)");
+    // The budget is free again afterwards, and cached reads never took it.
+    assert_eq!(app.get("/v1/assets/AAA/volatility").await.status(), 200);
+    assert_eq!(
+        app.post_json(
+            "/v1/volatility/fit",
+            json!({"returns": vec![0.5, -0.4, 0.3].repeat(100)})
+        )
+        .await
+        .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn posted_series_longer_than_the_documented_maximum_are_refused() {
+    let app = spawn_with_body_limit(16 * 1024 * 1024).await;
+    let too_long = vec![0.1; market_svc::routes::volatility::MAX_POSTED_OBSERVATIONS + 1];
+    assert_problem(
+        app.post_json("/v1/volatility/fit", json!({"returns": too_long}))
+            .await,
+        400,
+        Some("returns"),
+    )
+    .await;
 }

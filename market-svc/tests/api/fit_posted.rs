@@ -1,7 +1,7 @@
 use garch_core::{ModelSpec, simulate};
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_with};
 
 fn returns(n: usize) -> Vec<f64> {
     simulate(ModelSpec::default(), &[0.05, 0.02, 0.08, 0.9], n, 77)
@@ -21,7 +21,8 @@ fn prices(n: usize) -> Vec<f64> {
 
 #[tokio::test]
 async fn fits_posted_prices_returns_and_csv() {
-    let app = spawn_app().await;
+    // No token configured: posted fits are open.
+    let app = spawn_with(None).await;
     let r = app
         .post_json(
             "/v1/volatility/fit",
@@ -68,7 +69,8 @@ async fn fits_posted_prices_returns_and_csv() {
 
 #[tokio::test]
 async fn posted_series_errors() {
-    let app = spawn_app().await;
+    // No token configured: posted fits are open.
+    let app = spawn_with(None).await;
     assert_problem(
         app.post_json("/v1/volatility/fit", json!({"returns": [0.1, -0.2, 0.3]}))
             .await,

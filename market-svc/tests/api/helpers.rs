@@ -97,9 +97,30 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with the given token.
 pub async fn spawn_with(token: Option<String>) -> TestApp {
+    spawn_configured(token, |_| {}).await
+}
+
+/// Starts an open app (no token) whose work budget runs `running` and queues `queued`
+/// expensive requests (waiting at most 100 ms), with the service's default 4 MiB body limit.
+pub async fn spawn_with_budget(running: usize, queued: usize) -> TestApp {
+    spawn_configured(None, |c| {
+        c.budget.max_running = Some(running);
+        c.budget.max_queued = Some(queued);
+        c.budget.queue_wait = 0.1;
+        c.body_limit = 4 * 1024 * 1024;
+    })
+    .await
+}
+
+/// Starts an open app with a body limit of `bytes`.
+pub async fn spawn_with_body_limit(bytes: usize) -> TestApp {
+    spawn_configured(None, |c| c.body_limit = bytes).await
+}
+
+async fn spawn_configured(token: Option<String>, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let data = write_daily(dir.path());
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
         bars: write_bars(dir.path()),
@@ -108,7 +129,9 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
         request_timeout_secs: 30,
         body_limit: 64 * 1024,
         distributed: Default::default(),
+        budget: Default::default(),
     };
+    adjust(&mut config);
     let app = startup::build(&config).await.expect("app builds");
     TestApp {
         server: TestServer::start_ready(app).await,

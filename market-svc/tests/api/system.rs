@@ -64,6 +64,7 @@ async fn unreadable_data_keeps_the_service_unready_and_says_why() {
         request_timeout_secs: 30,
         body_limit: 1024,
         distributed: Default::default(),
+        budget: Default::default(),
     };
     let app = startup::build(&config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

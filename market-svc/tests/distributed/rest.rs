@@ -59,6 +59,7 @@ async fn spawn_service(data: std::path::PathBuf, nats: Option<String>, deadline:
             chunk_size: 2,
             ack_wait: ACK_WAIT.as_secs_f64(),
         },
+        budget: Default::default(),
     };
     let app = startup::build(&config).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
