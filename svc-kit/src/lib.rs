@@ -6,6 +6,7 @@
 //! * [`budget`]: a bounded work budget that sheds expensive requests with 503 + Retry-After.
 //! * [`problem`]: RFC 9457 `application/problem+json` errors, and extractors that turn bad
 //!   queries and bodies into problems naming the field.
+//! * [`openapi`]: what every generated OpenAPI document needs to be valid and truthful.
 //! * [`metrics`]: a per-app Prometheus registry (no global state, so tests can run many apps in
 //!   one process) and the middleware that counts requests per route and status.
 //! * [`telemetry`]: `tracing` subscriber setup, text or JSON.
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod budget;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod readiness;
 pub mod server;

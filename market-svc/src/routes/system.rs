@@ -48,5 +48,5 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200)))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(svc_kit::openapi::finish(ApiDoc::openapi()))
 }
