@@ -148,7 +148,7 @@ async fn with_a_token_configured_refits_and_posted_fits_need_it() {
         app.post("/v1/fits", body, Some("s3cret")).await.status(),
         200
     );
-    let series = json!({"returns": vec![0.5, -0.4, 0.3, -0.2, 0.1].repeat(60)});
+    let series = json!({"returns": ([0.5, -0.4, 0.3, -0.2, 0.1].repeat(60))});
     assert_problem(
         app.post_json("/v1/volatility/fit", series.clone()).await,
         401,
@@ -197,7 +197,7 @@ async fn expensive_requests_beyond_the_budget_are_shed_with_retry_after() {
     assert_eq!(
         app.post_json(
             "/v1/volatility/fit",
-            json!({"returns": vec![0.5, -0.4, 0.3].repeat(100)})
+            json!({"returns": ([0.5, -0.4, 0.3].repeat(100))})
         )
         .await
         .status(),
