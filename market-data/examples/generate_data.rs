@@ -2,7 +2,7 @@
 //! as the first argument):
 //!
 //! ```console
-//! $ cargo run --release -p market-data --example generate_data
+//! $ cargo run --release -p market-data --features parquet --example generate_data
 //! ```
 //!
 //! Writes `simulated_daily_data.{csv,parquet}` and `simulated_5min_data.{csv,parquet}`, and

@@ -4,6 +4,8 @@
 //! ```console
 //! $ cargo run --release -p market-data --example load_data
 //! ```
+//!
+//! The Parquet files are loaded too with `--features parquet`.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -15,12 +17,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data");
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let files = if args.is_empty() {
-        vec![
-            data.join("simulated_daily_data.csv"),
-            data.join("simulated_daily_data.parquet"),
-            data.join("simulated_5min_data.csv"),
-            data.join("simulated_5min_data.parquet"),
-        ]
+        let mut files = vec![data.join("simulated_daily_data.csv")];
+        if cfg!(feature = "parquet") {
+            files.push(data.join("simulated_daily_data.parquet"));
+        }
+        files.push(data.join("simulated_5min_data.csv"));
+        if cfg!(feature = "parquet") {
+            files.push(data.join("simulated_5min_data.parquet"));
+        }
+        files
     } else {
         args
     };

@@ -213,16 +213,22 @@ pub enum DataError {
         /// What the parser reported.
         message: String,
     },
-    /// An unexpected failure inside polars.
-    #[error("{}: {context}: {source}", file.display())]
+    /// A Parquet file, and this build has no Parquet reader (cargo feature `parquet` of
+    /// market-data, off by default).
+    #[error("{}: cannot read Parquet: built without Parquet support; rebuild with `--features market-data/parquet` (or convert the file to CSV)", file.display())]
+    ParquetUnsupported {
+        /// The file.
+        file: PathBuf,
+    },
+    /// An unexpected failure inside the Parquet reader (polars).
+    #[error("{}: {context}: {message}", file.display())]
     Engine {
         /// The file.
         file: PathBuf,
         /// What the loader was doing.
         context: &'static str,
-        /// The polars error.
-        #[source]
-        source: polars::error::PolarsError,
+        /// The reader's error, as text (its type belongs to the optional Parquet reader).
+        message: String,
     },
 }
 
@@ -245,6 +251,7 @@ impl DataError {
             | DataError::DuplicateTimestamp { file, .. }
             | DataError::NoUsableSeries { file, .. }
             | DataError::Malformed { file, .. }
+            | DataError::ParquetUnsupported { file }
             | DataError::Engine { file, .. } => file,
         }
     }

@@ -25,9 +25,11 @@
 //! every platform and a symbol's data does not depend on the others.
 
 use std::fmt::Write as _;
+#[cfg(feature = "parquet")]
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, Weekday};
+#[cfg(feature = "parquet")]
 use polars::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -454,6 +456,7 @@ impl GeneratedData {
 
     /// The daily data as a polars frame in the CSV's row order: `date` (`Date`), `symbol`,
     /// `open`, `high`, `low`, `close` (`Float64`), `volume` (`Int64`).
+    #[cfg(feature = "parquet")]
     pub fn daily_frame(&self) -> PolarsResult<DataFrame> {
         let n = self.dates.len() * self.series.len();
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -486,6 +489,7 @@ impl GeneratedData {
     /// The 5-minute data as a polars frame in the CSV's row order: `timestamp`
     /// (`Datetime[ms, UTC]`), `symbol`, `open`, `high`, `low`, `close` (`Float64`), `volume`
     /// (`Int64`).
+    #[cfg(feature = "parquet")]
     pub fn bars_frame(&self) -> PolarsResult<DataFrame> {
         let bars = self.series.first().map_or(0, |g| g.bars.len());
         let n = bars * self.series.len();
@@ -521,6 +525,7 @@ impl GeneratedData {
 }
 
 /// Writes `df` to `path` as Parquet (zstd, one thread, so the bytes are reproducible).
+#[cfg(feature = "parquet")]
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> PolarsResult<()> {
     let file = std::fs::File::create(path)?;
     ParquetWriter::new(file)

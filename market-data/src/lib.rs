@@ -20,6 +20,11 @@
 //! Without the `daily` feature the crate does not link garch-core (and so neither its
 //! optimiser nor its linear algebra): signals-svc, which needs only bars, builds that way.
 //!
+//! CSV files are read with the `csv` crate. Parquet files need the cargo feature `parquet`
+//! (off by default), which builds polars, most of a release build's time; without it a
+//! Parquet file is rejected with [`DataError::ParquetUnsupported`], and the generator writes
+//! no Parquet.
+//!
 //! A file is either loaded whole or rejected with one [`DataError`] naming the file, the row
 //! and the column at fault. Anything the loader fixed or skipped (unsorted rows, symbols too
 //! short to fit) is returned in a `warnings` list for the caller to log; this crate does not
@@ -32,6 +37,8 @@ mod error;
 #[cfg(feature = "daily")]
 pub mod generate;
 mod loader;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod realized;
 pub mod resample;
 mod session;

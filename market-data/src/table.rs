@@ -1,11 +1,11 @@
 //! Reading one file into typed, validated columns (crate-internal).
 //!
-//! polars' eager readers load only the columns the caller asked for: the header (CSV) or the
-//! footer (Parquet) is read first for the column names, then the file is read with that
-//! projection. CSV files are read with every column as text (schema inference off), so a bad
-//! value never makes the read itself fail: each column is then converted with a polars cast
-//! and, where the cast leaves a null that was not in the text, the loader walks the column to
-//! name the row, the column and the text at fault. Parquet columns keep their stored types
+//! The header (CSV) or the footer (Parquet) is read first for the column names, then only the
+//! columns the caller asked for are kept. CSV files are read with the `csv` crate, every field
+//! as text: a bad value never makes the read itself fail, and each column is then converted
+//! here, naming the row, the column and the text at fault. A record whose number of fields
+//! differs from the header's makes the file malformed (with its line). Parquet files are read
+//! by polars (cargo feature `parquet`, module `parquet`): their columns keep their stored types
 //! (numbers, `Date`, `Datetime`) and text columns go through the same conversion as CSV.
 
 // The date columns are read only by the daily loader (feature `daily`).
@@ -13,12 +13,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Cursor, Read};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use polars::prelude::*;
 
 use crate::error::{DataError, RowLocation};
 
@@ -41,12 +39,48 @@ pub(crate) fn normalize_name(name: &str) -> String {
         .collect()
 }
 
+/// One collected column. CSV columns are always [`Column::Text`]; the typed variants come from
+/// Parquet files (built only with the `parquet` feature).
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+pub(crate) enum Column {
+    /// Text; `None` is a null (Parquet). A blank text is a missing value too.
+    Text(Vec<Option<String>>),
+    /// Any numeric column, as `f64`; `dtype` is its stored type (for error messages).
+    Float {
+        values: Vec<Option<f64>>,
+        dtype: String,
+    },
+    /// A `Date`: days since 1970-01-01.
+    Date(Vec<Option<i32>>),
+    /// A `Datetime` in whole seconds since the epoch, with its time zone (if any).
+    Datetime {
+        seconds: Vec<Option<i64>>,
+        zone: Option<String>,
+        dtype: String,
+    },
+    /// A type the loader reads as nothing (e.g. a boolean): its name.
+    Other(String),
+}
+
+impl Column {
+    /// The column's type as named in error messages (polars' names).
+    fn dtype(&self) -> String {
+        match self {
+            Column::Text(_) => "str".to_string(),
+            Column::Float { dtype, .. } | Column::Datetime { dtype, .. } => dtype.clone(),
+            Column::Date(_) => "date".to_string(),
+            Column::Other(dtype) => dtype.clone(),
+        }
+    }
+}
+
 /// How the data rows of an opened file will be read.
 enum Reader {
-    /// CSV: the header has been read; the rows are read (with a projection) on collect.
-    Csv,
+    /// CSV: the header record has been read; the data records follow.
+    Csv(csv::Reader<File>),
     /// Parquet: the footer (metadata, schema) has been read and is kept for the read.
-    Parquet(ParquetReader<File>),
+    #[cfg(feature = "parquet")]
+    Parquet(crate::parquet::Reader),
 }
 
 /// An opened file whose column names are known and whose rows are not read yet.
@@ -66,61 +100,114 @@ pub(crate) struct Table {
     columns: BTreeMap<String, (String, Column)>,
 }
 
-fn catch<T>(f: impl FnOnce() -> PolarsResult<T>) -> Result<PolarsResult<T>, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
-        panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the parser panicked".to_string())
-    })
+/// A CSV reader over `input`: no header handling (done here), records of any length (checked
+/// here against the header), RFC 4180 quoting, `\n` or `\r\n` line ends.
+fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input)
 }
 
-/// A file opened for its column names.
-enum Opened {
-    /// The bytes of a CSV file up to the end of its header record.
-    CsvHeader(Vec<u8>),
-    Parquet(File),
+/// A blank line: one field of whitespace only (lines with nothing at all are skipped by the
+/// `csv` crate itself).
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.len() == 1 && record[0].trim().is_empty()
 }
 
-/// The bytes of a CSV file up to the end of its header record: up to the first line end
-/// (outside double quotes) after some non-blank text, or the whole file if there is none.
-/// polars then parses the header as it would at the top of the whole file, without reading,
-/// validating or counting the data rows.
-fn csv_header(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
-    let mut bytes = Vec::new();
-    let mut block = [0u8; 8192];
-    let (mut in_quotes, mut content) = (false, false);
+/// Why reading CSV records stopped.
+enum CsvFault {
+    /// The file has no header record (it is empty or blank).
+    NoHeader,
+    /// A record whose field count differs from the header's: its 1-based line, the header's
+    /// field count and the record's.
+    Ragged {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+    /// The `csv` crate's error (I/O, invalid UTF-8).
+    Csv(csv::Error),
+}
+
+/// The header record: the first non-blank record, its names as spelled (a UTF-8 byte-order
+/// mark before the first name dropped).
+fn csv_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, CsvFault> {
+    let mut record = csv::StringRecord::new();
     loop {
-        let n = file.read(&mut block)?;
-        if n == 0 {
-            return Ok(bytes);
+        match reader.read_record(&mut record) {
+            Ok(false) => return Err(CsvFault::NoHeader),
+            Ok(true) if is_blank(&record) => {}
+            Ok(true) => break,
+            Err(e) => return Err(CsvFault::Csv(e)),
         }
-        for (i, &b) in block[..n].iter().enumerate() {
-            match b {
-                b'"' => {
-                    in_quotes = !in_quotes;
-                    content = true;
-                }
-                b'\n' if !in_quotes && content => {
-                    bytes.extend_from_slice(&block[..=i]);
-                    return Ok(bytes);
-                }
-                b if !b.is_ascii_whitespace() => content = true,
-                _ => {}
+    }
+    Ok(record
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match i {
+            0 => name.trim_start_matches('\u{feff}').to_string(),
+            _ => name.to_string(),
+        })
+        .collect())
+}
+
+/// Reads the data records after the header, skipping blank lines: `row` gets each record,
+/// which has exactly `expected` fields (else [`CsvFault::Ragged`]).
+fn csv_records<R: Read>(
+    reader: &mut csv::Reader<R>,
+    expected: usize,
+    mut row: impl FnMut(&csv::StringRecord),
+) -> Result<(), CsvFault> {
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) if is_blank(&record) => {}
+            Ok(true) if record.len() != expected => {
+                return Err(CsvFault::Ragged {
+                    line: record.position().map_or(0, |p| p.line() as usize),
+                    expected,
+                    found: record.len(),
+                });
             }
+            Ok(true) => row(&record),
+            Err(e) => return Err(CsvFault::Csv(e)),
         }
-        bytes.extend_from_slice(&block[..n]);
     }
 }
 
-/// CSV read options: a header, every column as text (no schema inference), `n_rows` rows.
-fn csv_options(n_rows: Option<usize>) -> CsvReadOptions {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_n_rows(n_rows)
+impl CsvFault {
+    fn into_error(self, file: &Path) -> DataError {
+        let file = file.to_path_buf();
+        match self {
+            CsvFault::NoHeader => DataError::Empty {
+                file,
+                detail: "no header",
+            },
+            CsvFault::Ragged {
+                line,
+                expected,
+                found,
+            } => DataError::Malformed {
+                file,
+                line: Some(line),
+                message: format!("expected {expected} fields as in the header, found {found}"),
+            },
+            CsvFault::Csv(e) => {
+                let line = e.position().map(|p| p.line() as usize);
+                let message = e.to_string();
+                match e.into_kind() {
+                    csv::ErrorKind::Io(source) => DataError::Io { file, source },
+                    _ => DataError::Malformed {
+                        file,
+                        line,
+                        message,
+                    },
+                }
+            }
+        }
+    }
 }
 
 impl Source {
@@ -146,54 +233,23 @@ impl Source {
                 detail: "no header",
             });
         }
-        if format == Format::Csv && meta.len() <= 4096 {
-            // A file of blank lines has no header either; polars would call it a schema error.
-            let head = std::fs::read(path).map_err(|source| DataError::Io {
-                file: file.clone(),
-                source,
-            })?;
-            if head.iter().all(u8::is_ascii_whitespace) {
-                return Err(DataError::Empty {
-                    file,
-                    detail: "no header",
-                });
+        let (reader, names) = match format {
+            Format::Csv => {
+                let handle = File::open(path).map_err(|source| DataError::Io {
+                    file: file.clone(),
+                    source,
+                })?;
+                let mut reader = csv_reader(handle);
+                let names = csv_header(&mut reader).map_err(|e| e.into_error(&file))?;
+                (Reader::Csv(reader), names)
             }
-        }
-        let io = |source| DataError::Io {
-            file: file.clone(),
-            source,
-        };
-        let opened = match format {
-            Format::Csv => Opened::CsvHeader(csv_header(path).map_err(io)?),
-            Format::Parquet => Opened::Parquet(File::open(path).map_err(io)?),
-        };
-        let scanned = catch(|| match opened {
-            Opened::CsvHeader(header) => {
-                // polars parses the header record alone: no data row is read here.
-                let header = csv_options(Some(0))
-                    .into_reader_with_file_handle(Cursor::new(header))
-                    .finish()?;
-                let names = header
-                    .get_column_names()
-                    .into_iter()
-                    .map(|n| n.to_string())
-                    .collect();
-                Ok((Reader::Csv, names))
+            #[cfg(feature = "parquet")]
+            Format::Parquet => {
+                let (reader, names) = crate::parquet::Reader::open(&file)?;
+                (Reader::Parquet(reader), names)
             }
-            Opened::Parquet(handle) => {
-                let mut reader = ParquetReader::new(handle);
-                let names = reader
-                    .schema()?
-                    .iter_names()
-                    .map(|n| n.to_string())
-                    .collect();
-                Ok((Reader::Parquet(reader), names))
-            }
-        });
-        let (reader, names) = match scanned {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(malformed(&file, format, e.to_string())),
-            Err(panic) => return Err(malformed(&file, format, panic)),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => return Err(DataError::ParquetUnsupported { file }),
         };
         Ok(Self {
             file,
@@ -243,44 +299,49 @@ impl Source {
             file,
             format,
             reader,
-            names: _,
+            names,
         } = self;
-        let spelled: Vec<&str> = columns.iter().map(|(_, s)| s.as_str()).collect();
-        let read = catch(|| match reader {
-            Reader::Csv => csv_options(None)
-                .with_columns(Some(spelled.iter().map(|&s| s.into()).collect()))
-                .try_into_reader_with_file_path(Some(file.clone()))?
-                .finish(),
-            Reader::Parquet(reader) => reader
-                .with_columns(Some(spelled.iter().map(|&s| s.to_string()).collect()))
-                .finish(),
-        });
-        let df = match read {
-            Ok(Ok(df)) => df,
-            Ok(Err(e)) => return Err(malformed(&file, format, e.to_string())),
-            Err(panic) => return Err(malformed(&file, format, panic)),
+        let (height, read) = match reader {
+            Reader::Csv(mut reader) => {
+                // Each wanted column's field index (the names come from `find`: present, and
+                // exactly one column has each).
+                let indices: Vec<usize> = columns
+                    .iter()
+                    .map(|(_, spelled)| names.iter().position(|n| n == spelled).unwrap_or(0))
+                    .collect();
+                let mut text: Vec<Vec<Option<String>>> = vec![Vec::new(); indices.len()];
+                let mut height = 0;
+                csv_records(&mut reader, names.len(), |record| {
+                    height += 1;
+                    for (column, &i) in text.iter_mut().zip(&indices) {
+                        column.push(Some(record[i].to_string()));
+                    }
+                })
+                .map_err(|e| e.into_error(&file))?;
+                (
+                    height,
+                    text.into_iter().map(Column::Text).collect::<Vec<_>>(),
+                )
+            }
+            #[cfg(feature = "parquet")]
+            Reader::Parquet(reader) => {
+                let spelled: Vec<&str> = columns.iter().map(|(_, s)| s.as_str()).collect();
+                reader.read(&file, &spelled)?
+            }
         };
-        if df.height() == 0 {
+        if height == 0 {
             return Err(DataError::Empty {
                 file,
                 detail: "no data rows",
             });
         }
-        let height = df.height();
         let columns = columns
             .iter()
-            .map(|(canonical, spelled)| {
-                let column = df
-                    .column(spelled)
-                    .map_err(|source| DataError::Engine {
-                        file: file.clone(),
-                        context: "selected column is absent",
-                        source,
-                    })?
-                    .clone();
-                Ok((canonical.to_string(), (spelled.clone(), column)))
+            .zip(read)
+            .map(|((canonical, spelled), column)| {
+                (canonical.to_string(), (spelled.clone(), column))
             })
-            .collect::<Result<_, DataError>>()?;
+            .collect();
         Ok(Table {
             file,
             format,
@@ -290,71 +351,18 @@ impl Source {
     }
 }
 
-/// Turns a parser failure into [`DataError::Malformed`], locating the line of a CSV file whose
-/// field count differs from the header's when there is one.
-fn malformed(file: &Path, format: Format, message: String) -> DataError {
-    let line = match format {
-        Format::Csv => std::fs::read(file)
-            .ok()
-            .and_then(|bytes| ragged_line(&bytes)),
-        Format::Parquet => None,
-    };
-    let message = match line {
-        Some((_, expected, found)) => {
-            format!("expected {expected} fields as in the header, found {found} ({message})")
-        }
-        None => message,
-    };
-    DataError::Malformed {
-        file: file.to_path_buf(),
-        line: line.map(|(l, _, _)| l),
-        message,
-    }
-}
-
-/// The first line (1-based) whose number of comma-separated fields (outside double quotes)
-/// differs from the header's: `(line, header fields, fields found)`. Blank lines are ignored.
+/// The first line (1-based) whose number of fields differs from the header's:
+/// `(line, header fields, fields found)`. Blank lines are ignored.
+#[cfg(test)]
 pub(crate) fn ragged_line(bytes: &[u8]) -> Option<(usize, usize, usize)> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut expected = None;
-    let mut in_quotes = false;
-    let mut fields = 1;
-    let mut line_no = 1;
-    let mut start_line = 1;
-    let mut blank = true;
-    for c in text.chars() {
-        match c {
-            '"' => {
-                in_quotes = !in_quotes;
-                blank = false;
-            }
-            ',' if !in_quotes => {
-                fields += 1;
-                blank = false;
-            }
-            '\n' => {
-                line_no += 1;
-                if in_quotes {
-                    continue;
-                }
-                if !blank {
-                    match expected {
-                        None => expected = Some(fields),
-                        Some(e) if e != fields => return Some((start_line, e, fields)),
-                        Some(_) => {}
-                    }
-                }
-                fields = 1;
-                blank = true;
-                start_line = line_no;
-            }
-            '\r' => {}
-            c if !c.is_whitespace() => blank = false,
-            _ => {}
-        }
-    }
-    match expected {
-        Some(e) if !blank && e != fields => Some((start_line, e, fields)),
+    let mut reader = csv_reader(bytes);
+    let expected = csv_header(&mut reader).ok()?.len();
+    match csv_records(&mut reader, expected, |_| {}) {
+        Err(CsvFault::Ragged {
+            line,
+            expected,
+            found,
+        }) => Some((line, expected, found)),
         _ => None,
     }
 }
@@ -444,14 +452,6 @@ impl Table {
         (spelled.as_str(), column)
     }
 
-    fn engine(&self, context: &'static str) -> impl Fn(PolarsError) -> DataError + '_ {
-        move |source| DataError::Engine {
-            file: self.file.clone(),
-            context,
-            source,
-        }
-    }
-
     fn missing(&self, index: usize, column: &str) -> DataError {
         DataError::MissingValue {
             file: self.file.clone(),
@@ -460,11 +460,11 @@ impl Table {
         }
     }
 
-    fn unsupported(&self, column: &str, dtype: &DataType, expected: &'static str) -> DataError {
+    fn unsupported(&self, column: &str, dtype: String, expected: &'static str) -> DataError {
         DataError::UnsupportedType {
             file: self.file.clone(),
             column: column.to_string(),
-            dtype: dtype.to_string(),
+            dtype,
             expected,
         }
     }
@@ -472,59 +472,46 @@ impl Table {
     /// A text column (symbols): every value present and non-blank, trimmed.
     pub fn strings(&self, canonical: &str) -> Result<Vec<String>, DataError> {
         let (spelled, column) = self.get(canonical);
-        if !column.dtype().is_string() {
+        let Column::Text(text) = column else {
             return Err(self.unsupported(spelled, column.dtype(), "text"));
-        }
-        let ca = column.str().map_err(self.engine("reading text"))?;
-        ca.iter()
+        };
+        text.iter()
             .enumerate()
-            .map(|(i, v)| match v.map(str::trim) {
+            .map(|(i, v)| match v.as_deref().map(str::trim) {
                 Some(s) if !s.is_empty() => Ok(s.to_string()),
                 _ => Err(self.missing(i, spelled)),
             })
             .collect()
     }
 
-    /// A numeric column checked by `check`.
+    /// A numeric column checked by `check`. Text is parsed as Rust's `f64` syntax, untrimmed
+    /// (`1e2`, `+104`, `inf`, `NaN` parse; ` 104 `, `0x10`, `NA` do not); blank text is a
+    /// missing value.
     pub fn numbers(&self, canonical: &str, check: Check) -> Result<Vec<f64>, DataError> {
         let (spelled, column) = self.get(canonical);
-        let dtype = column.dtype();
-        let values: Vec<Option<f64>> = if dtype.is_string() {
-            let text = column.str().map_err(self.engine("reading text"))?;
-            let cast = column
-                .cast_with_options(
-                    &DataType::Float64,
-                    polars::chunked_array::cast::CastOptions::NonStrict,
-                )
-                .map_err(self.engine("converting text to numbers"))?;
-            let numbers = cast
-                .f64()
-                .map_err(self.engine("converting text to numbers"))?;
-            let mut out = Vec::with_capacity(self.height);
-            for (i, (raw, v)) in text.iter().zip(numbers.iter()).enumerate() {
-                match (raw, v) {
-                    (Some(r), None) if !r.trim().is_empty() => {
-                        return Err(DataError::BadNumber {
-                            file: self.file.clone(),
-                            at: self.at(i),
-                            column: spelled.to_string(),
-                            value: r.to_string(),
-                        });
+        let values: Vec<Option<f64>> = match column {
+            Column::Text(text) => {
+                let mut out = Vec::with_capacity(self.height);
+                for (i, raw) in text.iter().enumerate() {
+                    match raw.as_deref() {
+                        Some(r) if !r.trim().is_empty() => match r.parse::<f64>() {
+                            Ok(v) => out.push(Some(v)),
+                            Err(_) => {
+                                return Err(DataError::BadNumber {
+                                    file: self.file.clone(),
+                                    at: self.at(i),
+                                    column: spelled.to_string(),
+                                    value: r.to_string(),
+                                });
+                            }
+                        },
+                        _ => out.push(None),
                     }
-                    (_, v) => out.push(v),
                 }
+                out
             }
-            out
-        } else if dtype.is_primitive_numeric() {
-            let cast = column
-                .cast(&DataType::Float64)
-                .map_err(self.engine("converting to Float64"))?;
-            cast.f64()
-                .map_err(self.engine("converting to Float64"))?
-                .iter()
-                .collect()
-        } else {
-            return Err(self.unsupported(spelled, dtype, "a number"));
+            Column::Float { values, .. } => values.clone(),
+            other => return Err(self.unsupported(spelled, other.dtype(), "a number")),
         };
         values
             .into_iter()
@@ -557,26 +544,6 @@ impl Table {
             .collect()
     }
 
-    /// Physical `Datetime` values in seconds, with the column's time zone (if any).
-    fn datetime_seconds(&self, canonical: &str) -> Result<Vec<Option<i64>>, DataError> {
-        let (_, column) = self.get(canonical);
-        let DataType::Datetime(unit, _) = column.dtype() else {
-            unreachable!("only called on Datetime columns")
-        };
-        let per_second = match unit {
-            TimeUnit::Milliseconds => 1_000,
-            TimeUnit::Microseconds => 1_000_000,
-            TimeUnit::Nanoseconds => 1_000_000_000,
-        };
-        let physical = column.to_physical_repr();
-        Ok(physical
-            .i64()
-            .map_err(self.engine("reading Datetime"))?
-            .iter()
-            .map(|v| v.map(|v| v.div_euclid(per_second)))
-            .collect())
-    }
-
     /// A date column: text `YYYY-MM-DD` (or a timestamp, whose date part is taken), a Parquet
     /// `Date`, or a `Datetime` (its date in the column's time zone, UTC if none).
     pub fn dates(&self, canonical: &str) -> Result<Vec<NaiveDate>, DataError> {
@@ -594,41 +561,38 @@ impl Table {
                 .and_then(NaiveDate::from_num_days_from_ce_opt)
                 .ok_or_else(|| bad(i, format!("{days} days since 1970-01-01")))
         };
-        match column.dtype() {
-            DataType::String => {
-                let ca = column.str().map_err(self.engine("reading text"))?;
-                ca.iter()
-                    .enumerate()
-                    .map(|(i, v)| match v {
-                        Some(s) if !s.trim().is_empty() => {
-                            parse_date(s).ok_or_else(|| bad(i, s.to_string()))
-                        }
-                        _ => Err(self.missing(i, spelled)),
-                    })
-                    .collect()
-            }
-            DataType::Date => {
-                let physical = column.to_physical_repr();
-                let ca = physical.i32().map_err(self.engine("reading Date"))?;
-                ca.iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        let days = v.ok_or_else(|| self.missing(i, spelled))?;
-                        from_days(i, i64::from(days))
-                    })
-                    .collect()
-            }
-            DataType::Datetime(_, tz) => {
-                let tz = tz.as_ref().map(|tz| tz.to_string());
-                let zone: Option<chrono_tz::Tz> = match tz.as_deref() {
+        match column {
+            Column::Text(text) => text
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v.as_deref() {
+                    Some(s) if !s.trim().is_empty() => {
+                        parse_date(s).ok_or_else(|| bad(i, s.to_string()))
+                    }
+                    _ => Err(self.missing(i, spelled)),
+                })
+                .collect(),
+            Column::Date(days) => days
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let days = v.ok_or_else(|| self.missing(i, spelled))?;
+                    from_days(i, i64::from(days))
+                })
+                .collect(),
+            Column::Datetime {
+                seconds,
+                zone,
+                dtype,
+            } => {
+                let zone: Option<chrono_tz::Tz> = match zone.as_deref() {
                     None | Some("UTC") => None,
                     Some(name) => Some(name.parse().map_err(|_| {
-                        self.unsupported(spelled, column.dtype(), "a known time zone")
+                        self.unsupported(spelled, dtype.clone(), "a known time zone")
                     })?),
                 };
-                let seconds = self.datetime_seconds(canonical)?;
                 seconds
-                    .into_iter()
+                    .iter()
                     .enumerate()
                     .map(|(i, s)| {
                         let s = s.ok_or_else(|| self.missing(i, spelled))?;
@@ -641,7 +605,9 @@ impl Table {
                     })
                     .collect()
             }
-            other => Err(self.unsupported(spelled, other, "a date (text, Date or Datetime)")),
+            other => {
+                Err(self.unsupported(spelled, other.dtype(), "a date (text, Date or Datetime)"))
+            }
         }
     }
 
@@ -650,13 +616,12 @@ impl Table {
     /// zone); those were read as UTC.
     pub fn timestamps(&self, canonical: &str) -> Result<(Vec<i64>, bool), DataError> {
         let (spelled, column) = self.get(canonical);
-        match column.dtype() {
-            DataType::String => {
-                let ca = column.str().map_err(self.engine("reading text"))?;
+        match column {
+            Column::Text(text) => {
                 let mut naive = false;
                 let mut out = Vec::with_capacity(self.height);
-                for (i, v) in ca.iter().enumerate() {
-                    match v {
+                for (i, v) in text.iter().enumerate() {
+                    match v.as_deref() {
                         Some(s) if !s.trim().is_empty() => {
                             let (t, n) =
                                 parse_timestamp(s).ok_or_else(|| DataError::BadTimestamp {
@@ -674,17 +639,18 @@ impl Table {
                 }
                 Ok((out, naive))
             }
-            DataType::Datetime(_, tz) => {
-                let naive = tz.is_none();
-                let seconds = self.datetime_seconds(canonical)?;
+            Column::Datetime { seconds, zone, .. } => {
+                let naive = zone.is_none();
                 let out = seconds
-                    .into_iter()
+                    .iter()
                     .enumerate()
                     .map(|(i, s)| s.ok_or_else(|| self.missing(i, spelled)))
                     .collect::<Result<_, _>>()?;
                 Ok((out, naive))
             }
-            other => Err(self.unsupported(spelled, other, "a timestamp (text or Datetime)")),
+            other => {
+                Err(self.unsupported(spelled, other.dtype(), "a timestamp (text or Datetime)"))
+            }
         }
     }
 

@@ -1,14 +1,18 @@
 //! The generator of the bundled data: deterministic, internally consistent, committed files up
-//! to date, and fitting the daily series recovers the documented parameters.
+//! to date, and fitting the daily series recovers the documented parameters. The tests that write
+//! or read Parquet need the `parquet` feature (`cargo test --workspace` turns it on).
 
 use std::path::PathBuf;
 
 use garch_core::{FitOptions, fit};
+use market_data::generate::{BARS_PER_DAY, GeneratorConfig, bundled_universe, generate};
+#[cfg(feature = "parquet")]
 use market_data::generate::{
-    BARS_PER_DAY, GeneratedData, GeneratorConfig, OVERNIGHT_VARIANCE_SHARE, bundled_universe,
-    generate, intraday_variance_profile, write_parquet,
+    GeneratedData, OVERNIGHT_VARIANCE_SHARE, intraday_variance_profile, write_parquet,
 };
-use market_data::{Session, load_bars, load_daily, realized_variance};
+use market_data::{Session, load_daily};
+#[cfg(feature = "parquet")]
+use market_data::{load_bars, realized_variance};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data")
@@ -23,6 +27,7 @@ fn small_config(seed: u64) -> GeneratorConfig {
     config
 }
 
+#[cfg(feature = "parquet")]
 fn parquet_bytes(data: &GeneratedData) -> (Vec<u8>, Vec<u8>) {
     let dir = tempfile::TempDir::new().unwrap();
     let (d, b) = (dir.path().join("d.parquet"), dir.path().join("b.parquet"));
@@ -31,6 +36,7 @@ fn parquet_bytes(data: &GeneratedData) -> (Vec<u8>, Vec<u8>) {
     (std::fs::read(d).unwrap(), std::fs::read(b).unwrap())
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn generator_is_deterministic() {
     let a = generate(&small_config(7)).unwrap();
@@ -95,6 +101,7 @@ fn generated_data_are_consistent() {
     }
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn bundled_files_match_the_generator() {
     let data = generate(&GeneratorConfig::bundled()).unwrap();
@@ -162,6 +169,7 @@ fn fitting_the_bundled_daily_data_recovers_the_parameters() {
     assert!(params_within * 100 >= params_checked * 95);
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn bundled_bars_carry_the_daily_variance() {
     let data = generate(&GeneratorConfig::bundled()).unwrap();

@@ -1,16 +1,19 @@
-//! The polars loader: every rejection names the file, the row and the column; the conveniences
-//! (adj_close, case-insensitive names, sorting, skipping short symbols, Parquet) work.
+//! The loader: every rejection names the file, the row and the column; the conveniences
+//! (adj_close, case-insensitive names, sorting, skipping short symbols, Parquet) work. The
+//! Parquet cases need the `parquet` feature (`cargo test --workspace` turns it on).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
 use garch_core::MIN_OBSERVATIONS;
+#[cfg(feature = "parquet")]
 use market_data::generate::{GeneratorConfig, bundled_universe, generate, write_parquet};
 use market_data::{
     BarSeries, DataError, MIN_DAILY_PRICES, RowLocation, Session, load_bars, load_daily,
     realized_variance,
 };
+#[cfg(feature = "parquet")]
 use polars::prelude::*;
 use tempfile::TempDir;
 
@@ -258,12 +261,15 @@ fn malformed_files_are_errors_with_the_line() {
         "{msg}"
     );
 
-    let p = write(&dir, "garbage.parquet", "this is not parquet");
-    let (err, _) = daily_err(&p);
-    assert!(
-        matches!(err, DataError::Malformed { line: None, .. }),
-        "{err:?}"
-    );
+    #[cfg(feature = "parquet")]
+    {
+        let p = write(&dir, "garbage.parquet", "this is not parquet");
+        let (err, _) = daily_err(&p);
+        assert!(
+            matches!(err, DataError::Malformed { line: None, .. }),
+            "{err:?}"
+        );
+    }
 
     let p = write(&dir, "prices.txt", "date,close\n");
     let (err, msg) = daily_err(&p);
@@ -392,6 +398,7 @@ fn adj_close_is_preferred_and_names_are_case_insensitive() {
     assert_eq!(data.series[0].dates.len(), 120);
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn parquet_round_trip_and_parquet_errors() {
     let dir = TempDir::new().unwrap();
@@ -439,6 +446,56 @@ fn parquet_round_trip_and_parquet_errors() {
     write_parquet(&mut df, &p).unwrap();
     let (err, msg) = daily_err(&p);
     assert!(matches!(err, DataError::UnsupportedType { .. }), "{msg}");
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_is_a_clear_error() {
+    let dir = TempDir::new().unwrap();
+    let p = write(&dir, "prices.parquet", "PAR1 not read");
+    let (err, msg) = daily_err(&p);
+    assert!(
+        matches!(err, DataError::ParquetUnsupported { .. }),
+        "{err:?}"
+    );
+    assert!(
+        msg.contains(
+            "built without Parquet support; rebuild with `--features market-data/parquet`"
+        ),
+        "{msg}"
+    );
+    let (err, _) = bars_err(&p);
+    assert!(
+        matches!(err, DataError::ParquetUnsupported { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn csv_quoting_bom_and_crlf() {
+    let dir = TempDir::new().unwrap();
+    let mut text = String::from("\u{feff}\"Date\",\"Close\"\r\n");
+    for i in 0..120 {
+        let _ = write!(text, "\"{}\",{:.4}\r\n", date(i), price(i));
+        if i == 50 {
+            text.push_str("\r\n");
+        }
+    }
+    let p = write(&dir, "quoted.csv", &text);
+    let data = load_daily(&p).unwrap();
+    assert_eq!(data.series[0].dates.len(), 120);
+    assert_eq!(data.series[0].dates[0], date(0));
+    // A blank line is skipped but still counted by the line numbers of the ragged-row error.
+    let text = replace_line(&text.replace("\r\n", "\n"), 60, "2020-02-25,1,2");
+    let (err, msg) = daily_err(&write(&dir, "ragged_crlf.csv", &text));
+    assert!(
+        matches!(err, DataError::Malformed { line: Some(60), .. }),
+        "{err:?}"
+    );
+    assert!(
+        msg.contains("expected 2 fields as in the header, found 3"),
+        "{msg}"
+    );
 }
 
 #[test]

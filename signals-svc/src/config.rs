@@ -12,7 +12,7 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "SIGNALS_SVC_ADDR", default_value = "0.0.0.0:8002")]
     pub addr: SocketAddr,
-    /// Five-minute bars (CSV or Parquet, long format
+    /// Five-minute bars (CSV, or Parquet with the `parquet` feature; long format
     /// `timestamp,symbol,open,high,low,close,volume`).
     #[arg(
         long,

@@ -28,7 +28,7 @@ pub enum LoadError {
     },
 }
 
-/// Loads the bar file (CSV or Parquet) into books (blocking).
+/// Loads the bar file (CSV, or Parquet with the `parquet` feature) into books (blocking).
 pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, LoadError> {
     let data = load_bars(&state.bars_path)?;
     for w in data.warnings {

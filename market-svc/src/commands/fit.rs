@@ -25,8 +25,8 @@ pub enum Format {
 /// Arguments of `market-svc fit`.
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// CSV or Parquet file: `date,close` (or `adj_close`), or long format with a `symbol`
-    /// column.
+    /// CSV file (Parquet with the `parquet` feature): `date,close` (or `adj_close`), or long
+    /// format with a `symbol` column.
     #[arg(long, short)]
     pub input: PathBuf,
     /// Symbol to fit when the file holds several.
