@@ -77,7 +77,7 @@ pub fn evaluate(
 #[utoipa::path(get, path = "/v1/assets/{symbol}/signals", tag = "signals",
     params(("symbol" = String, Path, description = "Ticker"), SignalQuery),
     responses((status = 200, body = SignalsResponse), (status = 400, body = Problem),
-        (status = 404, body = Problem)))]
+        (status = 404, description = "Unknown symbol", body = Problem)))]
 pub async fn asset_signals(
     State(state): State<Arc<AppState>>,
     Path(symbol): Path<String>,
