@@ -175,24 +175,6 @@ pub async fn not_found_fallback(uri: axum::http::Uri) -> Problem {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_fields_in_serde_messages() {
-        assert_eq!(
-            field_of("horizon: invalid digit found in string"),
-            Some("horizon".into())
-        );
-        assert_eq!(
-            missing_field("missing field `close` at line 1"),
-            Some("close".into())
-        );
-        assert_eq!(field_of("expected value at line 1 column 2"), None);
-    }
-}
-
 /// `#[serde(deserialize_with = "svc_kit::problem::whole_number")]` for an optional count in a
 /// JSON body: JSON (and JSON Schema's `integer`) make no difference between `200` and `200.0`,
 /// so both are accepted; fractions, negatives and other types are refused.
@@ -216,5 +198,23 @@ where
         _ => Err(serde::de::Error::custom(format!(
             "invalid value: {n}, expected a non-negative integer"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_fields_in_serde_messages() {
+        assert_eq!(
+            field_of("horizon: invalid digit found in string"),
+            Some("horizon".into())
+        );
+        assert_eq!(
+            missing_field("missing field `close` at line 1"),
+            Some("close".into())
+        );
+        assert_eq!(field_of("expected value at line 1 column 2"), None);
     }
 }
