@@ -169,6 +169,26 @@ impl SignalQuery {
                 format!("limit must be between 1 and {MAX_LIMIT}, got {limit}"),
             ));
         }
+        // Shared by the routes that read them and those that do not: a bad value is an error
+        // everywhere, never silently ignored.
+        if let Some(column) = self.sort.as_deref()
+            && !["symbol", "rsi", "percent_b", "bandwidth", "signal"].contains(&column)
+        {
+            return Err(Problem::invalid_parameter(
+                "sort",
+                format!(
+                    "unknown sort column '{column}'; expected symbol, rsi, percent_b, bandwidth or signal"
+                ),
+            ));
+        }
+        if let Some(order) = self.order.as_deref()
+            && !["asc", "desc"].contains(&order)
+        {
+            return Err(Problem::invalid_parameter(
+                "order",
+                format!("order must be asc or desc, got '{order}'"),
+            ));
+        }
         Ok(SignalParams {
             interval,
             config,

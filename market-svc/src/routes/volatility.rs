@@ -55,7 +55,7 @@ async fn respond(
 
 /// Fit report and forecast path for one asset (cached per model and distribution).
 #[utoipa::path(get, path = "/v1/assets/{symbol}/volatility", tag = "volatility",
-    params(("symbol" = String, Path, description = "Ticker"), ModelQuery),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), ModelQuery),
     responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
         (status = 404, description = "Unknown symbol", body = Problem),
         (status = 422, body = Problem), (status = 503, body = Problem)))]
