@@ -6,8 +6,73 @@ use garch_core::{
     Distribution, FitReport, Forecast, MeanModel, ModelSpec, VolatilityModel, forecast::MAX_HORIZON,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use svc_kit::openapi::schema::{nullable_string_enum, number_array, string_enum};
 use svc_kit::problem::Problem;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{Array, Object, RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+/// Published form of the `model` parameter (parsed case-insensitively).
+pub fn model_schema() -> Object {
+    string_enum(
+        &["garch", "gjr", "gjr-garch", "gjr_garch", "egarch"],
+        "`garch` (default), `gjr` or `egarch` (case-insensitive)",
+    )
+}
+
+/// Published form of the `dist` parameter (parsed case-insensitively).
+pub fn dist_schema() -> Object {
+    string_enum(
+        &[
+            "normal",
+            "gaussian",
+            "t",
+            "studentst",
+            "student-t",
+            "student_t",
+        ],
+        "`normal` (default) or `t` (case-insensitive)",
+    )
+}
+
+/// `model` in a JSON body: as the parameter, or null.
+pub fn model_field_schema() -> Object {
+    nullable_string_enum(
+        &["garch", "gjr", "gjr-garch", "gjr_garch", "egarch"],
+        "`garch` (default), `gjr` or `egarch` (case-insensitive)",
+    )
+}
+
+/// `dist` in a JSON body: as the parameter, or null.
+pub fn dist_field_schema() -> Object {
+    nullable_string_enum(
+        &[
+            "normal",
+            "gaussian",
+            "t",
+            "studentst",
+            "student-t",
+            "student_t",
+        ],
+        "`normal` (default) or `t` (case-insensitive)",
+    )
+}
+
+/// `mean` in a JSON body: as the parameter, or null.
+pub fn mean_field_schema() -> Object {
+    nullable_string_enum(
+        &["constant", "zero"],
+        "`constant` (default) or `zero` (case-insensitive)",
+    )
+}
+
+/// Published form of the `mean` parameter (parsed case-insensitively).
+pub fn mean_schema() -> Object {
+    string_enum(
+        &["constant", "zero"],
+        "`constant` (default) or `zero` (case-insensitive)",
+    )
+}
 
 /// Default forecast horizon.
 pub const DEFAULT_HORIZON: usize = 10;
@@ -17,10 +82,13 @@ pub const DEFAULT_HORIZON: usize = 10;
 #[into_params(parameter_in = Query)]
 pub struct ModelQuery {
     /// `garch` (default), `gjr` or `egarch`.
+    #[param(schema_with = model_schema)]
     pub model: Option<String>,
     /// `normal` (default) or `t`.
+    #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
     /// Forecast horizon in days, 1–1000 (default 10).
+    #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
 }
 
@@ -103,10 +171,13 @@ pub struct VolatilityResponse {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// `garch` (default), `gjr` or `egarch`.
+    #[param(schema_with = model_schema)]
     pub model: Option<String>,
     /// `normal` (default) or `t`.
+    #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
     /// Only the last `limit` observations (default: all).
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
 }
 
@@ -161,8 +232,9 @@ pub struct ScreenerResponse {
 }
 
 /// Body of `POST /v1/volatility/fit` (JSON form; `text/csv` with a `close` or `return` column
-/// is accepted too, model options then come from the query string).
-#[derive(Debug, Deserialize, ToSchema)]
+/// is accepted too, model options then come from the query string). Its published schema is
+/// one of [`PostedPrices`] and [`PostedReturns`]: exactly one of the two series.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitRequest {
     /// Prices (give either prices or returns).
@@ -178,7 +250,113 @@ pub struct FitRequest {
     /// `constant` (default) or `zero`.
     pub mean: Option<String>,
     /// Forecast horizon, 1–1000 (default 10).
+    #[serde(default, deserialize_with = "svc_kit::problem::whole_number")]
     pub horizon: Option<usize>,
+}
+
+impl PartialSchema for FitRequest {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(PostedPrices::schema())
+            .item(PostedReturns::schema())
+            .description(Some(
+                "A price series or a return series (exactly one of `prices`, `returns`)",
+            ))
+            .examples([fit_request_example()])
+            .into()
+    }
+}
+
+impl ToSchema for FitRequest {}
+
+/// A posted series of prices (the published form of [`FitRequest`] with `prices`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PostedPrices {
+    /// Prices, positive, oldest first.
+    #[schema(schema_with = prices_schema)]
+    pub prices: Vec<f64>,
+    /// Dates aligned with the prices (optional; used when their count matches).
+    pub dates: Option<Vec<String>>,
+    /// `garch` (default), `gjr` or `egarch`.
+    #[schema(schema_with = model_field_schema)]
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    #[schema(schema_with = dist_field_schema)]
+    pub dist: Option<String>,
+    /// `constant` (default) or `zero`.
+    #[schema(schema_with = mean_field_schema)]
+    pub mean: Option<String>,
+    /// Forecast horizon, 1–1000 (default 10).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub horizon: Option<usize>,
+}
+
+/// A posted series of returns (the published form of [`FitRequest`] with `returns`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PostedReturns {
+    /// Percent log returns, oldest first.
+    #[schema(schema_with = returns_schema)]
+    pub returns: Vec<f64>,
+    /// Dates aligned with the returns (optional; used when their count matches).
+    pub dates: Option<Vec<String>>,
+    /// `garch` (default), `gjr` or `egarch`.
+    #[schema(schema_with = model_field_schema)]
+    pub model: Option<String>,
+    /// `normal` (default) or `t`.
+    #[schema(schema_with = dist_field_schema)]
+    pub dist: Option<String>,
+    /// `constant` (default) or `zero`.
+    #[schema(schema_with = mean_field_schema)]
+    pub mean: Option<String>,
+    /// Forecast horizon, 1–1000 (default 10).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub horizon: Option<usize>,
+}
+
+/// Prices: one more than the core's minimum number of returns, at most
+/// [`MAX_POSTED_OBSERVATIONS`](crate::routes::volatility::MAX_POSTED_OBSERVATIONS).
+pub fn prices_schema() -> Array {
+    number_array(
+        garch_core::MIN_OBSERVATIONS + 1,
+        crate::routes::volatility::MAX_POSTED_OBSERVATIONS,
+        Some(0.0),
+        "Prices, positive and finite, oldest first",
+    )
+}
+
+/// Returns: the core's minimum number, at most
+/// [`MAX_POSTED_OBSERVATIONS`](crate::routes::volatility::MAX_POSTED_OBSERVATIONS).
+pub fn returns_schema() -> Array {
+    number_array(
+        garch_core::MIN_OBSERVATIONS,
+        crate::routes::volatility::MAX_POSTED_OBSERVATIONS,
+        None,
+        "Percent log returns, finite, oldest first",
+    )
+}
+
+/// An example body: a deterministic 250-day price path with volatility clustering.
+pub fn fit_request_example() -> serde_json::Value {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut price, mut variance) = (100.0_f64, 1.0_f64);
+    let mut prices = vec![price];
+    for _ in 0..250 {
+        let shock = (uniform() + uniform() + uniform() - 1.5) * 2.0 * variance.sqrt();
+        variance = 0.05 + 0.1 * shock * shock + 0.85 * variance;
+        price *= (shock / 100.0).exp();
+        prices.push((price * 100.0).round() / 100.0);
+    }
+    json!({"prices": prices, "model": "garch", "dist": "t", "horizon": 10})
 }
 
 /// How `POST /v1/fits` runs.
@@ -196,12 +374,15 @@ pub enum RefitMode {
 /// Body of `POST /v1/fits`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"mode": "parallel", "model": "gjr", "dist": "t"}))]
 pub struct RefitRequest {
     /// Execution mode.
     pub mode: RefitMode,
     /// `garch` (default), `gjr` or `egarch`.
+    #[schema(schema_with = model_field_schema)]
     pub model: Option<String>,
     /// `normal` (default) or `t`.
+    #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
 }
 

@@ -30,6 +30,8 @@ use crate::routes::{admin, assets, system, volatility};
         api::ScreenerRow,
         api::ScreenerResponse,
         api::FitRequest,
+        api::PostedPrices,
+        api::PostedReturns,
         api::RefitRequest,
         api::RefitMode,
         api::RefitResponse,

@@ -4,8 +4,41 @@
 use indicators::{BollingerParams, IndicatorConfig, Reason, Signal, SignalConfig, SignalSummary};
 use market_data::Interval;
 use serde::{Deserialize, Serialize};
+use svc_kit::openapi::schema::{number_array, string_enum};
 use svc_kit::problem::Problem;
+use utoipa::openapi::{Array, Object};
 use utoipa::{IntoParams, ToSchema};
+
+/// Published form of the `interval` parameter.
+pub fn interval_schema() -> Object {
+    string_enum(
+        &["5m", "15m", "30m", "1h"],
+        "`5m` (default), `15m`, `30m` or `1h`",
+    )
+}
+
+/// Published form of the screener's `sort` parameter.
+pub fn sort_schema() -> Object {
+    string_enum(
+        &["symbol", "rsi", "percent_b", "bandwidth", "signal"],
+        "Screener sort column (default `symbol`)",
+    )
+}
+
+/// Published form of the screener's `order` parameter.
+pub fn order_schema() -> Object {
+    string_enum(&["asc", "desc"], "`asc` (default) or `desc`")
+}
+
+/// Published form of `close` in `POST /v1/signals/compute`.
+pub fn close_schema() -> Array {
+    number_array(
+        1,
+        crate::routes::compute::MAX_BARS,
+        Some(0.0),
+        "Closes, positive and finite, oldest first",
+    )
+}
 
 /// Largest indicator period accepted.
 pub const MAX_PERIOD: usize = 10_000;
@@ -19,22 +52,31 @@ pub const DEFAULT_LIMIT: usize = 200;
 #[into_params(parameter_in = Query)]
 pub struct SignalQuery {
     /// `5m` (default), `15m`, `30m` or `1h`.
+    #[param(schema_with = interval_schema)]
     pub interval: Option<String>,
     /// RSI period, 2–10000 (default 14).
+    #[param(minimum = 2, maximum = 10000)]
     pub rsi_period: Option<usize>,
     /// Bollinger period, 2–10000 (default 20).
+    #[param(minimum = 2, maximum = 10000)]
     pub bb_period: Option<usize>,
     /// Band width in standard deviations, (0, 100] (default 2).
+    #[param(exclusive_minimum = 0, maximum = 100)]
     pub bb_k: Option<f64>,
-    /// RSI oversold threshold (default 30).
+    /// RSI oversold threshold, (0, 100) and below `overbought` (default 30).
+    #[param(exclusive_minimum = 0, exclusive_maximum = 100)]
     pub oversold: Option<f64>,
-    /// RSI overbought threshold (default 70).
+    /// RSI overbought threshold, (0, 100) and above `oversold` (default 70).
+    #[param(exclusive_minimum = 0, exclusive_maximum = 100)]
     pub overbought: Option<f64>,
     /// Chart points to return, 1–100000 (default 200).
+    #[param(minimum = 1, maximum = 100000)]
     pub limit: Option<usize>,
     /// Screener sort column: `symbol` (default), `rsi`, `percent_b`, `bandwidth`, `signal`.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(schema_with = order_schema)]
     pub order: Option<String>,
 }
 
@@ -125,6 +167,26 @@ impl SignalQuery {
             return Err(Problem::invalid_parameter(
                 "limit",
                 format!("limit must be between 1 and {MAX_LIMIT}, got {limit}"),
+            ));
+        }
+        // Shared by the routes that read them and those that do not: a bad value is an error
+        // everywhere, never silently ignored.
+        if let Some(column) = self.sort.as_deref()
+            && !["symbol", "rsi", "percent_b", "bandwidth", "signal"].contains(&column)
+        {
+            return Err(Problem::invalid_parameter(
+                "sort",
+                format!(
+                    "unknown sort column '{column}'; expected symbol, rsi, percent_b, bandwidth or signal"
+                ),
+            ));
+        }
+        if let Some(order) = self.order.as_deref()
+            && !["asc", "desc"].contains(&order)
+        {
+            return Err(Problem::invalid_parameter(
+                "order",
+                format!("order must be asc or desc, got '{order}'"),
             ));
         }
         Ok(SignalParams {
@@ -253,20 +315,36 @@ pub struct ScreenerResponse {
 /// Body of `POST /v1/signals/compute`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "close": [100.0, 100.5, 101.2, 100.8, 99.9, 100.4, 101.0, 101.6, 101.1, 100.7],
+    "timestamps": ["2024-01-02T14:30:00Z", "2024-01-02T14:35:00Z", "2024-01-02T14:40:00Z",
+        "2024-01-02T14:45:00Z", "2024-01-02T14:50:00Z", "2024-01-02T14:55:00Z",
+        "2024-01-02T15:00:00Z", "2024-01-02T15:05:00Z", "2024-01-02T15:10:00Z",
+        "2024-01-02T15:15:00Z"],
+    "rsi_period": 3, "bb_period": 4, "bb_k": 2.0
+}))]
 pub struct ComputeRequest {
-    /// Closes.
+    /// Closes, positive and finite (1 to 1,000,000 values).
+    #[schema(schema_with = close_schema)]
     pub close: Vec<f64>,
-    /// Timestamps aligned with `close` (optional, echoed back).
+    /// Timestamps aligned with `close` (optional, echoed back; as many as closes).
     pub timestamps: Option<Vec<String>>,
-    /// RSI period (default 14).
+    /// RSI period, 2–10000 (default 14).
+    #[schema(minimum = 2, maximum = 10000)]
+    #[serde(default, deserialize_with = "svc_kit::problem::whole_number")]
     pub rsi_period: Option<usize>,
-    /// Bollinger period (default 20).
+    /// Bollinger period, 2–10000 (default 20).
+    #[schema(minimum = 2, maximum = 10000)]
+    #[serde(default, deserialize_with = "svc_kit::problem::whole_number")]
     pub bb_period: Option<usize>,
-    /// Band width in standard deviations (default 2).
+    /// Band width in standard deviations, (0, 100] (default 2).
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub bb_k: Option<f64>,
-    /// RSI oversold threshold (default 30).
+    /// RSI oversold threshold, (0, 100) and below `overbought` (default 30).
+    #[schema(exclusive_minimum = 0, exclusive_maximum = 100)]
     pub oversold: Option<f64>,
-    /// RSI overbought threshold (default 70).
+    /// RSI overbought threshold, (0, 100) and above `oversold` (default 70).
+    #[schema(exclusive_minimum = 0, exclusive_maximum = 100)]
     pub overbought: Option<f64>,
 }
 
@@ -299,25 +377,34 @@ pub struct ComputeResponse {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBar {
-    /// Bar time, RFC 3339 UTC or Unix seconds as text.
+    /// Bar time, RFC 3339 UTC (Unix seconds as text are accepted too).
+    #[schema(format = DateTime)]
     pub timestamp: String,
-    /// Open.
+    /// Open, positive.
+    #[schema(exclusive_minimum = 0)]
     pub open: f64,
-    /// High.
+    /// High, positive, at least open, close and low.
+    #[schema(exclusive_minimum = 0)]
     pub high: f64,
-    /// Low.
+    /// Low, positive, at most open and close.
+    #[schema(exclusive_minimum = 0)]
     pub low: f64,
-    /// Close.
+    /// Close, positive.
+    #[schema(exclusive_minimum = 0)]
     pub close: f64,
-    /// Volume.
+    /// Volume, non-negative.
+    #[schema(minimum = 0)]
     pub volume: f64,
 }
 
 /// Body of `POST /v1/assets/{symbol}/bars`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"bars": [{"timestamp": "2030-01-02T14:30:00Z", "open": 100.0,
+    "high": 100.8, "low": 99.7, "close": 100.4, "volume": 12500.0}]}))]
 pub struct AppendRequest {
     /// Bars in time order, all after the symbol's last bar.
+    #[schema(min_items = 1)]
     pub bars: Vec<NewBar>,
 }
 

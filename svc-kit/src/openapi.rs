@@ -74,3 +74,57 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     );
     doc
 }
+
+/// Schema helpers for `#[param(schema_with = …)]` and `#[schema(schema_with = …)]`: limits the
+/// handlers enforce, published so clients (and fuzzers) know them.
+pub mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    use utoipa::openapi::{Array, Object};
+
+    /// A string that must be one of `values`.
+    pub fn string_enum(values: &[&str], description: &str) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.iter().copied()))
+            .description(Some(description))
+            .build()
+    }
+
+    /// A string that must be one of `values`, or `null` (a body field that may be omitted or
+    /// null).
+    pub fn nullable_string_enum(values: &[&str], description: &str) -> Object {
+        let mut options: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+        options.push(serde_json::Value::Null);
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
+            .enum_values(Some(options))
+            .description(Some(description))
+            .build()
+    }
+
+    /// An array of numbers with `min_items..=max_items` elements, each above
+    /// `exclusive_minimum` if given.
+    pub fn number_array(
+        min_items: usize,
+        max_items: usize,
+        exclusive_minimum: Option<f64>,
+        description: &str,
+    ) -> Array {
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Double,
+                    )))
+                    .exclusive_minimum(exclusive_minimum),
+            )
+            .min_items(Some(min_items))
+            .max_items(Some(max_items))
+            .description(Some(description))
+            .build()
+    }
+}

@@ -175,6 +175,32 @@ pub async fn not_found_fallback(uri: axum::http::Uri) -> Problem {
     )
 }
 
+/// `#[serde(deserialize_with = "svc_kit::problem::whole_number")]` for an optional count in a
+/// JSON body: JSON (and JSON Schema's `integer`) make no difference between `200` and `200.0`,
+/// so both are accepted; fractions, negatives and other types are refused.
+pub fn whole_number<'de, D>(deserializer: D) -> Result<Option<usize>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let Some(n) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return usize::try_from(u)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{n} is too large")));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && (0.0..=usize::MAX as f64).contains(&f) => {
+            Ok(Some(f as usize))
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid value: {n}, expected a non-negative integer"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

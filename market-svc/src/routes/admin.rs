@@ -22,7 +22,9 @@ use crate::state::{AppState, on_rayon};
 /// no worker answers before the deadline); its results are bit-identical to the other modes.
 #[utoipa::path(post, path = "/v1/fits", tag = "admin", request_body = RefitRequest,
     responses((status = 200, body = RefitResponse), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 503, body = Problem)),
+        (status = 401, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem),
+        (status = 503, body = Problem)),
     security((), ("bearer" = [])))]
 pub async fn refit(
     State(state): State<Arc<AppState>>,

@@ -29,7 +29,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Json<Vec<AssetSummary>>
 
 /// Returns and fitted conditional volatility, for charts.
 #[utoipa::path(get, path = "/v1/assets/{symbol}/history", tag = "assets",
-    params(("symbol" = String, Path, description = "Ticker"), HistoryQuery),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), HistoryQuery),
     responses((status = 200, body = HistoryResponse), (status = 400, body = Problem),
         (status = 404, body = Problem)))]
 pub async fn history(

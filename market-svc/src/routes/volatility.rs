@@ -55,9 +55,10 @@ async fn respond(
 
 /// Fit report and forecast path for one asset (cached per model and distribution).
 #[utoipa::path(get, path = "/v1/assets/{symbol}/volatility", tag = "volatility",
-    params(("symbol" = String, Path, description = "Ticker"), ModelQuery),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), ModelQuery),
     responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, description = "Unknown symbol", body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn asset_volatility(
     State(state): State<Arc<AppState>>,
     Path(symbol): Path<String>,
@@ -93,7 +94,8 @@ pub async fn asset_volatility(
 
 /// One row per symbol: latest forecast, persistence, convergence.
 #[utoipa::path(get, path = "/v1/volatility", tag = "volatility", params(ModelQuery),
-    responses((status = 200, body = ScreenerResponse), (status = 400, body = Problem)))]
+    responses((status = 200, body = ScreenerResponse), (status = 400, body = Problem),
+        (status = 503, body = Problem)))]
 pub async fn screener(
     State(state): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<ModelQuery>,
@@ -162,12 +164,16 @@ pub async fn screener(
 #[into_params(parameter_in = Query)]
 pub struct PostedFitQuery {
     /// `garch` (default), `gjr` or `egarch`.
+    #[param(schema_with = crate::api::model_schema)]
     pub model: Option<String>,
     /// `normal` (default) or `t`.
+    #[param(schema_with = crate::api::dist_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
+    #[param(schema_with = crate::api::mean_schema)]
     pub mean: Option<String>,
     /// Forecast horizon, 1–1000 (default 10).
+    #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
 }
 
@@ -256,7 +262,9 @@ fn check_length(field: &str, n: usize) -> Result<(), Problem> {
 
 /// Fits a posted series (`{"prices": [...]}` or `{"returns": [...]}`, or `text/csv`).
 #[utoipa::path(post, path = "/v1/volatility/fit", tag = "volatility", params(PostedFitQuery),
-    request_body(content = FitRequest, description = "JSON, or text/csv with a close or return column"),
+    request_body(content = FitRequest,
+        description = "JSON; `text/csv` with a `close` (or `return`) column and an optional \
+            `date` column is accepted too, the model options then come from the query string"),
     responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
         (status = 422, body = Problem), (status = 503, body = Problem)),
@@ -298,14 +306,25 @@ async fn fit_posted_authorised(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
+    // The query's options are checked whatever the body: a bad one is an error, not ignored.
+    parse_spec(q.model.as_deref(), q.dist.as_deref(), q.mean.as_deref())?;
+    if q.horizon.is_some() {
+        parse_horizon(q.horizon)?;
+    }
     let req = if content_type.starts_with("application/json") {
-        serde_json::from_slice::<FitRequest>(&body).map_err(|e| {
+        let mut r = serde_json::from_slice::<FitRequest>(&body).map_err(|e| {
             let p = Problem::new(StatusCode::BAD_REQUEST, "invalid-body", e.to_string());
             match e.to_string().split('`').nth(1) {
                 Some(f) if e.to_string().contains("field") => p.with_field(f.to_string()),
                 _ => p.with_field("body"),
             }
-        })?
+        })?;
+        // Options in the body win over those in the query string.
+        r.model = r.model.or(q.model.clone());
+        r.dist = r.dist.or(q.dist.clone());
+        r.mean = r.mean.or(q.mean.clone());
+        r.horizon = r.horizon.or(q.horizon);
+        r
     } else if content_type.starts_with("text/csv") {
         let mut r = parse_csv_body(&body)?;
         r.model = q.model.clone();

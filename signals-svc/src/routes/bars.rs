@@ -80,9 +80,12 @@ fn validate(req: &AppendRequest, last: Option<i64>) -> Result<Vec<Bar>, Problem>
 
 /// Appends bars to a symbol (token-protected). Nothing is applied unless every bar is valid.
 #[utoipa::path(post, path = "/v1/assets/{symbol}/bars", tag = "signals",
-    params(("symbol" = String, Path, description = "Ticker")), request_body = AppendRequest,
-    responses((status = 200, body = AppendResponse), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME")), request_body = AppendRequest,
+    responses((status = 200, body = AppendResponse), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem),
+        (status = 403, body = Problem),
+        (status = 404, description = "Unknown symbol", body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn append(

@@ -7,12 +7,13 @@ use svc_kit::problem::{ApiJson, Problem};
 use crate::api::{ComputeRequest, ComputeResponse, indicator_config};
 
 /// Largest series accepted.
-const MAX_BARS: usize = 1_000_000;
+pub const MAX_BARS: usize = 1_000_000;
 
 /// RSI, bands, %B, bandwidth and the signal for a close series (null during warm-up).
 #[utoipa::path(post, path = "/v1/signals/compute", tag = "signals", request_body = ComputeRequest,
     responses((status = 200, body = ComputeResponse), (status = 400, body = Problem),
-        (status = 413, body = Problem), (status = 422, body = Problem)))]
+        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn compute(
     ApiJson(req): ApiJson<ComputeRequest>,
 ) -> Result<Json<ComputeResponse>, Problem> {

@@ -75,9 +75,9 @@ pub fn evaluate(
 
 /// Latest values and signal with reasons, plus the last `limit` points for charts.
 #[utoipa::path(get, path = "/v1/assets/{symbol}/signals", tag = "signals",
-    params(("symbol" = String, Path, description = "Ticker"), SignalQuery),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), SignalQuery),
     responses((status = 200, body = SignalsResponse), (status = 400, body = Problem),
-        (status = 404, body = Problem)))]
+        (status = 404, description = "Unknown symbol", body = Problem)))]
 pub async fn asset_signals(
     State(state): State<Arc<AppState>>,
     Path(symbol): Path<String>,
