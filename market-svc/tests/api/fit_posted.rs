@@ -71,6 +71,17 @@ async fn fits_posted_prices_returns_and_csv() {
 async fn posted_series_errors() {
     // No token configured: posted fits are open.
     let app = spawn_with(None).await;
+    // The query is checked for JSON bodies too (it used to be ignored, so ?model=AAA passed).
+    assert_problem(
+        app.post_json(
+            "/v1/volatility/fit?model=AAA",
+            json!({"returns": ([0.5, -0.4, 0.3, -0.2, 0.1].repeat(60))}),
+        )
+        .await,
+        400,
+        Some("model"),
+    )
+    .await;
     assert_problem(
         app.post_json("/v1/volatility/fit", json!({"returns": [0.1, -0.2, 0.3]}))
             .await,

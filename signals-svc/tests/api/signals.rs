@@ -145,5 +145,18 @@ async fn bad_parameters_name_the_field() {
     )
     .await;
     assert_problem(app.get("/v1/signals?sort=volume").await, 400, Some("sort")).await;
+    // Every route that publishes sort/order checks them (the per-asset route ignored them).
+    assert_problem(
+        app.get("/v1/assets/AAA/signals?sort=volume").await,
+        400,
+        Some("sort"),
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/assets/AAA/signals?order=up").await,
+        400,
+        Some("order"),
+    )
+    .await;
     assert_problem(app.get("/v1/signals?order=up").await, 400, Some("order")).await;
 }
