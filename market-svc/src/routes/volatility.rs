@@ -288,6 +288,8 @@ async fn fit_posted_authorised(
     q: PostedFitQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    // A slot before any parsing: under overload a shed request costs only its upload.
+    let _permit = state.budget.admit().await?;
     let body = body.map_err(|r| {
         let status = r.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -376,7 +378,6 @@ async fn fit_posted_authorised(
         }
     };
     let data_through = dates_of_returns.and_then(|d| d.last().cloned());
-    let _permit = state.budget.admit().await?;
     let st = Arc::clone(&state);
     let fit = on_rayon(move || st.fit_now(&returns, spec))
         .await?
