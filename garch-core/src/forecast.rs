@@ -34,6 +34,62 @@ pub enum ForecastError {
     /// Simulation with no paths.
     #[error("simulations must be at least 1")]
     NoSimulations,
+    /// A sub-range that does not fit the series (see [`continued_variance`]).
+    #[error(
+        "estimation sample of {fit_len} and path end {end} do not fit a series of {len} observations"
+    )]
+    Range {
+        /// Observations in the estimation sample.
+        fit_len: usize,
+        /// Requested end of the variance path.
+        end: usize,
+        /// Observations in the series.
+        len: usize,
+    },
+}
+
+/// The conditional-variance path of a model estimated on the first `fit_len` observations of
+/// `y`, continued through the later observations without re-estimation: `σ²_t` for
+/// `t = 0 .. end` (`end ≤ y.len() + 1`; `σ²_{y.len()}` is the one-step forecast past the data).
+///
+/// This is `arch`'s `res.forecast(horizon=1, start=t)` after `fit(first_obs, last_obs)`
+/// (`mean.py`, `HARX.forecast`), with `y` starting at `first_obs`: the one-step forecast
+/// from origin `t` is `σ²_{t+1}` of this path. As there, the backcast comes from the residuals
+/// of the estimation sample at the fitted mean (`y[..fit_len] − μ̂`), and the variance bounds
+/// from all the residuals from the sample's start to the end of the data (`y − μ̂`); the
+/// observation past the data is unbounded. Rolling backtests read one-step forecasts from it
+/// between refits.
+pub fn continued_variance(
+    spec: ModelSpec,
+    params: &[f64],
+    y: &[f64],
+    fit_len: usize,
+    end: usize,
+) -> Result<Vec<f64>, ForecastError> {
+    if fit_len == 0 || fit_len > y.len() || end > y.len() + 1 {
+        return Err(ForecastError::Range {
+            fit_len,
+            end,
+            len: y.len(),
+        });
+    }
+    let mu = spec.layout().mu.map_or(0.0, |m| params[m]);
+    let resids: Vec<f64> = y.iter().map(|v| v - mu).collect();
+    let bc = variance::backcast(&resids[..fit_len]);
+    let bc = match spec.volatility {
+        VolatilityModel::Egarch => bc.ln(),
+        VolatilityModel::Garch(_) => bc,
+    };
+    let mut bounds = variance::variance_bounds(&resids);
+    let observed = end.min(y.len());
+    bounds.truncate(observed);
+    let mut y_path = y[..observed].to_vec();
+    if end > y.len() {
+        bounds.push([0.0, f64::INFINITY]);
+        y_path.push(mu);
+    }
+    let lik = Likelihood::with_start(spec, &y_path, bc, bounds);
+    Ok(lik.conditional_variance(params).1)
 }
 
 /// How multi-step forecasts are produced where no closed form exists.

@@ -11,6 +11,9 @@
 //!   [`FitReport`] is what the services serialise.
 //! * [`forecast`]: h-step variance forecasts (analytic for GARCH/GJR, simulated for EGARCH h > 1).
 //! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
+//! * Rolling re-estimation (the `backtest` crate): [`fit_from`] warm-starts a fit from given
+//!   parameters; [`continued_variance`] continues a sub-range fit's variance path through later
+//!   observations as `arch`'s `forecast(start=…)` does.
 //! * [`simulate()`]: seeded simulation of every model.
 //! * [`batch`]: many assets at once, sequentially or in parallel with rayon (bit-identical).
 //!
@@ -32,9 +35,11 @@ mod variance;
 pub use batch::{Execution, fit_batch};
 pub use fit::{
     FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, check_params, fit,
-    fix, log_likelihood_with_gradient, standard_errors,
+    fit_from, fix, log_likelihood_with_gradient, standard_errors,
 };
-pub use forecast::{Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep};
+pub use forecast::{
+    Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep, continued_variance,
+};
 pub use report::{CovarianceType, FitReport, ParameterEstimate};
 pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};
 pub use simulate::{Simulation, simulate, simulate_with_rng};

@@ -281,3 +281,48 @@ fn parallel_batch_is_bit_identical_and_isolates_failures() {
     }
     assert_eq!(seq.iter().filter(|r| r.is_ok()).count(), 12);
 }
+
+#[test]
+fn warm_start_and_continued_variance() {
+    for s in [
+        spec(VolatilityModel::gjr(), Distribution::StudentT),
+        spec(VolatilityModel::egarch(), Distribution::Normal),
+    ] {
+        let sim = simulate(s, &s_params(s), 1500, 11).unwrap();
+        let head = Returns::new(sim.returns[..1200].to_vec()).unwrap();
+        let cold = fit(&head, s, &FitOptions::default()).unwrap();
+        // Warm from the optimum itself: the same optimum, in fewer passes.
+        let warm = garch_core::fit_from(&head, s, &FitOptions::default(), cold.params()).unwrap();
+        assert!(warm.report().converged, "{s}: {}", warm.report().status);
+        assert!(warm.report().log_likelihood >= cold.report().log_likelihood - 1e-9);
+        assert!(warm.report().function_evaluations < cold.report().function_evaluations);
+        assert!(warm.report().status.ends_with("warm start"));
+        // An unusable start falls back to the grid and says so.
+        let bad = garch_core::fit_from(&head, s, &FitOptions::default(), &[1.0]).unwrap();
+        assert!(bad.report().status.contains("started from the grid"));
+        // The continued path over the estimation sample is the fit's own (same backcast from
+        // the first 75 residuals; bounds do not bind here), and past the data it ends with the
+        // one-step forecast.
+        let path =
+            garch_core::continued_variance(s, cold.params(), &head.as_slice()[..], 1200, 1201)
+                .unwrap();
+        let f1 = cold.forecast(1, &ForecastOptions::default()).unwrap().steps[0].variance;
+        assert_eq!(path[1200], f1);
+        let full =
+            garch_core::continued_variance(s, cold.params(), &sim.returns, 1200, 1500).unwrap();
+        assert_eq!(full.len(), 1500);
+        assert!(full.iter().all(|v| v.is_finite() && *v > 0.0));
+        assert!(matches!(
+            garch_core::continued_variance(s, cold.params(), &sim.returns, 1200, 1502),
+            Err(ForecastError::Range { .. })
+        ));
+    }
+}
+
+fn s_params(s: ModelSpec) -> Vec<f64> {
+    match (s.volatility, s.distribution) {
+        (VolatilityModel::Egarch, _) => vec![0.03, 0.0, 0.12, -0.05, 0.97],
+        (_, Distribution::StudentT) => vec![0.05, 0.02, 0.05, 0.08, 0.88, 7.0],
+        _ => vec![0.05, 0.02, 0.08, 0.9],
+    }
+}

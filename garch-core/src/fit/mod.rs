@@ -176,11 +176,66 @@ pub fn fit(
     spec: ModelSpec,
     options: &FitOptions,
 ) -> Result<FittedModel, FitError> {
+    fit_inner(returns, spec, options, None)
+}
+
+/// Fits `spec` to `returns` starting from `start` instead of `arch`'s grid: a warm start.
+///
+/// Rolling re-estimation refits on windows that overlap almost entirely, so the previous
+/// window's optimum is an excellent start (`arch`'s documentation advises
+/// `fit(starting_values=previous.params)` for rolling fits); Newton's method then needs one or
+/// two passes instead of the grid's 16–64 passes plus four to six iterations. Everything else
+/// (backcast, bounds, optimiser, covariance, report) is exactly [`fit`]'s.
+///
+/// A warm start reaches the same optimum as the grid only where the likelihood has a single
+/// mode in between; callers that must be certain compare with [`fit`] (the `backtest` crate's
+/// tests do, window by window). `start` is ignored, and the grid used, when it has the wrong
+/// length or is not strictly feasible; the report's status then says so.
+///
+/// ```
+/// use garch_core::{fit, fit_from, simulate, FitOptions, ModelSpec, Returns};
+/// let spec = ModelSpec::default();
+/// let sim = simulate(spec, &[0.05, 0.02, 0.08, 0.9], 2000, 7).unwrap();
+/// let returns = Returns::new(sim.returns).unwrap();
+/// let cold = fit(&returns, spec, &FitOptions::default()).unwrap();
+/// let warm = fit_from(&returns, spec, &FitOptions::default(), cold.params()).unwrap();
+/// assert!(warm.report().log_likelihood >= cold.report().log_likelihood - 1e-9);
+/// ```
+pub fn fit_from(
+    returns: &Returns,
+    spec: ModelSpec,
+    options: &FitOptions,
+    start: &[f64],
+) -> Result<FittedModel, FitError> {
+    fit_inner(returns, spec, options, Some(start))
+}
+
+fn fit_inner(
+    returns: &Returns,
+    spec: ModelSpec,
+    options: &FitOptions,
+    warm: Option<&[f64]>,
+) -> Result<FittedModel, FitError> {
     let y = returns.as_slice();
     let e0 = starting_resids(&spec, y);
     let lik = Likelihood::new(spec, y, &e0);
     let transform = Transform::new(spec);
-    let start = starting_values(&lik, y, &e0);
+    let nu_index = spec.layout().nu;
+    let usable = |p: &[f64]| {
+        p.len() == spec.layout().len
+            && p.iter().all(|v| v.is_finite())
+            && transform.is_feasible(p)
+            && nu_index
+                .is_none_or(|n| p[n] > crate::transform::NU_MIN && p[n] < crate::transform::NU_MAX)
+    };
+    let (start, start_note) = match warm {
+        Some(p) if usable(p) => (p.to_vec(), "; warm start"),
+        Some(_) => (
+            starting_values(&lik, y, &e0),
+            "; warm start infeasible, started from the grid",
+        ),
+        None => (starting_values(&lik, y, &e0), ""),
+    };
     // Newton on the exact Hessian where the model has one and the optimum is interior;
     // otherwise (or if it fails) L-BFGS on the unconstrained reparameterisation.
     let mut newton_evaluations = 0;
@@ -216,6 +271,7 @@ pub fn fit(
         None => lik.conditional_variance(&opt.params),
     };
     let mut status = opt.status;
+    status.push_str(start_note);
     if cov.is_none() {
         status.push_str("; Hessian is singular, standard errors unavailable");
     }
