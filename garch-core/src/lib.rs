@@ -15,6 +15,8 @@
 //!   parameters; [`continued_variance`] continues a sub-range fit's variance path through later
 //!   observations as `arch`'s `forecast(start=…)` does.
 //! * [`simulate()`]: seeded simulation of every model.
+//! * [`ShockLaw`]: the unit-variance law of the shocks at fixed shape parameters (density, CDF,
+//!   quantile, expected shortfall), e.g. from [`FittedModel::shock_law`].
 //! * [`batch`]: many assets at once, sequentially or in parallel with rayon (bit-identical).
 //!
 //! Units: returns are in percent (`100·Δln p`), so variances are in percent² per day;
@@ -33,6 +35,7 @@ mod transform;
 mod variance;
 
 pub use batch::{Execution, fit_batch};
+pub use distribution::ShockLaw;
 pub use fit::{
     FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, check_params, fit,
     fit_from, fix, log_likelihood_with_gradient, standard_errors,

@@ -21,6 +21,14 @@ pub enum SpecError {
         /// What is wrong.
         detail: String,
     },
+    /// Shape parameters a distribution does not accept (wrong count or out of range).
+    #[error("invalid shape parameters for the {distribution} distribution: {detail}")]
+    InvalidShape {
+        /// The distribution.
+        distribution: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A name that is not a known model, distribution or mean.
     #[error("unknown {what} '{value}'; expected one of {expected}")]
     UnknownName {
@@ -196,6 +204,16 @@ pub enum Distribution {
     /// Student's t standardised to unit variance, shape ν > 2 (estimated).
     #[serde(rename = "t")]
     StudentT,
+}
+
+impl Distribution {
+    /// Names of the law's shape parameters in `arch`'s order (`[]` normal, `[nu]` Student-t).
+    pub fn shape_names(&self) -> &'static [&'static str] {
+        match self {
+            Distribution::Normal => &[],
+            Distribution::StudentT => &["nu"],
+        }
+    }
 }
 
 impl FromStr for Distribution {

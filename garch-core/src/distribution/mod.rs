@@ -16,8 +16,12 @@
 //! monomorphised loops. A new law (skewed t, GED) is a new file here plus one variant of
 //! [`Density`] and of [`Innovations`], and an impl of [`SecondOrderDensity`] if the Hessian
 //! pass is to cover it.
+//!
+//! [`ShockLaw`] is the public face of a law at fixed shape parameters: density, CDF, quantile
+//! and expected shortfall of the unit-variance shocks, for value at risk and forecast intervals.
 
 pub(crate) mod normal;
+mod shock_law;
 mod special;
 pub(crate) mod student_t;
 
@@ -26,6 +30,7 @@ use rand::Rng;
 use crate::spec::Distribution;
 
 pub(crate) use normal::Normal;
+pub use shock_law::ShockLaw;
 pub(crate) use student_t::StudentT;
 
 /// Per-pass constants of the error density.

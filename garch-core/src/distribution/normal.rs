@@ -56,3 +56,26 @@ impl SecondOrderDensity for Normal {
         self.log_likelihood(n, ln_s2, ratio)
     }
 }
+
+/// The standard normal law's density, CDF, quantile and expected shortfall (for
+/// [`super::ShockLaw`]).
+pub(crate) mod law {
+    use super::super::special::{normal_cdf, normal_pdf, normal_quantile};
+
+    /// φ(z).
+    pub(crate) fn pdf(z: f64) -> f64 {
+        normal_pdf(z)
+    }
+    /// Φ(z).
+    pub(crate) fn cdf(z: f64) -> f64 {
+        normal_cdf(z)
+    }
+    /// Φ⁻¹(p).
+    pub(crate) fn quantile(p: f64) -> f64 {
+        normal_quantile(p)
+    }
+    /// `E[z | z ≤ Φ⁻¹(p)] = −φ(Φ⁻¹(p))/p`.
+    pub(crate) fn expected_shortfall(p: f64) -> f64 {
+        -normal_pdf(normal_quantile(p)) / p
+    }
+}

@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_distr::Distribution as _;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::special::trigamma;
+use super::special::{beta_reg, ln_gamma_half_ratio, solve_quantile, trigamma};
 use super::{Partials, SecondOrderDensity};
 
 /// The Student-t density's per-pass constants, as the value and gradient passes use them.
@@ -157,5 +157,78 @@ impl Shocks {
     #[inline(always)]
     pub(crate) fn draw<R: Rng>(&self, rng: &mut R) -> f64 {
         self.t.sample(rng) * self.scale
+    }
+}
+
+/// The unit-variance Student-t law's density, CDF, quantile and expected shortfall (for
+/// [`super::ShockLaw`]): `z = t·s` with `t` Student's t with ν degrees of freedom and
+/// `s = √((ν−2)/ν)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct UnitT {
+    nu: f64,
+    /// `√((ν−2)/ν)`.
+    scale: f64,
+    /// `lnΓ((ν+1)/2) − lnΓ(ν/2) − ½ln(νπ)`, the log of the standard t density at 0.
+    ln_norm: f64,
+}
+
+impl UnitT {
+    /// The law at `nu` (> 2, checked by the caller).
+    pub(crate) fn new(nu: f64) -> Self {
+        Self {
+            nu,
+            scale: ((nu - 2.0) / nu).sqrt(),
+            ln_norm: ln_gamma_half_ratio(nu / 2.0) - 0.5 * (nu * std::f64::consts::PI).ln(),
+        }
+    }
+
+    /// The standard (not standardised) t density.
+    pub(crate) fn t_pdf(&self, t: f64) -> f64 {
+        (self.ln_norm - 0.5 * (self.nu + 1.0) * (t * t / self.nu).ln_1p()).exp()
+    }
+
+    /// The standard t CDF: `½I_{ν/(ν+t²)}(ν/2, ½)` in the lower tail, with both `x` and `1 − x`
+    /// formed without cancellation.
+    pub(crate) fn t_cdf(&self, t: f64) -> f64 {
+        if t == 0.0 {
+            return 0.5;
+        }
+        let d = self.nu + t * t;
+        let tail = 0.5 * beta_reg(0.5 * self.nu, 0.5, self.nu / d, t * t / d);
+        if t < 0.0 { tail } else { 1.0 - tail }
+    }
+
+    /// The standard t quantile: statrs' inverse (via its inverse incomplete beta) as the start,
+    /// polished by Newton on [`Self::t_cdf`] in the lower tail.
+    pub(crate) fn t_quantile(&self, p: f64) -> f64 {
+        if p > 0.5 {
+            return -self.t_quantile(1.0 - p);
+        }
+        if p == 0.5 {
+            return 0.0;
+        }
+        let x0 = statrs::distribution::StudentsT::new(0.0, 1.0, self.nu).map_or(0.0, |t| {
+            statrs::distribution::ContinuousCDF::inverse_cdf(&t, p)
+        });
+        solve_quantile(p, x0, |t| self.t_cdf(t), |t| self.t_pdf(t))
+    }
+
+    /// Density of the unit-variance law.
+    pub(crate) fn pdf(&self, z: f64) -> f64 {
+        self.t_pdf(z / self.scale) / self.scale
+    }
+    /// CDF of the unit-variance law.
+    pub(crate) fn cdf(&self, z: f64) -> f64 {
+        self.t_cdf(z / self.scale)
+    }
+    /// Quantile of the unit-variance law: `t_ν⁻¹(p)·√((ν−2)/ν)`.
+    pub(crate) fn quantile(&self, p: f64) -> f64 {
+        self.t_quantile(p) * self.scale
+    }
+    /// `E[z | z ≤ q_p] = −s·f_ν(x)(ν + x²)/((ν − 1)p)` with `x = t_ν⁻¹(p)` (the closed form of
+    /// McNeil, Frey and Embrechts, *Quantitative Risk Management*, 2015, ex. 2.19).
+    pub(crate) fn expected_shortfall(&self, p: f64) -> f64 {
+        let x = self.t_quantile(p);
+        -self.scale * self.t_pdf(x) * (self.nu + x * x) / ((self.nu - 1.0) * p)
     }
 }

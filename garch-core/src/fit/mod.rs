@@ -36,10 +36,11 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
+use crate::distribution::ShockLaw;
 use crate::likelihood::Likelihood;
 use crate::report::{CovarianceType, FitReport};
 use crate::series::Returns;
-use crate::spec::ModelSpec;
+use crate::spec::{ModelSpec, SpecError};
 use crate::transform::Transform;
 
 use covariance::{covariance, covariance_from_second_order};
@@ -134,6 +135,11 @@ impl FittedModel {
     /// In-sample conditional volatilities `σ_t`.
     pub fn conditional_volatility(&self) -> Vec<f64> {
         self.conditional_variance.iter().map(|v| v.sqrt()).collect()
+    }
+    /// The unit-variance law of the shocks at the fitted shape parameters (for value at risk,
+    /// expected shortfall and forecast intervals).
+    pub fn shock_law(&self) -> Result<ShockLaw, SpecError> {
+        ShockLaw::of_params(self.spec.distribution, &self.params)
     }
     /// Standardised residuals `(y_t − μ)/σ_t`.
     pub fn std_resids(&self) -> Vec<f64> {
