@@ -1,0 +1,143 @@
+//! Many assets at once: the work is cut into (asset, block of consecutive windows) tasks that
+//! run sequentially or on rayon, with bit-identical results either way.
+//!
+//! Determinism comes from the cut, not from the scheduler: each block starts cold from
+//! `arch`'s grid at its first window and warm-starts its later windows from their
+//! predecessors, so a block's result depends only on its asset, model, setting and window
+//! range. The block length is therefore part of the setting (a run with blocks of 250 refits
+//! may differ from one with a single block in the last digits where a warm start lands on a
+//! slightly different point of the same optimum), and the same blocks are what the
+//! distributed workers receive as chunks.
+
+use std::ops::Range;
+
+use garch_core::{FitOptions, ModelSpec, Returns};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Backtest;
+use crate::risk::{Day, attach};
+use crate::rolling::{BacktestError, Refit, run_windows};
+use crate::scheme::{BacktestConfig, ConfigError, Window};
+
+/// Sequential or rayon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// One task after another on the calling thread.
+    Sequential,
+    /// Tasks on rayon's current pool.
+    Parallel,
+}
+
+/// The result of one block of consecutive windows of one asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    /// Refits of the block (numbered across the whole asset).
+    pub refits: Vec<Refit>,
+    /// Days the block forecasts.
+    pub path: Vec<Day>,
+}
+
+/// The window ranges (indices into `config.windows(len)`) of blocks of `block` refits.
+pub fn blocks(
+    config: &BacktestConfig,
+    len: usize,
+    block: usize,
+) -> Result<Vec<Range<usize>>, ConfigError> {
+    if block == 0 {
+        return Err(ConfigError::BlockZero);
+    }
+    let n = config.windows(len).len();
+    Ok((0..n)
+        .step_by(block)
+        .map(|s| s..(s + block).min(n))
+        .collect())
+}
+
+/// Runs the consecutive `windows` of one series as a block; `refit_offset` is the index of the
+/// first window among the asset's windows.
+pub fn run_block(
+    returns: &[f64],
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    windows: &[Window],
+    refit_offset: usize,
+) -> Result<Block, BacktestError> {
+    let (refits, raw) = run_windows(returns, spec, config, options, windows, refit_offset)?;
+    let path = attach(returns, &spec, config.levels(), &refits, refit_offset, raw)?;
+    Ok(Block { refits, path })
+}
+
+/// An asset's windows and its blocks (ranges of window indices).
+type Plan = (Vec<Window>, Vec<Range<usize>>);
+
+/// Runs one model over many assets in blocks of `block` refits; one result per asset, in
+/// order. Sequential and parallel runs give bit-identical results.
+pub fn run_universe(
+    assets: &[&[f64]],
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    block: usize,
+    execution: Execution,
+) -> Vec<Result<Backtest, BacktestError>> {
+    // Validate every asset first; invalid ones get their error, the rest their tasks.
+    let prepared: Vec<Result<Plan, BacktestError>> = assets
+        .iter()
+        .map(|y| {
+            config.check_len(y.len())?;
+            Returns::new(y.to_vec())?;
+            Ok((config.windows(y.len()), blocks(config, y.len(), block)?))
+        })
+        .collect();
+    let tasks: Vec<(usize, Range<usize>)> = prepared
+        .iter()
+        .enumerate()
+        .filter_map(|(a, p)| p.as_ref().ok().map(|(_, b)| (a, b)))
+        .flat_map(|(a, b)| b.iter().cloned().map(move |r| (a, r)))
+        .collect();
+    let task = |(a, r): &(usize, Range<usize>)| {
+        let windows = &prepared[*a]
+            .as_ref()
+            .expect("tasks come from valid assets")
+            .0;
+        run_block(
+            assets[*a],
+            spec,
+            config,
+            options,
+            &windows[r.clone()],
+            r.start,
+        )
+    };
+    let results: Vec<Result<Block, BacktestError>> = match execution {
+        Execution::Sequential => tasks.iter().map(task).collect(),
+        Execution::Parallel => tasks.par_iter().map(task).collect(),
+    };
+    let mut results = results.into_iter();
+    let mut tasks = tasks.iter().peekable();
+    prepared
+        .into_iter()
+        .enumerate()
+        .map(|(a, p)| {
+            p?;
+            let mut blocks = Vec::new();
+            let mut first_err = None;
+            while tasks.peek().is_some_and(|(ta, _)| *ta == a) {
+                tasks.next();
+                match results.next().expect("one result per task") {
+                    Ok(b) => blocks.push(b),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            match first_err {
+                Some(e) => Err(e),
+                None => Ok(Backtest::from_blocks(spec, config, blocks)),
+            }
+        })
+        .collect()
+}
