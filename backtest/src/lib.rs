@@ -61,11 +61,24 @@ pub fn run(
     config: &BacktestConfig,
     options: &FitOptions,
 ) -> Result<Backtest, BacktestError> {
+    run_with_progress(returns, spec, config, options, &|| {})
+}
+
+/// [`run`], calling `progress` after each refit (for progress bars; the number of refits is
+/// `config.windows(returns.len()).len()`).
+pub fn run_with_progress(
+    returns: &[f64],
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Backtest, BacktestError> {
     config.check_len(returns.len())?;
     // Validates the whole series once (finite values); windows are checked as they are cut.
     Returns::new(returns.to_vec())?;
     let windows = config.windows(returns.len());
-    let block = universe::run_block(returns, spec, config, options, &windows, 0)?;
+    let block =
+        universe::run_block_with_progress(returns, spec, config, options, &windows, 0, progress)?;
     Ok(Backtest::from_blocks(spec, config, vec![block]))
 }
 

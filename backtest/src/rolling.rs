@@ -178,7 +178,8 @@ pub(crate) fn fit_window(
 }
 
 /// Runs `windows` (consecutive windows of one series; the first starts cold, the rest warm)
-/// and the forecasts of the days each covers. `refit_offset` numbers the refits.
+/// and the forecasts of the days each covers. `refit_offset` numbers the refits; `progress` is
+/// called after each refit.
 pub(crate) fn run_windows(
     y: &[f64],
     spec: ModelSpec,
@@ -186,6 +187,7 @@ pub(crate) fn run_windows(
     options: &FitOptions,
     windows: &[Window],
     refit_offset: usize,
+    progress: &(dyn Fn() + Sync),
 ) -> Result<(Vec<Refit>, Vec<RawDay>), BacktestError> {
     let mut refits = Vec::with_capacity(windows.len());
     let mut days = Vec::new();
@@ -234,6 +236,7 @@ pub(crate) fn run_windows(
         }
         previous = Some(params);
         refits.push(refit);
+        progress();
     }
     Ok((refits, days))
 }

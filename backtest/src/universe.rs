@@ -65,7 +65,36 @@ pub fn run_block(
     windows: &[Window],
     refit_offset: usize,
 ) -> Result<Block, BacktestError> {
-    let (refits, raw) = run_windows(returns, spec, config, options, windows, refit_offset)?;
+    run_block_with_progress(
+        returns,
+        spec,
+        config,
+        options,
+        windows,
+        refit_offset,
+        &|| {},
+    )
+}
+
+/// [`run_block`], calling `progress` after each refit (for progress bars).
+pub fn run_block_with_progress(
+    returns: &[f64],
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    windows: &[Window],
+    refit_offset: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Block, BacktestError> {
+    let (refits, raw) = run_windows(
+        returns,
+        spec,
+        config,
+        options,
+        windows,
+        refit_offset,
+        progress,
+    )?;
     let path = attach(returns, &spec, config.levels(), &refits, refit_offset, raw)?;
     Ok(Block { refits, path })
 }

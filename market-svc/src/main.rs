@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use market_svc::commands::backtest::{self, BacktestArgs};
 #[cfg(feature = "bench")]
 use market_svc::commands::bench::{self, BenchArgs};
 use market_svc::commands::fit::{self, FitArgs};
@@ -26,6 +27,8 @@ enum Command {
     Serve(ServeConfig),
     /// Fit one series from a CSV file and print the fit report with its forecast.
     Fit(FitArgs),
+    /// Backtest one series: rolling refits, VaR/ES path, coverage tests, forecast losses.
+    Backtest(BacktestArgs),
     /// Run a distributed fit worker: pull chunks from NATS JetStream, fit, publish results.
     Worker(WorkerArgs),
     /// Benchmark sequential vs parallel vs distributed fitting (tables, JSON/CSV, charts).
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(config) => serve::run(config),
         Command::Fit(args) => fit::run(&args, &mut std::io::stdout().lock()),
+        Command::Backtest(args) => backtest::run(&args, &mut std::io::stdout().lock()),
         Command::Worker(args) => worker::run(&args),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(&args, &mut std::io::stdout().lock()),
