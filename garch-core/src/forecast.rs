@@ -222,8 +222,11 @@ pub(crate) fn forecast(
             }
             let (omega, alpha, gamma, beta) =
                 (params[v], params[v + 1], params[v + 2], params[v + 3]);
-            let nu = spec.layout().nu.map(|n| params[n]);
-            let mut shocks = Innovations::new(spec.distribution, nu);
+            let layout = spec.layout();
+            let shape = layout
+                .nu
+                .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
+            let mut shocks = Innovations::new(spec.distribution, shape);
             let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
             let mut sums = vec![0.0; horizon];
             let ln_f1 = f1.ln();

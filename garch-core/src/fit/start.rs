@@ -1,12 +1,13 @@
 //! Where the optimiser starts: `arch`'s starting residuals and starting values
 //! (`GARCH.starting_values`, `EGARCH.starting_values` in `arch/univariate/volatility.py`):
 //! a grid of variance parameters scored by their Gaussian likelihood, the sample mean for μ,
-//! and ν from the kurtosis of the standardised residuals. A fit's optimum depends on its
+//! Student-t ν and skewed-t η from the kurtosis of the standardised residuals (λ = 0), GED
+//! ν = 1.5 (`starting_values` of each law in `arch/univariate/distribution.py`). A fit's optimum depends on its
 //! start only through which local optimum it finds, so matching `arch` here is what makes the
 //! two agree on hard series.
 
 use crate::likelihood::Likelihood;
-use crate::spec::{MeanModel, ModelSpec, VolatilityModel};
+use crate::spec::{Distribution, MeanModel, ModelSpec, VolatilityModel};
 
 /// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean.
 pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
@@ -94,7 +95,11 @@ pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> V
         sv[m] = y.iter().sum::<f64>() / y.len() as f64;
     }
     sv[layout.vol..layout.vol + vol_sv.len()].copy_from_slice(vol_sv);
-    if let Some(n) = layout.nu {
+    if spec.distribution == Distribution::Ged {
+        // arch's GeneralizedError.starting_values: 1.5, heavier tails than the normal.
+        sv[layout.nu.expect("GED has ν")] = 1.5;
+    } else if let Some(n) = layout.nu {
+        // Student-t ν and skewed-t η: the kurtosis rule (λ starts at 0).
         let (_, s2) = lik.conditional_variance(vol_sv);
         let z: Vec<f64> = e0.iter().zip(&s2).map(|(e, v)| e / v.sqrt()).collect();
         let k = pearson_kurtosis(&z);
