@@ -92,6 +92,22 @@ fn garch_slots(p: usize, o: usize, q: usize) -> Vec<Slot> {
     slots
 }
 
+/// A linear inequality `a·x ≥ b` on the parameter vector.
+#[derive(Debug, Clone)]
+pub(crate) struct Constraint {
+    pub(crate) a: Vec<f64>,
+    pub(crate) b: f64,
+    /// What it means when it holds with equality.
+    pub(crate) name: String,
+}
+
+impl Constraint {
+    /// `a·x − b` (≥ 0 where it holds).
+    pub(crate) fn slack(&self, x: &[f64]) -> f64 {
+        self.a.iter().zip(x).map(|(a, x)| a * x).sum::<f64>() - self.b
+    }
+}
+
 /// Maps between unconstrained θ and model parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct Transform {
@@ -260,6 +276,116 @@ impl Transform {
         }) && (self.spec.distribution != Distribution::SkewT
             || self.layout.nu.is_none_or(|n| params[n + 1] < 1.0));
         ok_vol && ok_shape
+    }
+
+    /// `arch`'s constraints on the parameters as linear inequalities `a·x ≥ b`, for the active-set
+    /// refinement (`fit/active_set.rs`): ω within `arch`'s bounds (`[1e-8·v, 10·v]` for
+    /// GARCH/GJR, `ln v ± ln 1e4` for EGARCH, `v` the mean squared starting residual), α ≥ 0,
+    /// α + γ ≥ 0 (γ ≥ 0 alone), β ≥ 0, `Σα + Σγ/2 + Σβ ≤ 1` (EGARCH: 0 ≤ β ≤ 1), and the shape
+    /// parameters' bounds. Each comes with a name for the report's `at_bounds`.
+    pub(crate) fn linear_constraints(&self, v: f64, names: &[String]) -> Vec<Constraint> {
+        let k = self.layout.len;
+        let unit = |i: usize, sign: f64, b: f64, name: String| {
+            let mut a = vec![0.0; k];
+            a[i] = sign;
+            Constraint { a, b, name }
+        };
+        let mut out = Vec::new();
+        let w = self.layout.vol;
+        match self.spec.volatility {
+            VolatilityModel::Garch(g) => {
+                out.push(unit(
+                    w,
+                    1.0,
+                    1e-8 * v,
+                    "omega at its lower bound (1e-8·mean e²)".into(),
+                ));
+                out.push(unit(
+                    w,
+                    -1.0,
+                    -10.0 * v,
+                    "omega at its upper bound (10·mean e²)".into(),
+                ));
+                let first = w + 1;
+                let slots = garch_slots(g.p(), g.o(), g.q());
+                let mut persistence = vec![0.0; k];
+                for (i, slot) in slots.iter().enumerate() {
+                    let name = &names[first + i];
+                    match *slot {
+                        Slot::PairedGamma { alpha_offset } => {
+                            let mut a = vec![0.0; k];
+                            a[first + i] = 1.0;
+                            a[first + alpha_offset - 1] = 1.0;
+                            let alpha = &names[first + alpha_offset - 1];
+                            out.push(Constraint {
+                                a,
+                                b: 0.0,
+                                name: format!("{alpha} + {name} = 0 (on the bound α + γ ≥ 0)"),
+                            });
+                            persistence[first + i] = -0.5;
+                        }
+                        Slot::LoneGamma => {
+                            out.push(unit(
+                                first + i,
+                                1.0,
+                                0.0,
+                                format!("{name} = 0 (lower bound)"),
+                            ));
+                            persistence[first + i] = -0.5;
+                        }
+                        Slot::Plain | Slot::PairedAlpha => {
+                            out.push(unit(
+                                first + i,
+                                1.0,
+                                0.0,
+                                format!("{name} = 0 (lower bound)"),
+                            ));
+                            persistence[first + i] = -1.0;
+                        }
+                    }
+                }
+                out.push(Constraint {
+                    a: persistence,
+                    b: -1.0,
+                    name: "persistence = 1 (on the stationarity bound)".into(),
+                });
+            }
+            VolatilityModel::Egarch => {
+                let (lnv, c) = (v.ln(), 1e4f64.ln());
+                out.push(unit(
+                    w,
+                    1.0,
+                    lnv - c,
+                    "omega at its lower bound (ln v − ln 1e4)".into(),
+                ));
+                out.push(unit(
+                    w,
+                    -1.0,
+                    -(lnv + c),
+                    "omega at its upper bound (ln v + ln 1e4)".into(),
+                ));
+                out.push(unit(w + 3, 1.0, 0.0, "beta = 0 (lower bound)".into()));
+                out.push(unit(
+                    w + 3,
+                    -1.0,
+                    -1.0,
+                    "beta = 1 (on the stationarity bound)".into(),
+                ));
+            }
+        }
+        if let Some(n) = self.layout.nu {
+            for (i, &(lo, hi)) in shape_bounds(self.spec.distribution).iter().enumerate() {
+                let name = &names[n + i];
+                out.push(unit(n + i, 1.0, lo, format!("{name} = {lo} (lower bound)")));
+                out.push(unit(
+                    n + i,
+                    -1.0,
+                    -hi,
+                    format!("{name} = {hi} (upper bound)"),
+                ));
+            }
+        }
+        out
     }
 
     /// Human-readable notes on parameters that sit (numerically) on a constraint.
