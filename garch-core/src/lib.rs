@@ -37,7 +37,10 @@ pub use fit::{
     FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, check_params, fit,
     fix, log_likelihood_with_gradient, standard_errors,
 };
-pub use forecast::{Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep};
+pub use forecast::{
+    Forecast, ForecastError, ForecastIntervals, ForecastMethod, ForecastOptions, ForecastStep,
+    IntervalStep, ReturnQuantile,
+};
 pub use report::{CovarianceType, FitReport, ParameterEstimate};
 pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};
 pub use simulate::{Simulation, simulate, simulate_with_rng};
