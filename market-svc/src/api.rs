@@ -30,8 +30,16 @@ pub fn dist_schema() -> Object {
             "studentst",
             "student-t",
             "student_t",
+            "skewt",
+            "skew-t",
+            "skew_t",
+            "skewstudent",
+            "ged",
+            "generalizederror",
+            "generalized-error",
         ],
-        "`normal` (default) or `t` (case-insensitive)",
+        "`normal` (default), `t` (standardised Student-t), `skewt` (Hansen's skewed t) or `ged` \
+         (generalised error distribution), case-insensitive",
     )
 }
 
@@ -53,8 +61,16 @@ pub fn dist_field_schema() -> Object {
             "studentst",
             "student-t",
             "student_t",
+            "skewt",
+            "skew-t",
+            "skew_t",
+            "skewstudent",
+            "ged",
+            "generalizederror",
+            "generalized-error",
         ],
-        "`normal` (default) or `t` (case-insensitive)",
+        "`normal` (default), `t` (standardised Student-t), `skewt` (Hansen's skewed t) or `ged` \
+         (generalised error distribution), case-insensitive",
     )
 }
 
@@ -84,7 +100,7 @@ pub struct ModelQuery {
     /// `garch` (default), `gjr` or `egarch`.
     #[param(schema_with = model_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
     /// Forecast horizon in days, 1–1000 (default 10).
@@ -173,7 +189,7 @@ pub struct HistoryQuery {
     /// `garch` (default), `gjr` or `egarch`.
     #[param(schema_with = model_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
     /// Only the last `limit` observations (default: all).
@@ -245,7 +261,7 @@ pub struct FitRequest {
     pub dates: Option<Vec<String>>,
     /// `garch` (default), `gjr` or `egarch`.
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
     pub mean: Option<String>,
@@ -282,7 +298,7 @@ pub struct PostedPrices {
     /// `garch` (default), `gjr` or `egarch`.
     #[schema(schema_with = model_field_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
@@ -306,7 +322,7 @@ pub struct PostedReturns {
     /// `garch` (default), `gjr` or `egarch`.
     #[schema(schema_with = model_field_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
@@ -381,7 +397,7 @@ pub struct RefitRequest {
     /// `garch` (default), `gjr` or `egarch`.
     #[schema(schema_with = model_field_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
 }

@@ -166,7 +166,7 @@ pub struct PostedFitQuery {
     /// `garch` (default), `gjr` or `egarch`.
     #[param(schema_with = crate::api::model_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = crate::api::dist_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
