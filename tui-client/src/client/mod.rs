@@ -23,10 +23,13 @@ use error::ProblemBody;
 
 pub use error::ApiError;
 pub use wire::{
-    FitMode, FitsRun, FitsSymbol, ForecastPath, ForecastStep, History, LatestSignal, Param,
-    Readiness, Report, SignalPoints, SignalRow, SignalScreener, SymbolSignals, VolDetail, VolRow,
-    VolScreener,
+    FitMode, FitsRun, FitsSymbol, ForecastPath, ForecastStep, History, IntervalStep, Intervals,
+    LatestSignal, Param, Quantile, Readiness, Report, SignalPoints, SignalRow, SignalScreener,
+    SymbolSignals, VolDetail, VolRow, VolScreener,
 };
+
+/// Levels of the forecast band the detail view draws: the 5 % and 95 % return quantiles.
+pub const BAND_LEVELS: [f64; 2] = [0.05, 0.95];
 
 /// What a call did: which service and path, how long it took, and its result.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,7 +208,7 @@ impl ApiClient {
         self.get_json(Service::Market, &path).await
     }
 
-    /// `GET /v1/assets/{symbol}/volatility`.
+    /// `GET /v1/assets/{symbol}/volatility`, with the return quantiles at [`BAND_LEVELS`].
     pub async fn vol_detail(
         &self,
         symbol: &str,
@@ -214,10 +217,12 @@ impl ApiClient {
         horizon: usize,
     ) -> Call<VolDetail> {
         let path = format!(
-            "/v1/assets/{}/volatility?model={}&dist={}&horizon={horizon}",
+            "/v1/assets/{}/volatility?model={}&dist={}&horizon={horizon}&levels={},{}",
             encode(symbol),
             model.as_str(),
-            dist.as_str()
+            dist.as_str(),
+            BAND_LEVELS[0],
+            BAND_LEVELS[1]
         );
         self.get_json(Service::Market, &path).await
     }
