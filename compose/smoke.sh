@@ -94,6 +94,17 @@ if command -v flock >/dev/null 2>&1; then
     flock -n 9 || die "another smoke run of project '$COMPOSE_PROJECT_NAME' is in progress (another COMPOSE_PROJECT_NAME, MARKET_PORT and SIGNALS_PORT let two run at once)"
 fi
 
+# --- credentials: generated now, as a deployment does (compose/secrets.sh); before the EXIT
+# trap, whose `down -v` needs them too (the compose file refuses to load without them) --------
+SMOKE_ENV=$(mktemp /tmp/garch-smoke-env.XXXXXX)
+"$HERE/secrets.sh" --env-file "$SMOKE_ENV" 2>/dev/null
+set -a
+# shellcheck disable=SC1090
+. "$SMOKE_ENV"
+set +a
+rm -f "$SMOKE_ENV"
+log "credentials: NATS_TOKEN, MARKET_SVC_TOKEN, SIGNALS_SVC_TOKEN generated for this run"
+
 cleanup() {
     local rc=$?
     if [ "${KEEP_UP:-0}" = 1 ]; then
@@ -157,16 +168,6 @@ else
 fi
 chmod -R a+rX "$DATA_DIR" 2>/dev/null || true # the containers run as uid 10001
 export DATA_DIR
-
-# --- 3b. credentials: generated now, as a deployment does (compose/secrets.sh) ---------------
-SMOKE_ENV=$(mktemp /tmp/garch-smoke-env.XXXXXX)
-"$HERE/secrets.sh" --env-file "$SMOKE_ENV" 2>/dev/null
-set -a
-# shellcheck disable=SC1090
-. "$SMOKE_ENV"
-set +a
-rm -f "$SMOKE_ENV"
-log "credentials: NATS_TOKEN, MARKET_SVC_TOKEN, SIGNALS_SVC_TOKEN generated for this run"
 
 # --- 4. build ---------------------------------------------------------------------------------
 tb=$(date +%s)
