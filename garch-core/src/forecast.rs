@@ -5,12 +5,15 @@
 //! forecast is the recursion applied once more (without bounds). GARCH/GJR forecasts beyond one
 //! step are analytic, `E[ε²] = E[σ²]` and `E[ε²·1[ε<0]] = E[σ²]/2` in the future; EGARCH's are
 //! not available in closed form and are simulated with a seeded RNG.
+//!
+//! [`FittedModel::forecast_intervals`] gives quantiles of the returns themselves per horizon:
+//! exact at one step from the fitted law ([`ShockLaw`]), simulated beyond.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::distribution::Innovations;
+use crate::distribution::{Innovations, ShockLaw};
 use crate::fit::FittedModel;
 use crate::likelihood::Likelihood;
 use crate::report::TRADING_DAYS_PER_YEAR;
@@ -34,6 +37,20 @@ pub enum ForecastError {
     /// Simulation with no paths.
     #[error("simulations must be at least 1")]
     NoSimulations,
+    /// An interval level outside (0, 1).
+    #[error("interval levels must be strictly between 0 and 1, got {0}")]
+    Level(String),
+    /// Shape parameters the error law rejects (a model attached with invalid parameters).
+    #[error("{0}")]
+    Shape(String),
+    /// Too many interval levels.
+    #[error("at most {max} interval levels, got {got}")]
+    TooManyLevels {
+        /// Requested.
+        got: usize,
+        /// Largest allowed.
+        max: usize,
+    },
     /// A sub-range that does not fit the series (see [`continued_variance`]).
     #[error(
         "estimation sample of {fit_len} and path end {end} do not fit a series of {len} observations"
@@ -91,6 +108,9 @@ pub fn continued_variance(
     let lik = Likelihood::with_start(spec, &y_path, bc, bounds);
     Ok(lik.conditional_variance(params).1)
 }
+
+/// Most quantile levels one interval forecast serves.
+pub const MAX_LEVELS: usize = 16;
 
 /// How multi-step forecasts are produced where no closed form exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +193,217 @@ impl FittedModel {
             options,
         )
     }
+}
+
+/// A quantile of the return `r_{T+h}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReturnQuantile {
+    /// Probability level in (0, 1) (0.05 = the lower end of a 90 % band).
+    pub level: f64,
+    /// `P(r_{T+h} ≤ value | data through T) = level` (percent for percent returns).
+    pub value: f64,
+}
+
+/// Return quantiles at one horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IntervalStep {
+    /// Steps ahead (1 = next observation).
+    pub horizon: usize,
+    /// One per requested level, in the order requested.
+    pub quantiles: Vec<ReturnQuantile>,
+}
+
+/// Forecast intervals of the returns: quantiles of `r_{T+h}` per horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForecastIntervals {
+    /// `analytic` for a one-step forecast (`μ + σ_{T+1}·q_p` with `q_p` the fitted law's
+    /// quantile); `simulation` beyond, where the return is a variance mixture with no closed form.
+    pub method: ForecastMethod,
+    /// Paths simulated (0 for one step).
+    pub simulations: usize,
+    /// Steps `1..=horizon`.
+    pub steps: Vec<IntervalStep>,
+}
+
+impl FittedModel {
+    /// Quantiles of the returns `r_{T+1} … r_{T+horizon}` at `levels` (each in (0, 1)), from the
+    /// fitted law: at h = 1 exactly `μ + σ_{T+1}·q(level)`; beyond, the empirical quantiles
+    /// (linear interpolation, numpy's default) of `options.simulations` seeded paths that draw
+    /// shocks from the law and run the fitted variance recursion forward, as `arch`'s
+    /// `forecast(method="simulation")` does. Deterministic for a given seed.
+    pub fn forecast_intervals(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        options: &ForecastOptions,
+    ) -> Result<ForecastIntervals, ForecastError> {
+        intervals(
+            self.spec,
+            &self.params,
+            self.returns.as_slice(),
+            horizon,
+            levels,
+            options,
+        )
+    }
+}
+
+/// See [`FittedModel::forecast_intervals`].
+fn intervals(
+    spec: ModelSpec,
+    params: &[f64],
+    y: &[f64],
+    horizon: usize,
+    levels: &[f64],
+    options: &ForecastOptions,
+) -> Result<ForecastIntervals, ForecastError> {
+    if horizon == 0 || horizon > MAX_HORIZON {
+        return Err(ForecastError::Horizon {
+            got: horizon,
+            max: MAX_HORIZON,
+        });
+    }
+    if levels.len() > MAX_LEVELS {
+        return Err(ForecastError::TooManyLevels {
+            got: levels.len(),
+            max: MAX_LEVELS,
+        });
+    }
+    if let Some(bad) = levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
+        return Err(ForecastError::Level(bad.to_string()));
+    }
+    if horizon > 1 && options.simulations == 0 {
+        return Err(ForecastError::NoSimulations);
+    }
+    let layout = spec.layout();
+    let mu = layout.mu.map_or(0.0, |m| params[m]);
+    let shape = layout
+        .nu
+        .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
+    let law =
+        ShockLaw::new(spec.distribution, shape).map_err(|e| ForecastError::Shape(e.to_string()))?;
+    let (resids, sigma2, f1) = one_step(spec, params, y);
+    let first = IntervalStep {
+        horizon: 1,
+        quantiles: levels
+            .iter()
+            .map(|&level| ReturnQuantile {
+                level,
+                value: mu + f1.sqrt() * law.quantile(level),
+            })
+            .collect(),
+    };
+    if horizon == 1 {
+        return Ok(ForecastIntervals {
+            method: ForecastMethod::Analytic,
+            simulations: 0,
+            steps: vec![first],
+        });
+    }
+    let paths = simulate_paths(spec, params, &resids, &sigma2, f1, horizon, options);
+    let mut steps = vec![first];
+    for (h, mut sample) in paths.into_iter().enumerate().skip(1) {
+        sample.sort_by(f64::total_cmp);
+        steps.push(IntervalStep {
+            horizon: h + 1,
+            quantiles: levels
+                .iter()
+                .map(|&level| ReturnQuantile {
+                    level,
+                    value: mu + empirical_quantile(&sample, level),
+                })
+                .collect(),
+        });
+    }
+    Ok(ForecastIntervals {
+        method: ForecastMethod::Simulation,
+        simulations: options.simulations,
+        steps,
+    })
+}
+
+/// numpy's default (`linear`) quantile of a sorted sample.
+fn empirical_quantile(sorted: &[f64], p: f64) -> f64 {
+    let pos = p * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (pos - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Simulated residuals `ε_{T+h}`, `[h − 1][path]`, from the end of the sample: shocks from the
+/// fitted law, the fitted recursion run forward from the in-sample residuals and variances.
+fn simulate_paths(
+    spec: ModelSpec,
+    params: &[f64],
+    resids: &[f64],
+    sigma2: &[f64],
+    f1: f64,
+    horizon: usize,
+    options: &ForecastOptions,
+) -> Vec<Vec<f64>> {
+    let layout = spec.layout();
+    let v = layout.vol;
+    let shape = layout
+        .nu
+        .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
+    let mut shocks = Innovations::new(spec.distribution, shape);
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let n = options.simulations;
+    let mut out = vec![Vec::with_capacity(n); horizon];
+    match spec.volatility {
+        VolatilityModel::Garch(g) => {
+            let (p, o, q) = (g.p(), g.o(), g.q());
+            let lags = p.max(o).max(q);
+            let omega = params[v];
+            let alpha = &params[v + 1..v + 1 + p];
+            let gamma = &params[v + 1 + p..v + 1 + p + o];
+            let beta = &params[v + 1 + p + o..v + 1 + p + o + q];
+            let t = resids.len();
+            let start = t.saturating_sub(lags);
+            for _ in 0..n {
+                // Most recent last.
+                let mut e: Vec<f64> = resids[start..].to_vec();
+                let mut s2: Vec<f64> = sigma2[start..].to_vec();
+                let mut next = f1;
+                for slot in out.iter_mut() {
+                    let eps = next.sqrt() * shocks.draw(&mut rng);
+                    slot.push(eps);
+                    e.push(eps);
+                    s2.push(next);
+                    let m = e.len();
+                    next = omega;
+                    for (i, a) in alpha.iter().enumerate() {
+                        next += a * e[m - 1 - i] * e[m - 1 - i];
+                    }
+                    for (j, gm) in gamma.iter().enumerate() {
+                        let x = e[m - 1 - j];
+                        if x < 0.0 {
+                            next += gm * x * x;
+                        }
+                    }
+                    for (k, b) in beta.iter().enumerate() {
+                        next += b * s2[m - 1 - k];
+                    }
+                }
+            }
+        }
+        VolatilityModel::Egarch => {
+            let (omega, alpha, gamma, beta) =
+                (params[v], params[v + 1], params[v + 2], params[v + 3]);
+            for _ in 0..n {
+                let mut ln_s2 = f1.ln();
+                for slot in out.iter_mut() {
+                    let z = shocks.draw(&mut rng);
+                    slot.push(ln_s2.exp().sqrt() * z);
+                    ln_s2 = omega + alpha * (z.abs() - SQRT_2_OVER_PI) + gamma * z + beta * ln_s2;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The variance path rerun as `arch` does for forecasting, with one extra step: returns the
@@ -278,8 +509,11 @@ pub(crate) fn forecast(
             }
             let (omega, alpha, gamma, beta) =
                 (params[v], params[v + 1], params[v + 2], params[v + 3]);
-            let nu = spec.layout().nu.map(|n| params[n]);
-            let mut shocks = Innovations::new(spec.distribution, nu);
+            let layout = spec.layout();
+            let shape = layout
+                .nu
+                .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
+            let mut shocks = Innovations::new(spec.distribution, shape);
             let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
             let mut sums = vec![0.0; horizon];
             let ln_f1 = f1.ln();

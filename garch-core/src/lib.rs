@@ -41,7 +41,8 @@ pub use fit::{
     fit_from, fix, log_likelihood_with_gradient, standard_errors,
 };
 pub use forecast::{
-    Forecast, ForecastError, ForecastMethod, ForecastOptions, ForecastStep, continued_variance,
+    Forecast, ForecastError, ForecastIntervals, ForecastMethod, ForecastOptions, ForecastStep,
+    IntervalStep, ReturnQuantile, continued_variance,
 };
 pub use report::{CovarianceType, FitReport, ParameterEstimate};
 pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};

@@ -48,7 +48,10 @@ pub fn simulate_with_rng<R: Rng>(
 ) -> Simulation {
     let layout = spec.layout();
     let mu = layout.mu.map_or(0.0, |m| params[m]);
-    let mut shocks = Innovations::new(spec.distribution, layout.nu.map(|n| params[n]));
+    let shape = layout
+        .nu
+        .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
+    let mut shocks = Innovations::new(spec.distribution, shape);
     let total = nobs + BURN_IN;
     let z: Vec<f64> = (0..total).map(|_| shocks.draw(rng)).collect();
     let v = layout.vol;

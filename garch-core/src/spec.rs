@@ -2,8 +2,8 @@
 //! distribution, and fixes the layout of the parameter vector.
 //!
 //! The layout follows `arch` so that parameter vectors can be compared index by index:
-//! `[mu]` (constant mean only), `omega, alpha[1..p], gamma[1..o], beta[1..q]`, `[nu]` (Student-t
-//! only).
+//! `[mu]` (constant mean only), `omega, alpha[1..p], gamma[1..o], beta[1..q]`, then the error
+//! law's shape parameters: `nu` (Student-t, GED), `eta, lambda` (skewed t), none (normal).
 
 use std::fmt;
 use std::str::FromStr;
@@ -204,6 +204,13 @@ pub enum Distribution {
     /// Student's t standardised to unit variance, shape ν > 2 (estimated).
     #[serde(rename = "t")]
     StudentT,
+    /// Hansen's (1994) skewed Student-t standardised to unit variance, as `arch`'s
+    /// `SkewStudent`: tail shape η > 2 and skewness λ in (−1, 1) (both estimated).
+    #[serde(rename = "skewt")]
+    SkewT,
+    /// The generalised error distribution standardised to unit variance, as `arch`'s
+    /// `GeneralizedError`: shape ν > 1 (ν = 2 is the normal, ν < 2 has heavier tails).
+    Ged,
 }
 
 impl Distribution {
@@ -211,7 +218,8 @@ impl Distribution {
     pub fn shape_names(&self) -> &'static [&'static str] {
         match self {
             Distribution::Normal => &[],
-            Distribution::StudentT => &["nu"],
+            Distribution::StudentT | Distribution::Ged => &["nu"],
+            Distribution::SkewT => &["eta", "lambda"],
         }
     }
 }
@@ -222,10 +230,12 @@ impl FromStr for Distribution {
         match s.to_ascii_lowercase().as_str() {
             "normal" | "gaussian" => Ok(Self::Normal),
             "t" | "studentst" | "student-t" | "student_t" => Ok(Self::StudentT),
+            "skewt" | "skew-t" | "skew_t" | "skewstudent" => Ok(Self::SkewT),
+            "ged" | "generalizederror" | "generalized-error" => Ok(Self::Ged),
             _ => Err(SpecError::UnknownName {
                 what: "distribution",
                 value: s.into(),
-                expected: "normal, t",
+                expected: "normal, t, skewt, ged",
             }),
         }
     }
@@ -251,6 +261,8 @@ impl fmt::Display for Distribution {
         f.write_str(match self {
             Distribution::Normal => "normal",
             Distribution::StudentT => "t",
+            Distribution::SkewT => "skewt",
+            Distribution::Ged => "ged",
         })
     }
 }
@@ -309,8 +321,11 @@ pub(crate) struct Layout {
     pub mu: Option<usize>,
     /// Index of ω; the lag coefficients follow it.
     pub vol: usize,
-    /// Index of ν, if the distribution has one.
+    /// Index of the first shape parameter (ν of Student-t and GED, η of the skewed t), if the
+    /// distribution has one.
     pub nu: Option<usize>,
+    /// Number of shape parameters (0, 1 or 2), from index `nu` on.
+    pub n_shape: usize,
     /// Total number of parameters.
     pub len: usize,
 }
@@ -333,12 +348,14 @@ impl ModelSpec {
         let mu = matches!(self.mean, MeanModel::Constant).then_some(0);
         let vol = usize::from(mu.is_some());
         let after_vol = vol + self.volatility.n_params();
-        let nu = matches!(self.distribution, Distribution::StudentT).then_some(after_vol);
+        let n_shape = self.distribution.shape_names().len();
+        let nu = (n_shape > 0).then_some(after_vol);
         Layout {
             mu,
             vol,
             nu,
-            len: after_vol + usize::from(nu.is_some()),
+            n_shape,
+            len: after_vol + n_shape,
         }
     }
 
@@ -347,8 +364,9 @@ impl ModelSpec {
         self.layout().len
     }
 
-    /// Parameter names in vector order: `mu, omega, alpha, gamma, beta, nu` for first-order
-    /// models, `alpha[1], alpha[2], …` when an order exceeds one.
+    /// Parameter names in vector order: `mu, omega, alpha, gamma, beta` and the shape
+    /// parameters (`nu`; `eta, lambda` for the skewed t) for first-order models,
+    /// `alpha[1], alpha[2], …` when an order exceeds one.
     pub fn param_names(&self) -> Vec<String> {
         let (p, o, q) = self.volatility.orders();
         let mut names = Vec::with_capacity(self.n_params());
@@ -368,9 +386,12 @@ impl ModelSpec {
         lagged(&mut names, "alpha", p);
         lagged(&mut names, "gamma", o);
         lagged(&mut names, "beta", q);
-        if self.distribution == Distribution::StudentT {
-            names.push("nu".to_string());
-        }
+        names.extend(
+            self.distribution
+                .shape_names()
+                .iter()
+                .map(|n| n.to_string()),
+        );
         names
     }
 }
@@ -392,6 +413,17 @@ mod tests {
         );
         let l = spec.layout();
         assert_eq!((l.mu, l.vol, l.nu, l.len), (Some(0), 1, Some(5), 6));
+        let skew = ModelSpec::new(
+            MeanModel::Zero,
+            VolatilityModel::egarch(),
+            Distribution::SkewT,
+        );
+        assert_eq!(
+            skew.param_names(),
+            ["omega", "alpha", "gamma", "beta", "eta", "lambda"]
+        );
+        let l = skew.layout();
+        assert_eq!((l.mu, l.nu, l.n_shape, l.len), (None, Some(4), 2, 6));
         let zero = ModelSpec::new(
             MeanModel::Zero,
             VolatilityModel::garch(),
@@ -410,6 +442,14 @@ mod tests {
     fn parses_names() {
         assert_eq!("GJR".parse::<VolatilityModel>(), Ok(VolatilityModel::gjr()));
         assert_eq!("t".parse::<Distribution>(), Ok(Distribution::StudentT));
+        for d in [
+            Distribution::Normal,
+            Distribution::StudentT,
+            Distribution::SkewT,
+            Distribution::Ged,
+        ] {
+            assert_eq!(d.to_string().parse::<Distribution>(), Ok(d));
+        }
         assert!("arma".parse::<VolatilityModel>().is_err());
         assert!(GarchOrders::new(0, 1, 1).is_err());
     }

@@ -12,18 +12,40 @@
 //!   each `β` itself. Hence ω > 0, α ≥ 0, α + γ ≥ 0, β ≥ 0 and `Σα + Σγ/2 + Σβ < 1`, exactly
 //!   `arch`'s linear constraints, hold for every θ.
 //! * EGARCH: ω, α, γ free; `β = 1/(1 + e^{−θ})` ∈ (0, 1) (`arch` bounds β to [0, 1]).
-//! * Student-t: `ν = 2.05 + 497.95/(1 + e^{−θ})` ∈ (2.05, 500), `arch`'s bounds.
+//! * shape parameters: `lo + (hi − lo)/(1 + e^{−θ})` within `arch`'s bounds ([`shape_bounds`]):
+//!   Student-t ν ∈ (2.05, 500), skewed-t η ∈ (2.05, 300) and λ ∈ (−1, 1), GED ν ∈ (1.01, 500).
 //!
 //! The price: a parameter that belongs exactly on a bound (α = 0 for GJR on the S&P 500) is only
 //! approached, and the gradient in θ vanishes there. The fit reports such parameters as
 //! "at bound" (see [`Transform::near_bounds`]).
 
-use crate::spec::{Layout, ModelSpec, VolatilityModel};
+use crate::spec::{Distribution, Layout, ModelSpec, VolatilityModel};
 
 /// Smallest ν.
 pub(crate) const NU_MIN: f64 = 2.05;
 /// Largest ν.
 pub(crate) const NU_MAX: f64 = 500.0;
+
+/// `arch`'s bounds on the shape parameters (`bounds` of `StudentsT`, `SkewStudent`,
+/// `GeneralizedError` in `arch/univariate/distribution.py`), in parameter order.
+pub(crate) fn shape_bounds(dist: Distribution) -> &'static [(f64, f64)] {
+    match dist {
+        Distribution::Normal => &[],
+        Distribution::StudentT => &[(NU_MIN, NU_MAX)],
+        Distribution::SkewT => &[(NU_MIN, 300.0), (-1.0, 1.0)],
+        Distribution::Ged => &[(1.01, 500.0)],
+    }
+}
+
+/// The open domain of the shape parameters (where the density is defined), in parameter order.
+fn shape_domain(dist: Distribution) -> &'static [(f64, f64)] {
+    match dist {
+        Distribution::Normal => &[],
+        Distribution::StudentT => &[(2.0, NU_MAX)],
+        Distribution::SkewT => &[(2.0, 300.0), (-1.0, 1.0)],
+        Distribution::Ged => &[(1.0, 500.0)],
+    }
+}
 /// A component or slack below this is reported as sitting on its bound.
 const BOUND_TOL: f64 = 1e-6;
 
@@ -68,6 +90,22 @@ fn garch_slots(p: usize, o: usize, q: usize) -> Vec<Slot> {
     }));
     slots.extend((0..q).map(|_| Slot::Plain));
     slots
+}
+
+/// A linear inequality `a·x ≥ b` on the parameter vector.
+#[derive(Debug, Clone)]
+pub(crate) struct Constraint {
+    pub(crate) a: Vec<f64>,
+    pub(crate) b: f64,
+    /// What it means when it holds with equality.
+    pub(crate) name: String,
+}
+
+impl Constraint {
+    /// `a·x − b` (≥ 0 where it holds).
+    pub(crate) fn slack(&self, x: &[f64]) -> f64 {
+        self.a.iter().zip(x).map(|(a, x)| a * x).sum::<f64>() - self.b
+    }
 }
 
 /// Maps between unconstrained θ and model parameters.
@@ -157,9 +195,11 @@ impl Transform {
             }
         }
         if let Some(n) = self.layout.nu {
-            let s = logistic(theta[n]);
-            params[n] = NU_MIN + (NU_MAX - NU_MIN) * s;
-            jac[n * k + n] = (NU_MAX - NU_MIN) * s * (1.0 - s);
+            for (i, &(lo, hi)) in shape_bounds(self.spec.distribution).iter().enumerate() {
+                let s = logistic(theta[n + i]);
+                params[n + i] = lo + (hi - lo) * s;
+                jac[(n + i) * k + n + i] = (hi - lo) * s * (1.0 - s);
+            }
         }
     }
 
@@ -181,8 +221,10 @@ impl Transform {
             }
         }
         if let Some(n) = self.layout.nu {
-            let s = (params[n] - NU_MIN) / (NU_MAX - NU_MIN);
-            theta[n] = logit(s.clamp(1e-10, 1.0 - 1e-10));
+            for (i, &(lo, hi)) in shape_bounds(self.spec.distribution).iter().enumerate() {
+                let s = (params[n + i] - lo) / (hi - lo);
+                theta[n + i] = logit(s.clamp(1e-10, 1.0 - 1e-10));
+            }
         }
         theta
     }
@@ -226,11 +268,124 @@ impl Transform {
                 (0.0..1.0).contains(&b)
             }
         };
-        let ok_nu = self
-            .layout
-            .nu
-            .is_none_or(|n| params[n] > 2.0 && params[n] <= NU_MAX);
-        ok_vol && ok_nu
+        let ok_shape = self.layout.nu.is_none_or(|n| {
+            shape_domain(self.spec.distribution)
+                .iter()
+                .enumerate()
+                .all(|(i, &(lo, hi))| params[n + i] > lo && params[n + i] <= hi)
+        }) && (self.spec.distribution != Distribution::SkewT
+            || self.layout.nu.is_none_or(|n| params[n + 1] < 1.0));
+        ok_vol && ok_shape
+    }
+
+    /// `arch`'s constraints on the parameters as linear inequalities `a·x ≥ b`, for the active-set
+    /// refinement (`fit/active_set.rs`): ω within `arch`'s bounds (`[1e-8·v, 10·v]` for
+    /// GARCH/GJR, `ln v ± ln 1e4` for EGARCH, `v` the mean squared starting residual), α ≥ 0,
+    /// α + γ ≥ 0 (γ ≥ 0 alone), β ≥ 0, `Σα + Σγ/2 + Σβ ≤ 1` (EGARCH: 0 ≤ β ≤ 1), and the shape
+    /// parameters' bounds. Each comes with a name for the report's `at_bounds`.
+    pub(crate) fn linear_constraints(&self, v: f64, names: &[String]) -> Vec<Constraint> {
+        let k = self.layout.len;
+        let unit = |i: usize, sign: f64, b: f64, name: String| {
+            let mut a = vec![0.0; k];
+            a[i] = sign;
+            Constraint { a, b, name }
+        };
+        let mut out = Vec::new();
+        let w = self.layout.vol;
+        match self.spec.volatility {
+            VolatilityModel::Garch(g) => {
+                out.push(unit(
+                    w,
+                    1.0,
+                    1e-8 * v,
+                    "omega at its lower bound (1e-8·mean e²)".into(),
+                ));
+                out.push(unit(
+                    w,
+                    -1.0,
+                    -10.0 * v,
+                    "omega at its upper bound (10·mean e²)".into(),
+                ));
+                let first = w + 1;
+                let slots = garch_slots(g.p(), g.o(), g.q());
+                let mut persistence = vec![0.0; k];
+                for (i, slot) in slots.iter().enumerate() {
+                    let name = &names[first + i];
+                    match *slot {
+                        Slot::PairedGamma { alpha_offset } => {
+                            let mut a = vec![0.0; k];
+                            a[first + i] = 1.0;
+                            a[first + alpha_offset - 1] = 1.0;
+                            let alpha = &names[first + alpha_offset - 1];
+                            out.push(Constraint {
+                                a,
+                                b: 0.0,
+                                name: format!("{alpha} + {name} = 0 (on the bound α + γ ≥ 0)"),
+                            });
+                            persistence[first + i] = -0.5;
+                        }
+                        Slot::LoneGamma => {
+                            out.push(unit(
+                                first + i,
+                                1.0,
+                                0.0,
+                                format!("{name} = 0 (lower bound)"),
+                            ));
+                            persistence[first + i] = -0.5;
+                        }
+                        Slot::Plain | Slot::PairedAlpha => {
+                            out.push(unit(
+                                first + i,
+                                1.0,
+                                0.0,
+                                format!("{name} = 0 (lower bound)"),
+                            ));
+                            persistence[first + i] = -1.0;
+                        }
+                    }
+                }
+                out.push(Constraint {
+                    a: persistence,
+                    b: -1.0,
+                    name: "persistence = 1 (on the stationarity bound)".into(),
+                });
+            }
+            VolatilityModel::Egarch => {
+                let (lnv, c) = (v.ln(), 1e4f64.ln());
+                out.push(unit(
+                    w,
+                    1.0,
+                    lnv - c,
+                    "omega at its lower bound (ln v − ln 1e4)".into(),
+                ));
+                out.push(unit(
+                    w,
+                    -1.0,
+                    -(lnv + c),
+                    "omega at its upper bound (ln v + ln 1e4)".into(),
+                ));
+                out.push(unit(w + 3, 1.0, 0.0, "beta = 0 (lower bound)".into()));
+                out.push(unit(
+                    w + 3,
+                    -1.0,
+                    -1.0,
+                    "beta = 1 (on the stationarity bound)".into(),
+                ));
+            }
+        }
+        if let Some(n) = self.layout.nu {
+            for (i, &(lo, hi)) in shape_bounds(self.spec.distribution).iter().enumerate() {
+                let name = &names[n + i];
+                out.push(unit(n + i, 1.0, lo, format!("{name} = {lo} (lower bound)")));
+                out.push(unit(
+                    n + i,
+                    -1.0,
+                    -hi,
+                    format!("{name} = {hi} (upper bound)"),
+                ));
+            }
+        }
+        out
     }
 
     /// Human-readable notes on parameters that sit (numerically) on a constraint.
@@ -270,10 +425,21 @@ impl Transform {
             }
         }
         if let Some(n) = self.layout.nu {
-            if params[n] > NU_MAX * (1.0 - 1e-6) {
-                notes.push(format!("nu ≈ {NU_MAX} (upper bound; errors look normal)"));
-            } else if params[n] < NU_MIN + 1e-6 {
-                notes.push(format!("nu ≈ {NU_MIN} (lower bound)"));
+            let dist = self.spec.distribution;
+            for (i, &(lo, hi)) in shape_bounds(dist).iter().enumerate() {
+                let (x, name) = (params[n + i], &names[n + i]);
+                let span = hi - lo;
+                if x > hi - 1e-6 * span {
+                    let why = match (dist, i) {
+                        (Distribution::StudentT | Distribution::SkewT, 0) => {
+                            "; tails look normal, the shape is unidentified"
+                        }
+                        _ => "",
+                    };
+                    notes.push(format!("{name} ≈ {hi} (upper bound{why})"));
+                } else if x < lo + 1e-6 * span.min(1.0) {
+                    notes.push(format!("{name} ≈ {lo} (lower bound)"));
+                }
             }
         }
         notes

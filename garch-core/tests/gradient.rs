@@ -72,6 +72,34 @@ fn all_specs() -> Vec<(ModelSpec, Vec<f64>)> {
             ModelSpec::new(Zero, g212, Normal),
             vec![0.04, 0.05, 0.03, 0.08, 0.4, 0.35],
         ),
+        (
+            ModelSpec::new(Constant, VolatilityModel::garch(), SkewT),
+            vec![0.03, 0.05, 0.12, 0.8, 6.0, -0.2],
+        ),
+        (
+            ModelSpec::new(Constant, VolatilityModel::gjr(), SkewT),
+            vec![0.03, 0.05, 0.04, 0.15, 0.8, 9.0, 0.3],
+        ),
+        (
+            ModelSpec::new(Zero, VolatilityModel::egarch(), SkewT),
+            vec![0.02, 0.15, -0.07, 0.9, 5.0, 0.1],
+        ),
+        (
+            ModelSpec::new(Constant, VolatilityModel::egarch(), SkewT),
+            vec![0.03, 0.02, 0.15, -0.07, 0.9, 7.0, -0.4],
+        ),
+        (
+            ModelSpec::new(Constant, VolatilityModel::garch(), Ged),
+            vec![0.03, 0.05, 0.12, 0.8, 1.4],
+        ),
+        (
+            ModelSpec::new(Zero, VolatilityModel::gjr(), Ged),
+            vec![0.05, 0.04, 0.15, 0.8, 2.6],
+        ),
+        (
+            ModelSpec::new(Constant, VolatilityModel::egarch(), Ged),
+            vec![0.03, 0.02, 0.15, -0.07, 0.9, 1.2],
+        ),
     ]
 }
 
@@ -108,7 +136,7 @@ proptest! {
     #[test]
     fn gradient_matches_on_random_inputs(
         seed in 0u64..1_000,
-        which in 0usize..7,
+        which in 0usize..14,
         jitter in 0.7f64..1.3,
     ) {
         let returns = sample(seed, 400);
@@ -129,7 +157,7 @@ proptest! {
     #[test]
     fn variance_path_is_positive_and_finite(
         seed in 0u64..1_000,
-        which in 0usize..7,
+        which in 0usize..14,
     ) {
         let returns = sample(seed, 300);
         let (spec, params) = all_specs()[which].clone();

@@ -559,6 +559,8 @@ pub fn parameters_markdown(config: &GeneratorConfig) -> String {
             match p.spec.distribution {
                 Distribution::Normal => "normal",
                 Distribution::StudentT => "Student-t",
+                Distribution::SkewT => "skewed t",
+                Distribution::Ged => "GED",
             },
             p.annualized_volatility(),
             opt("mu", 3),

@@ -180,3 +180,55 @@ fn bad_files_fail_with_one_line_naming_the_problem() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model"));
 }
+
+#[test]
+fn new_laws_and_forecast_intervals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_prices(tmp.path(), "single.csv", false);
+    let out = bin()
+        .args(["fit", "--input"])
+        .arg(&file)
+        .args([
+            "--dist",
+            "skewt",
+            "--horizon",
+            "3",
+            "--intervals",
+            "0.05,0.95",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mu", "omega", "alpha", "beta", "eta", "lambda"]);
+    let steps = v["intervals"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    for s in steps {
+        let q = s["quantiles"].as_array().unwrap();
+        assert_eq!(q[0]["level"], 0.05);
+        assert!(q[0]["value"].as_f64().unwrap() < q[1]["value"].as_f64().unwrap());
+    }
+    assert_eq!(v["intervals"]["method"], "simulation");
+
+    let out = bin()
+        .args(["fit", "--input"])
+        .arg(&file)
+        .args(["--dist", "ged", "--intervals", "0.05,1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("between 0 and 1"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
+}

@@ -5,7 +5,8 @@ Usage (the bench calls it; it can also be run by hand):
 
     python3 scripts/bench/arch_fit_timing.py --input series.json --output arch.json [--repeats 3]
 
-Input JSON: {"model": "garch"|"gjr"|"egarch", "dist": "normal"|"t", "mean": "constant"|"zero",
+Input JSON: {"model": "garch"|"gjr"|"egarch", "dist": "normal"|"t"|"skewt"|"ged",
+             "mean": "constant"|"zero",
              "series": [{"symbol": str, "returns": [float, ...]}, ...]}
 Output JSON: versions, the median total wall time over the repeats (one fit of every series per
 repeat, sequentially, like the Rust sequential arm), per-series median times and
@@ -31,7 +32,7 @@ except ImportError as exc:  # the bench reports this and skips the arm
 def model_for(returns, spec):
     vol = {"garch": "GARCH", "gjr": "GARCH", "egarch": "EGARCH"}[spec["model"]]
     o = 1 if spec["model"] in ("gjr", "egarch") else 0
-    dist = {"normal": "normal", "t": "t"}[spec["dist"]]
+    dist = {"normal": "normal", "t": "t", "skewt": "skewt", "ged": "ged"}[spec["dist"]]
     mean = {"constant": "Constant", "zero": "Zero"}[spec["mean"]]
     return arch_model(returns, mean=mean, vol=vol, p=1, o=o, q=1, dist=dist, rescale=False)
 

@@ -13,15 +13,19 @@
 //! parameter vector's ν into per-pass constants. The value and gradient passes match on
 //! [`Density`] once per observation (a branch that always goes the same way); the
 //! second-order pass is generic over [`SecondOrderDensity`], so each law gets its own
-//! monomorphised loops. A new law (skewed t, GED) is a new file here plus one variant of
-//! [`Density`] and of [`Innovations`], and an impl of [`SecondOrderDensity`] if the Hessian
-//! pass is to cover it.
+//! monomorphised loops. A law is a file here plus one variant of [`Density`] and of
+//! [`Innovations`], and an impl of [`SecondOrderDensity`] if the Hessian pass is to cover it.
+//! The skewed t (`skew_t`) and the GED (`ged`) have value and gradient passes but no
+//! second-order pass: their fits take the L-BFGS path and their covariance uses `arch`'s own
+//! numerical Hessian (`approx_hess3`) with analytic scores, as `arch` itself does.
 //!
 //! [`ShockLaw`] is the public face of a law at fixed shape parameters: density, CDF, quantile
 //! and expected shortfall of the unit-variance shocks, for value at risk and forecast intervals.
 
+pub(crate) mod ged;
 pub(crate) mod normal;
 mod shock_law;
+pub(crate) mod skew_t;
 mod special;
 pub(crate) mod student_t;
 
@@ -29,8 +33,10 @@ use rand::Rng;
 
 use crate::spec::Distribution;
 
+pub(crate) use ged::Ged;
 pub(crate) use normal::Normal;
 pub use shock_law::ShockLaw;
+pub(crate) use skew_t::SkewT;
 pub(crate) use student_t::StudentT;
 
 /// Per-pass constants of the error density.
@@ -38,25 +44,106 @@ pub(crate) use student_t::StudentT;
 pub(crate) enum Density {
     Normal,
     StudentT(StudentT),
+    SkewT(SkewT),
+    Ged(Ged),
+}
+
+/// One observation's first partial derivatives of the log density, as the gradient pass sums
+/// them.
+#[derive(Clone, Copy)]
+pub(crate) struct FirstPartials {
+    /// ∂ℓ/∂σ².
+    pub(crate) s2: f64,
+    /// ∂ℓ/∂e.
+    pub(crate) e: f64,
+    /// ∂ℓ/∂(shape parameters), without `−½ln(1 + q)` for the first one of Student-t and the
+    /// skewed t (summed separately through the likelihood's log sum).
+    pub(crate) shape: [f64; 2],
+    /// `r = e²/σ²` (Student-t's per-observation score needs it).
+    pub(crate) r: f64,
+    /// What the log-likelihood sums for this observation besides `ln σ²`: `e²/σ²` (normal),
+    /// `1 + q` whose logarithm is summed (Student-t, skewed t), `|e/(cσ)|^ν` (GED).
+    pub(crate) acc: f64,
 }
 
 impl Density {
-    /// The density of `dist` at shape parameter `nu` (`None` for laws without one).
-    pub(crate) fn new(dist: Distribution, nu: Option<f64>) -> Self {
-        match (dist, nu) {
-            (Distribution::StudentT, Some(nu)) => Density::StudentT(StudentT::new(nu)),
+    /// The density of `dist` at its shape parameters `shape` (empty for the normal; the
+    /// caller guarantees the count).
+    pub(crate) fn new(dist: Distribution, shape: &[f64]) -> Self {
+        match (dist, shape) {
+            (Distribution::StudentT, &[nu]) => Density::StudentT(StudentT::new(nu)),
+            (Distribution::SkewT, &[eta, lam]) => Density::SkewT(SkewT::new(eta, lam)),
+            (Distribution::Ged, &[nu]) => Density::Ged(Ged::new(nu)),
             _ => Density::Normal,
         }
     }
 
-    /// Partial derivatives of the log density in σ² and e, the part of the ν derivative
-    /// without the `−½ln(1 + q)` term (summed separately by the gradient pass), and
-    /// `r = e²/σ²`. One division per observation.
+    /// Partial derivatives of the log density (see [`FirstPartials`]). One division per
+    /// observation for the normal and Student-t; a square root (skewed t) or a logarithm and an
+    /// exponential (GED) more for the others.
     #[inline(always)]
-    pub(crate) fn partials(&self, e: f64, s2: f64) -> (f64, f64, f64, f64) {
+    pub(crate) fn partials(&self, e: f64, s2: f64) -> FirstPartials {
         match self {
-            Density::Normal => Normal.first_partials(e, s2),
-            Density::StudentT(t) => t.first_partials(e, s2),
+            Density::Normal => {
+                let (ds2, de, _, r) = Normal.first_partials(e, s2);
+                FirstPartials {
+                    s2: ds2,
+                    e: de,
+                    shape: [0.0; 2],
+                    r,
+                    acc: r,
+                }
+            }
+            Density::StudentT(t) => {
+                let (ds2, de, dnu, r) = t.first_partials(e, s2);
+                FirstPartials {
+                    s2: ds2,
+                    e: de,
+                    shape: [dnu, 0.0],
+                    r,
+                    acc: t.one_plus_q(r),
+                }
+            }
+            Density::SkewT(t) => {
+                let o = t.first_partials(e, s2);
+                FirstPartials {
+                    s2: o.ds2,
+                    e: o.de,
+                    shape: o.shape,
+                    r: 0.0,
+                    acc: o.one_plus_q,
+                }
+            }
+            Density::Ged(g) => {
+                let o = g.first_partials(e, s2);
+                FirstPartials {
+                    s2: o.ds2,
+                    e: o.de,
+                    shape: [o.dnu, 0.0],
+                    r: 0.0,
+                    acc: o.power,
+                }
+            }
+        }
+    }
+
+    /// The complete per-observation scores of the shape parameters from [`FirstPartials`].
+    #[inline(always)]
+    pub(crate) fn shape_scores(&self, p: &FirstPartials) -> [f64; 2] {
+        match self {
+            Density::Normal => [0.0; 2],
+            Density::StudentT(t) => [t.nu_score(p.shape[0], p.r), 0.0],
+            Density::SkewT(_) => [p.shape[0] - 0.5 * p.acc.ln(), p.shape[1]],
+            Density::Ged(_) => p.shape,
+        }
+    }
+
+    /// The weight of `Σ ln(1 + q)` in the derivative of the first shape parameter (½ for
+    /// Student-t's ν and the skewed t's η, 0 for the others).
+    pub(crate) fn log_sum_shape_weight(&self) -> f64 {
+        match self {
+            Density::StudentT(_) | Density::SkewT(_) => 0.5,
+            Density::Normal | Density::Ged(_) => 0.0,
         }
     }
 }
@@ -94,24 +181,33 @@ pub(crate) trait SecondOrderDensity: Copy {
 pub(crate) enum Innovations {
     Normal,
     StudentT(student_t::Shocks),
+    SkewT(skew_t::Shocks),
+    Ged(ged::Shocks),
 }
 
 impl Innovations {
-    /// The shocks of `dist` at shape parameter `nu`; normal ones where the law has no such
-    /// parameter (or it is invalid).
-    pub(crate) fn new(dist: Distribution, nu: Option<f64>) -> Self {
-        match (dist, nu) {
-            (Distribution::StudentT, Some(nu)) => {
-                student_t::Shocks::new(nu).map_or(Innovations::Normal, Innovations::StudentT)
+    /// The shocks of `dist` at its shape parameters `shape`; normal ones where the law has no
+    /// shape parameter (or they are invalid: callers check parameters first).
+    pub(crate) fn new(dist: Distribution, shape: &[f64]) -> Self {
+        let law = match (dist, shape) {
+            (Distribution::StudentT, &[nu]) => {
+                student_t::Shocks::new(nu).map(Innovations::StudentT)
             }
-            _ => Innovations::Normal,
-        }
+            (Distribution::SkewT, &[eta, lam]) => {
+                skew_t::Shocks::new(eta, lam).map(Innovations::SkewT)
+            }
+            (Distribution::Ged, &[nu]) => ged::Shocks::new(nu).map(Innovations::Ged),
+            _ => None,
+        };
+        law.unwrap_or(Innovations::Normal)
     }
 
     /// The next shock.
     pub(crate) fn draw<R: Rng>(&mut self, rng: &mut R) -> f64 {
         match self {
             Innovations::StudentT(t) => t.draw(rng),
+            Innovations::SkewT(t) => t.draw(rng),
+            Innovations::Ged(g) => g.draw(rng),
             Innovations::Normal => Normal::draw(rng),
         }
     }

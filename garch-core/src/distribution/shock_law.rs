@@ -9,7 +9,9 @@
 
 use crate::spec::{Distribution, SpecError};
 
+use super::ged::UnitGed;
 use super::normal;
+use super::skew_t::UnitSkewT;
 use super::student_t::UnitT;
 
 /// The unit-variance law of the standardised shocks `z_t` with its shape parameters fixed.
@@ -32,11 +34,14 @@ pub struct ShockLaw {
 enum Law {
     Normal,
     StudentT(UnitT),
+    SkewT(UnitSkewT),
+    Ged(UnitGed),
 }
 
 impl ShockLaw {
     /// The law `dist` at `shape`, the law's shape parameters in `arch`'s order: `[]` for the
-    /// normal, `[nu]` (ν > 2) for Student-t.
+    /// normal, `[nu]` (ν > 2) for Student-t, `[eta, lambda]` (η > 2, −1 < λ < 1) for the skewed
+    /// t, `[nu]` (ν > 1) for the GED.
     pub fn new(dist: Distribution, shape: &[f64]) -> Result<Self, SpecError> {
         let invalid = |detail: String| SpecError::InvalidShape {
             distribution: dist.to_string(),
@@ -49,6 +54,20 @@ impl ShockLaw {
                     return Err(invalid(format!("nu must be finite and > 2, got {nu}")));
                 }
                 Law::StudentT(UnitT::new(nu))
+            }
+            (Distribution::SkewT, &[eta, lam]) => {
+                if !(eta > 2.0 && eta.is_finite() && lam > -1.0 && lam < 1.0) {
+                    return Err(invalid(format!(
+                        "eta must be finite and > 2 and lambda in (-1, 1), got {eta}, {lam}"
+                    )));
+                }
+                Law::SkewT(UnitSkewT::new(eta, lam))
+            }
+            (Distribution::Ged, &[nu]) => {
+                if !(nu > 1.0 && nu.is_finite()) {
+                    return Err(invalid(format!("nu must be finite and > 1, got {nu}")));
+                }
+                Law::Ged(UnitGed::new(nu))
             }
             _ => {
                 return Err(invalid(format!(
@@ -74,6 +93,8 @@ impl ShockLaw {
         match &self.law {
             Law::Normal => normal::law::pdf(z),
             Law::StudentT(t) => t.pdf(z),
+            Law::SkewT(t) => t.pdf(z),
+            Law::Ged(g) => g.pdf(z),
         }
     }
 
@@ -82,6 +103,8 @@ impl ShockLaw {
         match &self.law {
             Law::Normal => normal::law::cdf(z),
             Law::StudentT(t) => t.cdf(z),
+            Law::SkewT(t) => t.cdf(z),
+            Law::Ged(g) => g.cdf(z),
         }
     }
 
@@ -94,6 +117,8 @@ impl ShockLaw {
         match &self.law {
             Law::Normal => normal::law::quantile(p),
             Law::StudentT(t) => t.quantile(p),
+            Law::SkewT(t) => t.quantile(p),
+            Law::Ged(g) => g.quantile(p),
         }
     }
 
@@ -109,6 +134,8 @@ impl ShockLaw {
         match &self.law {
             Law::Normal => normal::law::expected_shortfall(p),
             Law::StudentT(t) => t.expected_shortfall(p),
+            Law::SkewT(t) => t.expected_shortfall(p),
+            Law::Ged(g) => g.expected_shortfall(p),
         }
     }
 }

@@ -174,6 +174,7 @@ pub(super) fn optimise(
     let mut iterations = 0;
     let mut status = String::new();
     let mut converged = false;
+    let mut stationary = false;
     // A restart re-preconditions at the best point; one or two are needed only when the first
     // run's line search gives up far from the optimum.
     for attempt in 0..3 {
@@ -215,7 +216,7 @@ pub(super) fn optimise(
         // Line searches routinely fail *at* the optimum, where the cost no longer changes in
         // the last bits; judge convergence by the gradient at the best point seen. In the
         // preconditioned coordinates ½‖∇f‖² approximates the distance to the optimum in f.
-        let stationary = grad_norm <= options.gradient_tolerance * 10.0;
+        stationary = grad_norm <= options.gradient_tolerance * 10.0;
         let solver_converged = matches!(stop, Ok((Some(TerminationReason::SolverConverged), _)));
         let (done, it, why) = match stop {
             Ok((Some(TerminationReason::SolverConverged), it)) => (
@@ -253,6 +254,7 @@ pub(super) fn optimise(
     Ok(Optimum {
         params,
         converged,
+        stationary,
         iterations,
         evaluations,
         status,

@@ -11,7 +11,13 @@
 //!    `newton` module), which converges in 4–6 passes from the grid start; where it does not
 //!    apply or the optimum sits on a constraint, argmin's L-BFGS with a Moré–Thuente line
 //!    search on the unconstrained reparameterisation of the private `transform` module, with
-//!    the analytic gradient;
+//!    the analytic gradient; an L-BFGS point that is not stationary or lies near a constraint is
+//!    then refined by the private `active_set` module, a primal active-set Newton method on
+//!    `arch`'s linear constraints themselves, and if it ends on a constraint the fit is repeated
+//!    from the grid's next two starts and the best point kept. `converged` is granted only at a
+//!    KKT point (Newton's interior optimum, an interior stationary L-BFGS point, or the
+//!    refinement's verified KKT point); the constraints active there are the report's
+//!    `at_bounds`;
 //! 4. covariance `H⁻¹ B H⁻¹ / T` (robust) or `H⁻¹ / T` (classic), as `compute_param_cov`: `H`
 //!    and the score covariance `B` exact from the second-order pass where there is one (for
 //!    Newton fits, its last pass), else `H` by `arch`'s own second differences
@@ -20,11 +26,13 @@
 //!    same last pass (the variances bit for bit those of a value pass, the log-likelihood
 //!    equal up to summation order), else from one value pass.
 //!
-//! The files follow the pipeline: `start` (steps 1–2), `newton` and `lbfgs` (step 3),
+//! The files follow the pipeline: `start` (steps 1–2), `newton`, `lbfgs` and `active_set`
+//! (step 3),
 //! `covariance` (step 4) and `report` (the [`FitReport`] built from the result); `kernel`
 //! evaluates the likelihood, standard errors and starting values at given parameters
 //! without fitting. This file has the public types, [`fit`], [`fix`] and the parameter checks.
 
+mod active_set;
 mod covariance;
 mod kernel;
 mod lbfgs;
@@ -50,7 +58,7 @@ pub use kernel::{
 use lbfgs::optimise;
 use report::build_report;
 pub(crate) use start::starting_resids;
-use start::starting_values;
+use start::{starting_candidates, starting_values};
 
 /// Why a fit (or a fixed-parameter evaluation) failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -163,6 +171,8 @@ impl FittedModel {
 struct Optimum {
     params: Vec<f64>,
     converged: bool,
+    /// Whether the gradient (in the optimiser's coordinates) vanished there.
+    stationary: bool,
     iterations: u64,
     evaluations: u64,
     status: String,
@@ -251,6 +261,7 @@ fn fit_inner(
                 Optimum {
                     params: newton.params,
                     converged: true,
+                    stationary: true,
                     iterations: newton.iterations,
                     evaluations: newton_evaluations,
                     status: newton.status,
@@ -263,6 +274,52 @@ fn fit_inner(
                 (opt, None)
             }
         };
+    let names = spec.param_names();
+    // Newton's optimum is interior and stationary: a KKT point. An L-BFGS result that is not
+    // stationary or sits near a constraint is refined on the constraints themselves, and, if it
+    // ends on one, compared with fits from the grid's next-best starts.
+    let mut active = None;
+    let opt = if last_pass.is_none()
+        && (!opt.stationary || !transform.near_bounds(&opt.params, &names).is_empty())
+    {
+        let v = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
+        let constraints = transform.linear_constraints(v, &names);
+        let kinked_mu = match spec.volatility {
+            crate::spec::VolatilityModel::Egarch => spec.layout().mu,
+            _ => None,
+        };
+        let (mut best, mut best_active, mut best_ll) =
+            refine_optimum(&lik, &constraints, opt, kinked_mu);
+        if !best_active.is_empty() || !best.converged {
+            let mut extra = 0;
+            let mut note = String::new();
+            for (i, alt) in starting_candidates(&lik, y, &e0, 3)
+                .into_iter()
+                .enumerate()
+                .skip(1)
+            {
+                let Ok(o) = optimise(&lik, &transform, &alt, options) else {
+                    continue;
+                };
+                let (o, a, ll) = refine_optimum(&lik, &constraints, o, kinked_mu);
+                extra += o.evaluations;
+                if ll > best_ll + 1e-9 {
+                    note = format!(
+                        "; the grid's start #{} reached {:.3e} more than the best start",
+                        i + 1,
+                        ll - best_ll
+                    );
+                    (best, best_active, best_ll) = (o, a, ll);
+                }
+            }
+            best.evaluations += extra;
+            best.status.push_str(&note);
+        }
+        active = Some(best_active);
+        best
+    } else {
+        opt
+    };
     let robust = options.covariance == CovarianceType::Robust;
     let cov = match &last_pass {
         // Newton's last pass is at the optimum: reuse it if it has what the flavour needs.
@@ -281,7 +338,7 @@ fn fit_inner(
     if cov.is_none() {
         status.push_str("; Hessian is singular, standard errors unavailable");
     }
-    let at_bounds = transform.near_bounds(&opt.params, &spec.param_names());
+    let at_bounds = active.unwrap_or_else(|| transform.near_bounds(&opt.params, &names));
     let report = build_report(
         spec,
         &opt.params,
@@ -302,6 +359,57 @@ fn fit_inner(
         conditional_variance: sigma2,
         report,
     })
+}
+
+/// Runs the active-set refinement from an L-BFGS optimum and keeps whichever point is better;
+/// `converged` is then the refinement's KKT verdict. Returns the optimum, the constraints active
+/// there and its log-likelihood.
+fn refine_optimum(
+    lik: &Likelihood<'_>,
+    constraints: &[crate::transform::Constraint],
+    opt: Optimum,
+    kinked_mu: Option<usize>,
+) -> (Optimum, Vec<String>, f64) {
+    let before = lik.value(&opt.params);
+    match active_set::refine(lik, constraints, &opt.params, kinked_mu) {
+        // The refinement may move onto a constraint at a cost within evaluation noise.
+        Some(r) if r.log_likelihood >= before - 1e-9 || !before.is_finite() => {
+            let status = format!(
+                "{}: {} after an active-set refinement that gained {:.3e} on L-BFGS, {} iteration(s)",
+                if r.kkt { "converged" } else { "not converged" },
+                r.reason,
+                r.log_likelihood - before,
+                r.iterations
+            );
+            (
+                Optimum {
+                    params: r.params,
+                    converged: r.kkt,
+                    stationary: r.kkt,
+                    iterations: opt.iterations + r.iterations,
+                    evaluations: opt.evaluations + r.evaluations + 1,
+                    status,
+                },
+                r.active,
+                r.log_likelihood,
+            )
+        }
+        _ => {
+            let status = format!(
+                "not converged: the active-set refinement could not confirm L-BFGS's point ({})",
+                opt.status
+            );
+            (
+                Optimum {
+                    converged: false,
+                    status,
+                    ..opt
+                },
+                Vec::new(),
+                before,
+            )
+        }
+    }
 }
 
 /// Attaches given parameters to `returns` without estimation (`arch`'s `fix`): the

@@ -1,12 +1,13 @@
 //! Where the optimiser starts: `arch`'s starting residuals and starting values
 //! (`GARCH.starting_values`, `EGARCH.starting_values` in `arch/univariate/volatility.py`):
 //! a grid of variance parameters scored by their Gaussian likelihood, the sample mean for μ,
-//! and ν from the kurtosis of the standardised residuals. A fit's optimum depends on its
+//! Student-t ν and skewed-t η from the kurtosis of the standardised residuals (λ = 0), GED
+//! ν = 1.5 (`starting_values` of each law in `arch/univariate/distribution.py`). A fit's optimum depends on its
 //! start only through which local optimum it finds, so matching `arch` here is what makes the
 //! two agree on hard series.
 
 use crate::likelihood::Likelihood;
-use crate::spec::{MeanModel, ModelSpec, VolatilityModel};
+use crate::spec::{Distribution, MeanModel, ModelSpec, VolatilityModel};
 
 /// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean.
 pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
@@ -22,8 +23,19 @@ pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
 /// `arch`'s starting values for `main`'s model on `y`: mean, variance grid, ν rule. `e0` are
 /// the starting residuals `main` was prepared from.
 pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> Vec<f64> {
+    starting_candidates(main, y, e0, 1).remove(0)
+}
+
+/// The `n` best points of `arch`'s starting grid, best first (the first is
+/// [`starting_values`]): where a fit ends on a constraint, the optimiser restarts from the
+/// next ones to make sure another basin does not hold a better optimum.
+pub(crate) fn starting_candidates(
+    main: &Likelihood<'_>,
+    y: &[f64],
+    e0: &[f64],
+    n: usize,
+) -> Vec<Vec<f64>> {
     let spec = &main.spec();
-    let layout = spec.layout();
     // The grid is scored by the Gaussian likelihood of the variance process alone on e₀.
     let lik = main.variance_only(e0);
     let mean_e2 = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
@@ -79,22 +91,45 @@ pub(crate) fn starting_values(main: &Likelihood<'_>, y: &[f64], e0: &[f64]) -> V
         }
         _ => lik.values(&candidates),
     };
-    // First maximum wins, as numpy's argmax.
-    let mut best = 0;
-    let mut best_ll = f64::NEG_INFINITY;
-    for (i, &ll) in scores.iter().enumerate() {
-        if ll > best_ll {
-            best_ll = ll;
-            best = i;
-        }
-    }
-    let vol_sv = &candidates[best];
+    // Best first; among equals the first, as numpy's argmax (a stable sort; NaN last).
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |i: usize| {
+            if scores[i].is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                scores[i]
+            }
+        };
+        key(b).total_cmp(&key(a))
+    });
+    order
+        .iter()
+        .take(n.max(1))
+        .map(|&i| full_start(&lik, spec, y, e0, &candidates[i]))
+        .collect()
+}
+
+/// A complete starting vector around the variance start `vol_sv`: the sample mean for μ, the
+/// shape rule of the law.
+fn full_start(
+    lik: &Likelihood<'_>,
+    spec: &ModelSpec,
+    y: &[f64],
+    e0: &[f64],
+    vol_sv: &[f64],
+) -> Vec<f64> {
+    let layout = spec.layout();
     let mut sv = vec![0.0; layout.len];
     if let Some(m) = layout.mu {
         sv[m] = y.iter().sum::<f64>() / y.len() as f64;
     }
     sv[layout.vol..layout.vol + vol_sv.len()].copy_from_slice(vol_sv);
-    if let Some(n) = layout.nu {
+    if spec.distribution == Distribution::Ged {
+        // arch's GeneralizedError.starting_values: 1.5, heavier tails than the normal.
+        sv[layout.nu.expect("GED has ν")] = 1.5;
+    } else if let Some(n) = layout.nu {
+        // Student-t ν and skewed-t η: the kurtosis rule (λ starts at 0).
         let (_, s2) = lik.conditional_variance(vol_sv);
         let z: Vec<f64> = e0.iter().zip(&s2).map(|(e, v)| e / v.sqrt()).collect();
         let k = pearson_kurtosis(&z);

@@ -41,11 +41,11 @@ pub(crate) struct Likelihood<'a> {
 struct LogLikSum {
     density: Density,
     n: f64,
-    /// Σ e²/σ² (normal).
+    /// Σ e²/σ² (normal), Σ|e/(cσ)|^ν (GED).
     ratio: f64,
     /// Σ ln σ².
     ln_s2: LogSum,
-    /// Σ ln(1 + q) (Student-t).
+    /// Σ ln(1 + q) (Student-t, skewed t).
     ln_1q: LogSum,
 }
 
@@ -62,18 +62,32 @@ impl LogLikSum {
 
     #[inline(always)]
     fn push(&mut self, e: f64, s2: f64) {
-        let r = e * e / s2;
-        self.push_ratio(s2, r);
+        match self.density {
+            Density::Normal | Density::StudentT(_) => {
+                let r = e * e / s2;
+                let acc = match self.density {
+                    Density::StudentT(t) => t.one_plus_q(r),
+                    _ => r,
+                };
+                self.push_acc(s2, acc);
+            }
+            // The laws whose term needs more than e²/σ²: their partials compute it.
+            Density::SkewT(_) | Density::Ged(_) => {
+                let acc = self.density.partials(e, s2).acc;
+                self.push_acc(s2, acc);
+            }
+        }
     }
 
-    /// As [`Self::push`] with `r = e²/σ²` already computed.
+    /// As [`Self::push`] with the observation's term ([`crate::distribution::FirstPartials`]'s
+    /// `acc`) already computed.
     #[inline(always)]
-    fn push_ratio(&mut self, s2: f64, r: f64) {
+    fn push_acc(&mut self, s2: f64, acc: f64) {
         self.n += 1.0;
         self.ln_s2.push(s2);
         match self.density {
-            Density::Normal => self.ratio += r,
-            Density::StudentT(t) => self.ln_1q.push(t.one_plus_q(r)),
+            Density::Normal | Density::Ged(_) => self.ratio += acc,
+            Density::StudentT(_) | Density::SkewT(_) => self.ln_1q.push(acc),
         }
     }
 
@@ -82,6 +96,8 @@ impl LogLikSum {
         match self.density {
             Density::Normal => Normal.log_likelihood(self.n, ln_s2, self.ratio),
             Density::StudentT(t) => t.log_likelihood(self.n, ln_s2, self.ln_1q.total()),
+            Density::SkewT(t) => t.log_likelihood(self.n, ln_s2, self.ln_1q.total()),
+            Density::Ged(g) => g.log_likelihood(self.n, ln_s2, self.ratio),
         }
     }
 }
@@ -102,7 +118,9 @@ struct GradientSink<'s> {
     density: Density,
     sum: LogLikSum,
     mu: Option<usize>,
-    nu: Option<usize>,
+    /// Index of the first shape parameter and their number.
+    shape: Option<usize>,
+    n_shape: usize,
     grad: &'s mut [f64],
     /// Row-major `T × k` per-observation scores, when requested.
     scores: Option<&'s mut [f64]>,
@@ -112,28 +130,28 @@ impl VarianceSink for GradientSink<'_> {
     const DERIVATIVES: bool = true;
     #[inline(always)]
     fn observe(&mut self, t: usize, e: f64, s2: f64, ds2: &[f64]) {
-        let (dl_ds2, dl_de, dl_dnu_rest, r) = self.density.partials(e, s2);
-        self.sum.push_ratio(s2, r);
+        let p = self.density.partials(e, s2);
+        self.sum.push_acc(s2, p.acc);
         let k = self.grad.len();
-        let add = |row: &mut [f64], dl_dnu: f64| {
+        let n_shape = self.n_shape;
+        let add = |row: &mut [f64], dl_dshape: [f64; 2]| {
             for (g, d) in row.iter_mut().zip(ds2) {
-                *g += dl_ds2 * d;
+                *g += p.s2 * d;
             }
             if let Some(m) = self.mu {
-                row[m] -= dl_de;
+                row[m] -= p.e;
             }
-            if let Some(n) = self.nu {
-                row[n] += dl_dnu;
+            if let Some(n) = self.shape {
+                for (i, d) in dl_dshape.iter().take(n_shape).enumerate() {
+                    row[n + i] += d;
+                }
             }
         };
-        // ∂ℓ/∂ν = rest − ½ln(1+q): the logarithm is summed once at the end for the gradient,
-        // and taken per observation only for the scores.
-        add(self.grad, dl_dnu_rest);
+        // ∂ℓ/∂ν (Student-t) and ∂ℓ/∂η (skewed t) = rest − ½ln(1+q): the logarithm is summed
+        // once at the end for the gradient, and taken per observation only for the scores.
+        add(self.grad, p.shape);
         if let Some(scores) = self.scores.as_deref_mut() {
-            let per_obs = match self.density {
-                Density::StudentT(t) => t.nu_score(dl_dnu_rest, r),
-                Density::Normal => 0.0,
-            };
+            let per_obs = self.density.shape_scores(&p);
             add(&mut scores[t * k..(t + 1) * k], per_obs);
         }
     }
@@ -211,7 +229,11 @@ impl<'a> Likelihood<'a> {
     }
 
     fn density(&self, params: &[f64]) -> Density {
-        Density::new(self.spec.distribution, self.layout.nu.map(|i| params[i]))
+        let shape = self
+            .layout
+            .nu
+            .map_or(&[][..], |i| &params[i..i + self.layout.n_shape]);
+        Density::new(self.spec.distribution, shape)
     }
 
     fn run<S: VarianceSink>(&self, params: &[f64], sigma2: &mut [f64], sink: &mut S) {
@@ -225,7 +247,8 @@ impl<'a> Likelihood<'a> {
                     4 => variance::garch11_recursion::<4, S>(&input, has_gamma, vol, sigma2, sink),
                     5 => variance::garch11_recursion::<5, S>(&input, has_gamma, vol, sigma2, sink),
                     6 => variance::garch11_recursion::<6, S>(&input, has_gamma, vol, sigma2, sink),
-                    _ => unreachable!("first-order GARCH has 3 to 6 parameters"),
+                    7 => variance::garch11_recursion::<7, S>(&input, has_gamma, vol, sigma2, sink),
+                    _ => unreachable!("first-order GARCH has 3 to 7 parameters"),
                 }
             }
             VolatilityModel::Garch(g) => {
@@ -240,7 +263,11 @@ impl<'a> Likelihood<'a> {
                     variance::egarch111_recursion::<5, false, S>(&input, vol, sigma2, sink)
                 }
                 (6, true) => variance::egarch111_recursion::<6, true, S>(&input, vol, sigma2, sink),
-                _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+                (6, false) => {
+                    variance::egarch111_recursion::<6, false, S>(&input, vol, sigma2, sink)
+                }
+                (7, true) => variance::egarch111_recursion::<7, true, S>(&input, vol, sigma2, sink),
+                _ => unreachable!("EGARCH has 4 variance parameters, optional μ and 0–2 shapes"),
             },
         }
     }
@@ -293,7 +320,9 @@ impl<'a> Likelihood<'a> {
             (5, true) => variance::egarch111_values::<5, true, L, _>(&input, mu, vol, &mut sinks),
             (5, false) => variance::egarch111_values::<5, false, L, _>(&input, mu, vol, &mut sinks),
             (6, true) => variance::egarch111_values::<6, true, L, _>(&input, mu, vol, &mut sinks),
-            _ => unreachable!("EGARCH has 4 variance parameters, optional μ and ν"),
+            (6, false) => variance::egarch111_values::<6, false, L, _>(&input, mu, vol, &mut sinks),
+            (7, true) => variance::egarch111_values::<7, true, L, _>(&input, mu, vol, &mut sinks),
+            _ => unreachable!("EGARCH has 4 variance parameters, optional μ and 0–2 shapes"),
         }
         sinks.map(|mut s| s.sum.total())
     }
@@ -320,14 +349,15 @@ impl<'a> Likelihood<'a> {
             density,
             sum: LogLikSum::new(density),
             mu: self.layout.mu,
-            nu: self.layout.nu,
+            shape: self.layout.nu,
+            n_shape: self.layout.n_shape,
             grad,
             scores,
         };
         self.run(params, &mut sigma2, &mut sink);
         let ll = sink.sum.total();
         if let Some(n) = self.layout.nu {
-            sink.grad[n] -= 0.5 * sink.sum.ln_1q.sum;
+            sink.grad[n] -= density.log_sum_shape_weight() * sink.sum.ln_1q.sum;
         }
         ll
     }

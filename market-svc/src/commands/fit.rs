@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use garch_core::{
-    Distribution, FitOptions, FitReport, Forecast, ForecastOptions, MeanModel, ModelSpec,
-    VolatilityModel, fit,
+    Distribution, FitOptions, FitReport, Forecast, ForecastIntervals, ForecastOptions, MeanModel,
+    ModelSpec, VolatilityModel, fit,
 };
 use serde::Serialize;
 
@@ -35,7 +35,7 @@ pub struct FitArgs {
     /// Volatility model: garch, gjr or egarch.
     #[arg(long, default_value = "garch")]
     pub model: VolatilityModel,
-    /// Error distribution: normal or t.
+    /// Error distribution: normal, t, skewt (Hansen's skewed t) or ged.
     #[arg(long, default_value = "normal")]
     pub dist: Distribution,
     /// Mean: constant or zero.
@@ -44,6 +44,13 @@ pub struct FitArgs {
     /// Forecast horizon in days (1–1000).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub horizon: u16,
+    /// Forecast intervals: quantile levels of the returns, each in (0, 1), comma-separated
+    /// (e.g. `0.05,0.95`); at most 16. Exact at one day, simulated beyond.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub intervals: Vec<f64>,
+    /// Seed of the interval simulation.
+    #[arg(long, default_value_t = ForecastOptions::default().seed)]
+    pub seed: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -62,6 +69,9 @@ pub struct FitOutput {
     pub report: FitReport,
     /// Variance forecast.
     pub forecast: Forecast,
+    /// Return quantiles per horizon, when `--intervals` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<ForecastIntervals>,
 }
 
 /// Runs the command, writing to `out`.
@@ -97,6 +107,16 @@ pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let model =
         fit(&returns, spec, &FitOptions::default()).with_context(|| format!("fitting {spec}"))?;
     let forecast = model.forecast(usize::from(args.horizon), &ForecastOptions::default())?;
+    let intervals = (!args.intervals.is_empty())
+        .then(|| {
+            let options = ForecastOptions {
+                seed: args.seed,
+                ..ForecastOptions::default()
+            };
+            model.forecast_intervals(usize::from(args.horizon), &args.intervals, &options)
+        })
+        .transpose()
+        .context("--intervals")?;
     let output = FitOutput {
         symbol: series.symbol.clone(),
         first_date: series
@@ -111,6 +131,7 @@ pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
             .unwrap_or_default(),
         report: model.report().clone(),
         forecast,
+        intervals,
     };
     match args.format {
         Format::Json => {
@@ -184,6 +205,25 @@ fn write_table(o: &FitOutput, out: &mut impl Write) -> std::io::Result<()> {
             "{:>4} {:>12.6} {:>9.4}% {:>11.2}%",
             s.horizon, s.variance, s.volatility, s.annualized_volatility
         )?;
+    }
+    if let Some(iv) = &o.intervals {
+        writeln!(out)?;
+        write!(out, "{:>4}", "h")?;
+        for q in iv.steps.first().map_or(&[][..], |s| &s.quantiles[..]) {
+            write!(out, " {:>10}", format!("q{}", q.level))?;
+        }
+        writeln!(
+            out,
+            "   return quantiles, % ({:?}, {} paths)",
+            iv.method, iv.simulations
+        )?;
+        for s in &iv.steps {
+            write!(out, "{:>4}", s.horizon)?;
+            for q in &s.quantiles {
+                write!(out, " {:>10.4}", q.value)?;
+            }
+            writeln!(out)?;
+        }
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ use svc_kit::problem::{ApiQuery, Problem};
 use tokio::task::JoinSet;
 
 use crate::api::{
-    FitRequest, ModelQuery, ScreenerResponse, ScreenerRow, VolatilityResponse, parse_horizon,
-    parse_spec,
+    AssetVolatilityQuery, FitRequest, ModelQuery, ScreenerResponse, ScreenerRow,
+    VolatilityResponse, parse_horizon, parse_spec,
 };
 use crate::state::{AppState, CachedFit, on_rayon};
 
@@ -32,12 +32,20 @@ async fn respond(
     symbol: Option<String>,
     data_through: Option<String>,
     horizon: usize,
+    levels: Vec<f64>,
 ) -> Result<Bytes, Problem> {
     on_rayon(move || {
         let forecast = fit
             .model
             .forecast(horizon, &ForecastOptions::default())
             .map_err(forecast_problem)?;
+        let intervals = (!levels.is_empty())
+            .then(|| {
+                fit.model
+                    .forecast_intervals(horizon, &levels, &ForecastOptions::default())
+                    .map_err(|e| Problem::invalid_parameter("levels", e.to_string()))
+            })
+            .transpose()?;
         let body = VolatilityResponse {
             symbol,
             data_through,
@@ -45,6 +53,7 @@ async fn respond(
             fit_seconds: fit.fit_seconds,
             report: fit.model.report().clone(),
             forecast,
+            intervals,
         };
         serde_json::to_vec(&body)
             .map(Bytes::from)
@@ -53,25 +62,31 @@ async fn respond(
     .await?
 }
 
-/// Fit report and forecast path for one asset (cached per model and distribution).
+/// Fit report and forecast path for one asset (cached per model and distribution), with return
+/// quantiles per horizon when `levels` is given.
 #[utoipa::path(get, path = "/v1/assets/{symbol}/volatility", tag = "volatility",
-    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), ModelQuery),
+    params(("symbol" = String, Path, description = "Ticker", example = "ACME"), AssetVolatilityQuery),
     responses((status = 200, body = VolatilityResponse), (status = 400, body = Problem),
         (status = 404, description = "Unknown symbol", body = Problem),
         (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn asset_volatility(
     State(state): State<Arc<AppState>>,
     Path(symbol): Path<String>,
-    ApiQuery(q): ApiQuery<ModelQuery>,
+    ApiQuery(q): ApiQuery<AssetVolatilityQuery>,
 ) -> Result<Response, Problem> {
-    let (spec, horizon) = q.parse()?;
+    let (spec, horizon, levels) = q.parse()?;
     let (universe, fit) = state.fitted(&symbol, spec).await?;
-    let cached = fit
-        .responses
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&horizon)
-        .cloned();
+    // Responses without intervals are cached per horizon; interval requests are computed.
+    let cacheable = levels.is_empty();
+    let cached = cacheable
+        .then(|| {
+            fit.responses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&horizon)
+                .cloned()
+        })
+        .flatten();
     if let Some(bytes) = cached {
         return Ok(json_bytes(bytes));
     }
@@ -83,12 +98,15 @@ pub async fn asset_volatility(
         Some(asset.symbol.clone()),
         asset.dates.last().cloned(),
         horizon,
+        levels,
     )
     .await?;
-    fit.responses
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(horizon, bytes.clone());
+    if cacheable {
+        fit.responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(horizon, bytes.clone());
+    }
     Ok(json_bytes(bytes))
 }
 
@@ -166,7 +184,7 @@ pub struct PostedFitQuery {
     /// `garch` (default), `gjr` or `egarch`.
     #[param(schema_with = crate::api::model_schema)]
     pub model: Option<String>,
-    /// `normal` (default) or `t`.
+    /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = crate::api::dist_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
@@ -382,6 +400,6 @@ async fn fit_posted_authorised(
     let fit = on_rayon(move || st.fit_now(&returns, spec))
         .await?
         .map_err(|e| Problem::unprocessable("body", format!("cannot fit this series: {e}")))?;
-    let bytes = respond(Arc::new(fit), None, data_through, horizon).await?;
+    let bytes = respond(Arc::new(fit), None, data_through, horizon, Vec::new()).await?;
     Ok(json_bytes(bytes))
 }

@@ -129,3 +129,50 @@ async fn screener_has_a_row_per_symbol() {
         assert!(r["error"].is_null());
     }
 }
+
+#[tokio::test]
+async fn new_laws_and_forecast_intervals() {
+    let app = spawn_app().await;
+    let v: serde_json::Value = app
+        .get("/v1/assets/AAA/volatility?dist=skewt&horizon=5&levels=0.05,0.5,0.95")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mu", "omega", "alpha", "beta", "eta", "lambda"]);
+    let steps = v["intervals"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 5);
+    for s in steps {
+        let q: Vec<f64> = s["quantiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["value"].as_f64().unwrap())
+            .collect();
+        assert!(q[0] < q[1] && q[1] < q[2], "{q:?}");
+    }
+    // Without levels there are no intervals (and the cached body is served).
+    let plain: serde_json::Value = app
+        .get("/v1/assets/AAA/volatility?dist=ged")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(plain.get("intervals").is_none());
+    assert_eq!(plain["report"]["spec"]["distribution"], "ged");
+    for bad in ["0.05,1", "abc", "0", "0.1,-0.2"] {
+        assert_problem(
+            app.get(&format!("/v1/assets/AAA/volatility?levels={bad}"))
+                .await,
+            400,
+            Some("levels"),
+        )
+        .await;
+    }
+}

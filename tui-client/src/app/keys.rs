@@ -107,7 +107,7 @@ impl App {
                 return self.spec_changed();
             }
             Key::Char('d') => {
-                self.dist = self.dist.toggle();
+                self.dist = self.dist.next();
                 return self.spec_changed();
             }
             Key::Char('+') | Key::Char('=') => {

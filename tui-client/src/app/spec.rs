@@ -48,6 +48,10 @@ pub enum Dist {
     Normal,
     /// Standardised Student-t.
     T,
+    /// Hansen's skewed Student-t.
+    SkewT,
+    /// Generalised error distribution.
+    Ged,
 }
 
 impl Dist {
@@ -56,6 +60,8 @@ impl Dist {
         match self {
             Self::Normal => "normal",
             Self::T => "t",
+            Self::SkewT => "skewt",
+            Self::Ged => "ged",
         }
     }
 
@@ -64,13 +70,18 @@ impl Dist {
         match self {
             Self::Normal => "normal",
             Self::T => "Student-t",
+            Self::SkewT => "skew-t",
+            Self::Ged => "GED",
         }
     }
 
-    pub(super) fn toggle(self) -> Self {
+    /// The next law in the cycle normal → Student-t → skew-t → GED → normal (the `d` key).
+    pub(super) fn next(self) -> Self {
         match self {
             Self::Normal => Self::T,
-            Self::T => Self::Normal,
+            Self::T => Self::SkewT,
+            Self::SkewT => Self::Ged,
+            Self::Ged => Self::Normal,
         }
     }
 }

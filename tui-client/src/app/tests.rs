@@ -318,6 +318,11 @@ fn model_dist_and_horizon_keys_refetch_with_the_new_key() {
         vec![Command::FetchVolScreener((Model::Garch, Dist::T, 21))]
     );
     app.handle_key(Key::Char('-'));
+    // `d` cycles through every law and back.
+    for expected in [Dist::SkewT, Dist::Ged, Dist::Normal, Dist::T] {
+        app.handle_key(Key::Char('d'));
+        assert_eq!(app.dist, expected);
+    }
     app.handle_key(Key::Char('-'));
     app.handle_key(Key::Char('-'));
     assert_eq!(app.horizon, 1);

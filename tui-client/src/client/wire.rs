@@ -165,6 +165,36 @@ pub struct VolDetail {
     pub report: Report,
     /// The forecast path.
     pub forecast: ForecastPath,
+    /// Return quantiles per horizon (requested at [`super::BAND_LEVELS`]).
+    #[serde(default)]
+    pub intervals: Option<Intervals>,
+}
+
+/// Forecast intervals: return quantiles per horizon.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Intervals {
+    /// Steps `1..=horizon`.
+    #[serde(default)]
+    pub steps: Vec<IntervalStep>,
+}
+
+/// Return quantiles at one horizon.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct IntervalStep {
+    /// Days ahead.
+    pub horizon: usize,
+    /// In the order of the requested levels.
+    #[serde(default)]
+    pub quantiles: Vec<Quantile>,
+}
+
+/// One return quantile.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Quantile {
+    /// Probability level.
+    pub level: f64,
+    /// Daily return, percent.
+    pub value: f64,
 }
 
 /// `GET /v1/assets/{symbol}/history`.

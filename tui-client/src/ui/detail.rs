@@ -205,21 +205,28 @@ fn render_vol(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
 }
 
 fn render_forecast(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
+    // Daily percent: the volatility path σ_h and, when the service sent them, the 5 %–95 %
+    // return quantiles as a band around the mean.
     let blk = block(legend_title(
-        &format!("Forecast {}d %", app.horizon),
-        &[("path", Color::Cyan), ("long-run", Color::DarkGray)],
+        &format!("Forecast {}d", app.horizon),
+        &[
+            ("σ", Color::Cyan),
+            ("long-run", Color::DarkGray),
+            ("5-95%", Color::Magenta),
+        ],
     ));
     if placeholder(frame, area, blk.clone(), &d.fit, "fit", app) {
         return;
     }
     let Some(f) = &d.fit.data else { return };
+    let daily = |annual: f64| annual / 252f64.sqrt();
     let path = Series {
-        name: "forecast".into(),
+        name: "σ".into(),
         points: f
             .forecast
             .steps
             .iter()
-            .map(|s| (s.horizon as f64, s.annualized_volatility))
+            .map(|s| (s.horizon as f64, daily(s.annualized_volatility)))
             .collect(),
         color: Color::Cyan,
     };
@@ -230,10 +237,27 @@ fn render_forecast(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             0,
             Series {
                 name: "long-run".into(),
-                points: vec![(1.0, lr), (last.max(1.0), lr)],
+                points: vec![(1.0, daily(lr)), (last.max(1.0), daily(lr))],
                 color: Color::DarkGray,
             },
         );
+    }
+    if let Some(iv) = &f.intervals {
+        for (i, name) in ["5%", "95%"].into_iter().enumerate() {
+            let points: Vec<(f64, f64)> = iv
+                .steps
+                .iter()
+                .filter_map(|s| s.quantiles.get(i).map(|q| (s.horizon as f64, q.value)))
+                .filter(|p| p.1.is_finite())
+                .collect();
+            if !points.is_empty() {
+                series.push(Series {
+                    name: name.into(),
+                    points,
+                    color: Color::Magenta,
+                });
+            }
+        }
     }
     let last = f.forecast.steps.last().map_or(1, |s| s.horizon);
     line_chart(
@@ -243,7 +267,7 @@ fn render_forecast(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         &series,
         ["1d".into(), format!("{last}d")],
         None,
-        1,
+        2,
     );
 }
 
@@ -349,8 +373,8 @@ mod tests {
     use crate::app::tests::{loaded_app, ok};
     use crate::app::{ApiResult, Dist, Key, Model, Service, View};
     use crate::client::{
-        Call, ForecastPath, ForecastStep, History, LatestSignal, Param, Report, SignalPoints,
-        SymbolSignals, VolDetail,
+        Call, ForecastPath, ForecastStep, History, IntervalStep, Intervals, LatestSignal, Param,
+        Quantile, Report, SignalPoints, SymbolSignals, VolDetail,
     };
     use crate::ui::tests::{assert_shows, render};
 
@@ -418,6 +442,23 @@ mod tests {
                     })
                     .collect(),
             },
+            intervals: Some(Intervals {
+                steps: (1..=10)
+                    .map(|h| IntervalStep {
+                        horizon: h,
+                        quantiles: vec![
+                            Quantile {
+                                level: 0.05,
+                                value: -2.0 - 0.1 * h as f64,
+                            },
+                            Quantile {
+                                level: 0.95,
+                                value: 2.0 + 0.1 * h as f64,
+                            },
+                        ],
+                    })
+                    .collect(),
+            }),
         }
     }
 
@@ -502,7 +543,7 @@ mod tests {
             assert_shows(&screen, "Price 5m: close, BB(20,2), mid");
             assert_shows(&screen, "RSI(14): RSI, 70, 30");
             assert_shows(&screen, "Vol % ann.: conditional, realized");
-            assert_shows(&screen, "Forecast 10d %: path, long-run");
+            assert_shows(&screen, "Forecast 10d: σ, long-run, 5-95%");
             assert_shows(&screen, "Fit: GARCH(1,1) normal");
             assert_shows(&screen, "LL -1234.57");
             assert_shows(&screen, "converged (17 it)");

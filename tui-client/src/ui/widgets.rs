@@ -275,7 +275,7 @@ pub const HELP: [(&str, &str); 15] = [
     ("s / S", "cycle sort column / reverse order"),
     ("/", "filter symbols (Enter keep, Esc clear)"),
     ("m", "model: GARCH, GJR, EGARCH"),
-    ("d", "distribution: normal, Student-t"),
+    ("d", "distribution: normal, Student-t, skew-t, GED"),
     ("+ / -", "forecast horizon 1,5,10,21,63,126,252 d"),
     ("b", "run the refit benchmark"),
     ("r", "refresh now (and retry)"),

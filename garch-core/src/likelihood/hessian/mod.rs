@@ -95,6 +95,8 @@ impl Likelihood<'_> {
                 out
             }
             Density::Normal => self.dispatch(params, Normal, scores)?,
+            // No second-order pass for these laws: L-BFGS and the numerical Hessian instead.
+            Density::SkewT(_) | Density::Ged(_) => return None,
         };
         Some(out)
     }

@@ -150,6 +150,7 @@ fn adjoint_pass_matches_the_forward_recursions() {
                 Some(StudentT::new(nu).second_order())
             }
             Distribution::Normal => None,
+            Distribution::SkewT | Distribution::Ged => unreachable!("no second-order pass"),
         };
         let (fast, forward) = match (params.len(), mean == MeanModel::Constant, t) {
             (4, true, None) => both::<4, true, false, _>(&lik, params, Normal),

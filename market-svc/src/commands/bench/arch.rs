@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
-use garch_core::{Execution, FitOptions, VolatilityModel, fit_batch};
+use garch_core::{Distribution, Execution, FitOptions, ModelSpec, VolatilityModel, fit_batch};
 
 use super::BenchArgs;
 use super::report::ArchComparison;
@@ -22,11 +22,30 @@ struct ArchSeries {
     log_likelihood: f64,
 }
 
-pub(super) fn arch_arm(
+/// One comparison per law of `args.arch_laws` (each a separate arch run and Rust timing).
+pub(super) fn arch_arms(
     args: &BenchArgs,
     w: &Workload,
     notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<ArchComparison>> {
+    let mut out = Vec::new();
+    for &dist in &args.arch_laws {
+        match arch_arm(args, w, dist, notes)? {
+            Some(c) => out.push(c),
+            // Skipped (noted): the others would be skipped for the same reason.
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+fn arch_arm(
+    args: &BenchArgs,
+    w: &Workload,
+    dist: Distribution,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Option<ArchComparison>> {
+    let spec = ModelSpec::new(w.spec.mean, w.spec.volatility, dist);
     let k = args.arch_assets.min(w.returns.len());
     if k == 0 {
         return Ok(None);
@@ -51,7 +70,7 @@ pub(super) fn arch_arm(
     std::fs::write(
         &input,
         serde_json::to_vec(
-            &serde_json::json!({"model": model, "dist": "normal", "mean": "constant", "series": series}),
+            &serde_json::json!({"model": model, "dist": dist.to_string(), "mean": spec.mean.to_string(), "series": series}),
         )?,
     )?;
     let status = Command::new(&args.python)
@@ -87,10 +106,9 @@ pub(super) fn arch_arm(
             let subset = &w.returns[..k];
             let opts = FitOptions::default();
             let rust_seconds = median_of(3, || {
-                let _ =
-                    std::hint::black_box(fit_batch(subset, w.spec, &opts, Execution::Sequential));
+                let _ = std::hint::black_box(fit_batch(subset, spec, &opts, Execution::Sequential));
             });
-            let ours = fit_batch(subset, w.spec, &opts, Execution::Sequential)?;
+            let ours = fit_batch(subset, spec, &opts, Execution::Sequential)?;
             let diffs: Vec<f64> = ours
                 .iter()
                 .zip(&arch.series)
@@ -101,6 +119,7 @@ pub(super) fn arch_arm(
                 })
                 .collect();
             Some(ArchComparison {
+                dist,
                 series: k,
                 arch_version: arch.arch_version,
                 arch_seconds: arch.total_seconds_median,

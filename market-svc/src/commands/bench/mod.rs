@@ -15,7 +15,8 @@
 //! Also measured: the indicator kernels (`compute` over many series one by one, and
 //! `compute_many_par`) on synthetic 5-minute closes; the anatomy of one fit (starting grid,
 //! likelihood passes, Hessian/standard errors); and Python `arch` on the same series through
-//! `scripts/bench/arch_fit_timing.py`, reported as a ratio measured in the same run.
+//! `scripts/bench/arch_fit_timing.py`, reported as a ratio measured in the same run, once per
+//! error law (`--arch-laws`, default all four).
 //!
 //! Output: a table on stdout, a progress bar on stderr (when it is a terminal), and in
 //! `--out` (default `bench-results/`): `bench.json`, `bench.csv`, and the charts as SVG and
@@ -35,7 +36,7 @@ use clap::Args;
 use garch_core::{Execution, FitOptions, Returns, VolatilityModel, fit_batch};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use self::arch::arch_arm;
+use self::arch::arch_arms;
 use self::distributed::distributed_rows;
 use self::indicators::indicator_rows;
 use self::report::{BenchReport, print_table, write_outputs};
@@ -93,6 +94,9 @@ pub struct BenchArgs {
     /// Indicator benchmark: bars per series.
     #[arg(long, default_value_t = 20_000)]
     pub indicator_bars: usize,
+    /// Error laws of the `arch` comparison, one timed arm each (the workload's model and mean).
+    #[arg(long, value_delimiter = ',', default_value = "normal,t,skewt,ged")]
+    pub arch_laws: Vec<garch_core::Distribution>,
     /// Series timed with Python `arch` (0 skips the comparison).
     #[arg(long, default_value_t = 20)]
     pub arch_assets: usize,
@@ -188,7 +192,7 @@ pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
     bar.set_message("anatomy of a fit");
     let anatomy = anatomy(&w)?;
     bar.set_message("python arch");
-    let arch = arch_arm(args, &w, &mut notes)?;
+    let arch = arch_arms(args, &w, &mut notes)?;
     bar.finish_and_clear();
 
     if rows.iter().any(|r| !r.identical) {

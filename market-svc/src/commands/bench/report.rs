@@ -104,6 +104,8 @@ pub struct Anatomy {
 /// The Python `arch` comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArchComparison {
+    /// The error law of this arm.
+    pub dist: garch_core::Distribution,
     /// Series timed.
     pub series: usize,
     /// arch's version.
@@ -148,8 +150,8 @@ pub struct BenchReport {
     pub indicators: Vec<IndicatorRow>,
     /// Anatomy of one fit.
     pub anatomy: Anatomy,
-    /// Python arch comparison, if it ran.
-    pub arch: Option<ArchComparison>,
+    /// Python arch comparison, one entry per error law (empty if it did not run).
+    pub arch: Vec<ArchComparison>,
     /// What was skipped and why, and other remarks.
     pub notes: Vec<String>,
 }
@@ -287,12 +289,15 @@ pub(super) fn print_table(report: &BenchReport, out: &mut impl Write) -> std::io
         rest * 1e3,
         pct(rest)
     )?;
-    if let Some(c) = &report.arch {
+    if !report.arch.is_empty() {
         writeln!(out)?;
+    }
+    for c in &report.arch {
         writeln!(
             out,
-            "arch {} on the same {} series: {:.3} s vs {:.3} s sequential here -> arch takes {:.1}x as long; \
+            "{:<6} arch {} on the same {} series: {:.3} s vs {:.3} s sequential here -> arch takes {:.1}x as long; \
              log-likelihood (ours - arch) in [{:.2e}, {:.2e}]",
+            c.dist.to_string(),
             c.arch_version,
             c.series,
             c.arch_seconds,
