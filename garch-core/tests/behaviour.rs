@@ -304,8 +304,7 @@ fn warm_start_and_continued_variance() {
         // the first 75 residuals; bounds do not bind here), and past the data it ends with the
         // one-step forecast.
         let path =
-            garch_core::continued_variance(s, cold.params(), &head.as_slice()[..], 1200, 1201)
-                .unwrap();
+            garch_core::continued_variance(s, cold.params(), head.as_slice(), 1200, 1201).unwrap();
         let f1 = cold.forecast(1, &ForecastOptions::default()).unwrap().steps[0].variance;
         assert_eq!(path[1200], f1);
         let full =
