@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the rolling engine.
 //!
 //! * `refit/warm` vs `refit/cold`: one window of 1,000 observations fitted from the previous
-//!   window's optimum against from `arch`'s grid (the saving warm starts buy).
+//!   window's optimum against from `arch`'s grid (the saving warm starts buy); `refit/warm-classic`
+//!   with classic instead of robust standard errors.
 //! * `asset/garch-normal`: one asset, 2,520 returns, window 1,000, daily refits (1,520 fits).
 //! * `universe/2-threads`: 25 simulated assets of 2,520 returns (the size of the bundled
 //!   daily data), window 1,000, daily refits: 38,000 fits on a 2-thread rayon pool, in blocks
@@ -14,7 +15,7 @@
 use backtest::universe::run_block;
 use backtest::{BacktestConfig, Execution, Scheme, run_universe};
 use criterion::{Criterion, criterion_group, criterion_main};
-use garch_core::{FitOptions, ModelSpec, Returns, fit, fit_from, simulate};
+use garch_core::{CovarianceType, FitOptions, ModelSpec, Returns, fit, fit_from, simulate};
 use std::hint::black_box;
 
 const LEN: usize = 2520;
@@ -38,6 +39,14 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("cold", |b| {
         b.iter(|| fit(black_box(&next), spec, &options).unwrap())
+    });
+    // Classic standard errors need no score moments in Newton's last pass.
+    let classic = FitOptions {
+        covariance: CovarianceType::Classic,
+        ..options
+    };
+    g.bench_function("warm-classic", |b| {
+        b.iter(|| fit_from(black_box(&next), spec, &classic, &start).unwrap())
     });
     g.finish();
 
