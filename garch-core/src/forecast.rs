@@ -97,9 +97,8 @@ pub fn continued_variance(
         VolatilityModel::Egarch => bc.ln(),
         VolatilityModel::Garch(_) => bc,
     };
-    let mut bounds = variance::variance_bounds(&resids);
     let observed = end.min(y.len());
-    bounds.truncate(observed);
+    let mut bounds = variance::variance_bounds_prefix(&resids, observed);
     let mut y_path = y[..observed].to_vec();
     if end > y.len() {
         bounds.push([0.0, f64::INFINITY]);

@@ -36,6 +36,14 @@ pub(crate) fn backcast(resids: &[f64]) -> f64 {
 /// squared residuals scaled by 1e∓6, floored at `var(e)/1e8`, the upper bound clipped to
 /// `[1 + max e², 1e7·(1 + max e²)]`. They keep the likelihood finite far from the optimum.
 pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
+    variance_bounds_prefix(resids, resids.len())
+}
+
+/// The first `len` of [`variance_bounds`]`(resids)`, bit for bit, without computing the rest:
+/// the floor and the cap still come from all of `resids`, the EWMA stops at `len`. A rolling
+/// forecast needs the bounds of a short stretch under arch's floor and cap of the whole rest
+/// of the series.
+pub(crate) fn variance_bounds_prefix(resids: &[f64], len: usize) -> Vec<[f64; 2]> {
     let n = resids.len();
     // The mean, the variance and the largest square in eight lanes each (a single running
     // sum or maximum waits on its previous value every element). numpy's `var` sums
@@ -61,7 +69,7 @@ pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
     let bc = backcast(resids);
     // Written by index into a buffer (pushing, the possible reallocation call in the loop made
     // the compiler keep `v` on the stack).
-    let mut ewma = vec![0.0; n];
+    let mut ewma = vec![0.0; len.min(n)];
     let mut v = 0.0;
     for (t, out) in ewma.iter_mut().enumerate() {
         let (e2_prev, v_prev) = if t == 0 {
@@ -556,6 +564,10 @@ mod tests {
         for b in variance_bounds(&e) {
             assert!(b[0] > 0.0 && b[0] < b[1]);
         }
+        // A prefix is the full computation cut short, bit for bit.
+        let full = variance_bounds(&e);
+        assert_eq!(variance_bounds_prefix(&e, 77), full[..77]);
+        assert_eq!(variance_bounds_prefix(&e, 500), full);
     }
 
     /// Reference for [`egarch111_recursion`]: a direct transcription of `arch`'s
