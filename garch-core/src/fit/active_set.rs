@@ -43,8 +43,13 @@ const DECREMENT_TOL: f64 = 1e-9;
 /// A multiplier below −this (per observation, per unit of `a·x`) releases its constraint.
 const MULTIPLIER_TOL: f64 = 1e-9;
 const MAX_ITERATIONS: u64 = 200;
+/// A constraint whose slack is below this (relative to its bound) is tried as holding exactly.
+const SNAP: f64 = 1e-6;
+/// A predicted gain (total log-likelihood) below this that no line search can realise is
+/// evaluation noise, far below the 1e-6 the fits are held to.
+const NOISE_GAIN: f64 = 1e-7;
 /// Relative evaluation noise of the mean objective tolerated on a step onto a constraint.
-const NOISE: f64 = 1e-13;
+const NOISE: f64 = 1e-12;
 
 /// Mean negative log-likelihood and its gradient.
 fn objective(lik: &Likelihood<'_>, x: &[f64]) -> Option<(f64, Vec<f64>)> {
@@ -93,6 +98,34 @@ pub(super) fn refine(
     let mut working: Vec<usize> = (0..constraints.len())
         .filter(|&i| constraints[i].slack(&x) <= active_tol(&constraints[i]))
         .collect();
+    // L-BFGS approaches a bound only in a limit (ν = 499.99999): a Newton step towards it is
+    // then too short to change f measurably and the line search stalls. So a constraint within
+    // SNAP of holding is made to hold exactly when that costs no more than evaluation noise.
+    for (i, c) in constraints.iter().enumerate() {
+        let slack = c.slack(&x);
+        if working.contains(&i) || slack > SNAP * c.b.abs().max(1.0) {
+            continue;
+        }
+        let norm2: f64 = c.a.iter().map(|a| a * a).sum();
+        let snapped: Vec<f64> = x
+            .iter()
+            .zip(&c.a)
+            .map(|(x, a)| x - slack * a / norm2)
+            .collect();
+        if constraints
+            .iter()
+            .any(|o| o.slack(&snapped) < -active_tol(o))
+        {
+            continue;
+        }
+        evaluations += 1;
+        if let Some((fs, gs)) = objective(lik, &snapped)
+            && fs <= f + NOISE * f.abs().max(1.0)
+        {
+            (x, f, g) = (snapped, fs, gs);
+            working.push(i);
+        }
+    }
     let mut kkt = false;
     let mut reason = String::from("iteration limit reached");
     let mut iterations = 0;
@@ -219,7 +252,19 @@ pub(super) fn refine(
             alpha *= 0.5;
         }
         let Some((trial, ft, gt, reached)) = next else {
-            reason = "line search failed".into();
+            // No step can be resolved: a KKT point within the evaluation noise of f if the gain
+            // the Newton model still predicts is negligible and the multipliers are right.
+            let lambda = &aat_inv * (&a * &gv);
+            let signs_ok = (0..working.len()).all(|r| lambda[r] >= -MULTIPLIER_TOL);
+            if t * decrement <= NOISE_GAIN && signs_ok {
+                kkt = true;
+                reason = format!(
+                    "KKT point within evaluation noise (predicted gain {:.1e})",
+                    t * decrement
+                );
+            } else {
+                reason = format!("line search failed (predicted gain {:.1e})", t * decrement);
+            }
             break;
         };
         if reached && let Some(b) = blocking {

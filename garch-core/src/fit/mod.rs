@@ -276,8 +276,8 @@ fn fit_inner(
         };
     let names = spec.param_names();
     // Newton's optimum is interior and stationary: a KKT point. An L-BFGS result that is not
-    // stationary or sits near a constraint is refined on the constraints themselves, and, if it
-    // ends on one, compared with fits from the grid's next-best starts.
+    // stationary or sits near a constraint is refined on the constraints themselves, and, if its
+    // variance parameters end on one, compared with fits from the grid's next-best starts.
     let mut active = None;
     let opt = if last_pass.is_none()
         && (!opt.stationary || !transform.near_bounds(&opt.params, &names).is_empty())
@@ -290,7 +290,16 @@ fn fit_inner(
         };
         let (mut best, mut best_active, mut best_ll) =
             refine_optimum(&lik, &constraints, opt, kinked_mu);
-        if !best_active.is_empty() || !best.converged {
+        // Restarts where the variance parameters sit on a constraint (where the
+        // reparameterisation misled L-BFGS before) or the refinement failed; a shape parameter
+        // at its bound (tails that look normal) alone does not call for them.
+        let shape_names = spec.distribution.shape_names();
+        let variance_bound = best_active.iter().any(|a| {
+            !shape_names
+                .iter()
+                .any(|n| a.starts_with(&format!("{n} = ")))
+        });
+        if variance_bound || !best.converged {
             let mut extra = 0;
             let mut note = String::new();
             for (i, alt) in starting_candidates(&lik, y, &e0, 3)
