@@ -53,6 +53,8 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         data: data_dir.join(DAILY_FILE),
         bars: data_dir.join(BARS_FILE),
+        store: None,
+        refit_every: 20,
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 600,
@@ -88,6 +90,7 @@ pub fn signals_config(data_dir: &Path) -> signals_svc::config::ServeConfig {
     signals_svc::config::ServeConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         bars: data_dir.join(BARS_FILE),
+        store: None,
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 60,

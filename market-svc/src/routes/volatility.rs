@@ -31,6 +31,7 @@ async fn respond(
     fit: Arc<CachedFit>,
     symbol: Option<String>,
     data_through: Option<String>,
+    fitted_through: Option<String>,
     horizon: usize,
 ) -> Result<Bytes, Problem> {
     on_rayon(move || {
@@ -41,9 +42,11 @@ async fn respond(
         let body = VolatilityResponse {
             symbol,
             data_through,
+            fitted_through,
+            observations_since_fit: fit.observations_since_fit(),
             fitted_at: fit.fitted_at.clone(),
             fit_seconds: fit.fit_seconds,
-            report: fit.model.report().clone(),
+            report: fit.estimate.clone(),
             forecast,
         };
         serde_json::to_vec(&body)
@@ -82,6 +85,7 @@ pub async fn asset_volatility(
         Arc::clone(&fit),
         Some(asset.symbol.clone()),
         asset.dates.last().cloned(),
+        asset.date_of_return(fit.estimate.nobs).cloned(),
         horizon,
     )
     .await?;
@@ -121,7 +125,7 @@ pub async fn screener(
         let (symbol, outcome) = joined.map_err(|e| Problem::internal(e.to_string()))?;
         let row = match outcome {
             Ok((_, fit)) => {
-                let r = fit.model.report();
+                let r = &fit.estimate;
                 let step = fit
                     .model
                     .forecast(horizon, &ForecastOptions::default())
@@ -382,6 +386,13 @@ async fn fit_posted_authorised(
     let fit = on_rayon(move || st.fit_now(&returns, spec))
         .await?
         .map_err(|e| Problem::unprocessable("body", format!("cannot fit this series: {e}")))?;
-    let bytes = respond(Arc::new(fit), None, data_through, horizon).await?;
+    let bytes = respond(
+        Arc::new(fit),
+        None,
+        data_through.clone(),
+        data_through,
+        horizon,
+    )
+    .await?;
     Ok(json_bytes(bytes))
 }

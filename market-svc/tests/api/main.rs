@@ -6,5 +6,6 @@ mod helpers;
 mod admin;
 mod assets;
 mod fit_posted;
+mod prices;
 mod system;
 mod volatility;
