@@ -130,6 +130,19 @@ pub struct DailyClose {
     pub close: f64,
 }
 
+/// What a service must restore to serve exactly what it served before a restart, beside the
+/// data: market-svc's estimated parameters per symbol and model (opaque to the store: the
+/// service's JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEstimate {
+    /// The symbol.
+    pub symbol: String,
+    /// The model, as the service names it.
+    pub model: String,
+    /// The service's record (JSON).
+    pub state: String,
+}
+
 /// The store: one SQLite file, one writer connection (appends are serialised).
 #[derive(Debug)]
 pub struct Store {
@@ -147,6 +160,12 @@ CREATE TABLE bars (
     close REAL NOT NULL,
     volume REAL NOT NULL,
     PRIMARY KEY (symbol, ts)
+) WITHOUT ROWID;
+CREATE TABLE estimates (
+    symbol TEXT NOT NULL,
+    model TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (symbol, model)
 ) WITHOUT ROWID;
 CREATE TABLE closes (
     symbol TEXT NOT NULL,
@@ -353,6 +372,43 @@ impl Store {
     /// Appends daily `closes` (increasing dates, all after the symbol's last stored date) in
     /// one durable transaction: all of them, or none and an error.
     pub fn append_closes(&self, symbol: &str, closes: &[DailyClose]) -> Result<(), StoreError> {
+        self.append_closes_with(symbol, closes, &[])
+    }
+
+    /// Replaces (or adds) `estimates` in one durable transaction.
+    pub fn put_estimates(&self, estimates: &[StoredEstimate]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(self.sql())?;
+        put_estimates(&tx, estimates).map_err(self.sql())?;
+        tx.commit().map_err(self.sql())
+    }
+
+    /// Every stored estimate, by symbol and model.
+    pub fn estimates(&self) -> Result<Vec<StoredEstimate>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare("SELECT symbol, model, state FROM estimates ORDER BY symbol, model")
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StoredEstimate {
+                    symbol: r.get(0)?,
+                    model: r.get(1)?,
+                    state: r.get(2)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+    }
+
+    /// [`Store::append_closes`] and [`Store::put_estimates`] in one durable transaction: the
+    /// closes and the state computed from them are stored together or not at all.
+    pub fn append_closes_with(
+        &self,
+        symbol: &str,
+        closes: &[DailyClose],
+        estimates: &[StoredEstimate],
+    ) -> Result<(), StoreError> {
         for (i, c) in closes.iter().enumerate() {
             if !(c.close.is_finite() && c.close > 0.0) {
                 return Err(self.invalid(symbol, format!("close {i} is not positive and finite")));
@@ -396,6 +452,7 @@ impl Store {
                     .map_err(self.sql())?;
             }
         }
+        put_estimates(&tx, estimates).map_err(self.sql())?;
         tx.commit().map_err(self.sql())
     }
 
@@ -443,6 +500,20 @@ impl Store {
             detail,
         }
     }
+}
+
+fn put_estimates(
+    tx: &rusqlite::Transaction<'_>,
+    estimates: &[StoredEstimate],
+) -> rusqlite::Result<()> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO estimates (symbol, model, state) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (symbol, model) DO UPDATE SET state = excluded.state",
+    )?;
+    for e in estimates {
+        upsert.execute(params![e.symbol, e.model, e.state])?;
+    }
+    Ok(())
 }
 
 /// A failed read of a file being opened: corruption when SQLite says so, else an I/O error.

@@ -160,3 +160,39 @@ fn a_store_of_a_newer_schema_or_another_application_is_refused() {
     let e = Store::open(&foreign).unwrap_err();
     assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
 }
+
+#[test]
+fn estimates_are_replaced_and_stored_with_their_closes_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    let store = Store::open(&path).unwrap();
+    let e = |model: &str, state: &str| StoredEstimate {
+        symbol: "AAA".into(),
+        model: model.into(),
+        state: state.into(),
+    };
+    let c = |d: &str| DailyClose {
+        date: day(d),
+        close: 1.0,
+    };
+    store
+        .append_closes_with(
+            "AAA",
+            &[c("2024-01-02")],
+            &[e("garch", "v1"), e("gjr", "g1")],
+        )
+        .unwrap();
+    store.put_estimates(&[e("garch", "v2")]).unwrap();
+    // Refused closes take their estimates down with them.
+    assert!(
+        store
+            .append_closes_with("AAA", &[c("2024-01-02")], &[e("garch", "v3")])
+            .is_err()
+    );
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.estimates().unwrap(),
+        vec![e("garch", "v2"), e("gjr", "g1")]
+    );
+}

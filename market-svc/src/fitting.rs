@@ -79,6 +79,8 @@ pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, LoadErro
         tracing::warn!("{warning}");
     }
     let statuses = fit_all(state, &universe, ModelSpec::default(), Execution::Parallel);
+    let restored = crate::live::restore_estimates(state, &universe)?;
+    tracing::info!(restored, "stored estimates restored");
     let failed = statuses.iter().filter(|s| !s.ok).count();
     tracing::info!(
         symbols = universe.assets.len(),

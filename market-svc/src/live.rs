@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use garch_core::{ForecastOptions, ModelSpec};
-use market_store::DailyClose;
+use garch_core::{FitReport, ForecastOptions, ModelSpec, fix};
+use market_store::{DailyClose, StoreError, StoredEstimate};
+use serde::{Deserialize, Serialize};
 use svc_kit::problem::Problem;
 
 use crate::api::{
@@ -134,10 +135,30 @@ pub fn append_closes(
     let extended = asset
         .extended(&closes)
         .map_err(|e| Problem::unprocessable("prices", e.to_string()))?;
-    // Durable before visible.
+    // The finished fits carried over to the longer series (pure: nothing visible yet).
+    let version = universe.version;
+    let (old_n, new_n) = (asset.returns.len(), extended.returns.len());
+    let mut carried = Vec::new();
+    for (spec, fit) in state.finished_fits(version, &asset.symbol, old_n) {
+        match fit.filtered(&extended.returns) {
+            Ok(filtered) => carried.push((spec, filtered)),
+            Err(e) => {
+                // E.g. an estimate on a constraint that `fix` refuses: the model is fitted
+                // afresh on the extended series when next asked for.
+                tracing::warn!(symbol = %asset.symbol, %spec, error = %e,
+                    "cannot filter the new closes through the cached fit; it will be refitted");
+            }
+        }
+    }
+    let records: Vec<StoredEstimate> = carried
+        .iter()
+        .map(|(spec, fit)| estimate_record(&asset.symbol, *spec, fit))
+        .collect();
+    // Durable before visible: the closes, and the estimates the forecasts now come from (so
+    // that a restart serves the same forecasts, not fresh fits).
     state
         .store
-        .append_closes(&asset.symbol, &closes)
+        .append_closes_with(&asset.symbol, &closes, &records)
         .map_err(|e| {
             tracing::error!(error = %e, "append not stored");
             Problem::new(
@@ -149,26 +170,14 @@ pub fn append_closes(
         })?;
     // The filtered fits go in under the new series length before the new snapshot is visible,
     // so no reader of it starts a fresh fit for them.
-    let version = universe.version;
-    let (old_n, new_n) = (asset.returns.len(), extended.returns.len());
     let mut forecasts = Vec::new();
     let mut refits = Vec::new();
-    for (spec, fit) in state.finished_fits(version, &asset.symbol, old_n) {
-        match fit.filtered(&extended.returns) {
-            Ok(filtered) => {
-                if state.refit_every > 0 && filtered.observations_since_fit() >= state.refit_every {
-                    refits.push(spec);
-                }
-                forecasts.push(forecast_update(&extended, spec, &filtered));
-                state.insert(version, &asset.symbol, new_n, spec, Ok(filtered));
-            }
-            Err(e) => {
-                // E.g. an estimate on a constraint that `fix` refuses: the model is fitted
-                // afresh on the extended series when next asked for.
-                tracing::warn!(symbol = %asset.symbol, %spec, error = %e,
-                    "cannot filter the new closes through the cached fit; it will be refitted");
-            }
+    for (spec, filtered) in carried {
+        if state.refit_every > 0 && filtered.observations_since_fit() >= state.refit_every {
+            refits.push(spec);
         }
+        forecasts.push(forecast_update(&extended, spec, &filtered));
+        state.insert(version, &asset.symbol, new_n, spec, Ok(filtered));
     }
     let mut next: Universe = (*universe).clone();
     next.assets[index] = extended;
@@ -300,6 +309,14 @@ pub fn promote(
     {
         return false;
     }
+    // Durable before visible, as the closes: a restart must serve this estimate.
+    if let Err(e) = state
+        .store
+        .put_estimates(&[estimate_record(&asset.symbol, spec, &fit)])
+    {
+        tracing::error!(%symbol, %spec, error = %e, "refit not stored; the filtered model stays");
+        return false;
+    }
     let update = forecast_update(asset, spec, &fit);
     state.insert_shared(now.version, &asset.symbol, n, spec, fit);
     announce(state, asset, ForecastReason::Refit, update);
@@ -330,4 +347,97 @@ pub fn catch_up(state: &Arc<AppState>, snapshot: &Universe, spec: ModelSpec) {
             promote(state, snapshot, &old.symbol, spec, fit);
         }
     }
+}
+
+/// What the store keeps of an estimate: enough to serve the same forecasts after a restart
+/// (the parameters are filtered through the replayed series again, bit for bit the same).
+#[derive(Debug, Serialize, Deserialize)]
+struct EstimateRecord {
+    report: FitReport,
+    fitted_at: String,
+    fit_seconds: f64,
+}
+
+fn estimate_record(symbol: &str, spec: ModelSpec, fit: &CachedFit) -> StoredEstimate {
+    let record = EstimateRecord {
+        report: fit.estimate.clone(),
+        fitted_at: fit.fitted_at.clone(),
+        fit_seconds: fit.fit_seconds,
+    };
+    StoredEstimate {
+        symbol: symbol.to_string(),
+        model: spec.to_string(),
+        // A report of finite numbers always serialises.
+        state: serde_json::to_string(&record).unwrap_or_default(),
+    }
+}
+
+/// Stores the estimates a refit of every symbol on `snapshot` cached (`POST /v1/fits`), so
+/// that a restart serves them rather than older stored ones (blocking).
+pub fn persist_refit(state: &AppState, snapshot: &Universe, spec: ModelSpec) {
+    let _serial = state.lock_appends();
+    let now = state.universe.load_full();
+    if now.version != snapshot.version {
+        return;
+    }
+    // Symbols that received closes meanwhile are stored by [`catch_up`] as it carries them
+    // forward.
+    let records: Vec<StoredEstimate> = snapshot
+        .assets
+        .iter()
+        .filter(|a| {
+            now.get(&a.symbol)
+                .is_some_and(|b| b.returns.len() == a.returns.len())
+        })
+        .filter_map(|a| {
+            let key = (snapshot.version, a.symbol.clone(), a.returns.len(), spec);
+            state
+                .finished_fit(&key)
+                .map(|fit| estimate_record(&a.symbol, spec, &fit))
+        })
+        .collect();
+    if let Err(e) = state.store.put_estimates(&records) {
+        tracing::error!(error = %e, "refit estimates not stored: a restart refits afresh");
+    }
+}
+
+/// Puts the stored estimates back into the cache of a freshly loaded `universe` (blocking;
+/// at start and on reload): each one estimated on fewer returns than the series now has is
+/// filtered through it again (`fix`: the forecasts served before the restart, bit for bit).
+/// One estimated on the whole series is what a fresh fit gives, and one on a longer series
+/// (the data file changed) is skipped. Returns how many were restored.
+pub fn restore_estimates(state: &AppState, universe: &Universe) -> Result<usize, StoreError> {
+    let mut restored = 0;
+    for stored in state.store.estimates()? {
+        let Ok(record) = serde_json::from_str::<EstimateRecord>(&stored.state) else {
+            tracing::warn!(symbol = %stored.symbol, model = %stored.model,
+                "unreadable stored estimate skipped; the model is fitted afresh");
+            continue;
+        };
+        let Some(asset) = universe.get(&stored.symbol) else {
+            continue;
+        };
+        let n = asset.returns.len();
+        if record.report.nobs >= n {
+            continue;
+        }
+        let spec = record.report.spec;
+        let params: Vec<f64> = record.report.params.iter().map(|p| p.value).collect();
+        match fix(&asset.returns, spec, &params) {
+            Ok(model) => {
+                let fit = CachedFit {
+                    model,
+                    estimate: record.report,
+                    fitted_at: record.fitted_at,
+                    fit_seconds: record.fit_seconds,
+                    responses: Default::default(),
+                };
+                state.insert(universe.version, &asset.symbol, n, spec, Ok(fit));
+                restored += 1;
+            }
+            Err(e) => tracing::warn!(symbol = %asset.symbol, %spec, error = %e,
+                "stored estimate does not apply; the model is fitted afresh"),
+        }
+    }
+    Ok(restored)
 }

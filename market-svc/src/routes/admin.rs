@@ -14,7 +14,7 @@ use svc_kit::problem::{ApiJson, Problem};
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, parse_spec};
 use crate::distributed::{DistributedError, JobRequest};
 use crate::fitting::{cache_remote_fits, fit_all, load_and_fit};
-use crate::live::catch_up;
+use crate::live::{catch_up, persist_refit};
 use crate::routes::system::data_status;
 use crate::state::{AppState, on_rayon};
 
@@ -135,7 +135,11 @@ async fn carry_forward(
     spec: ModelSpec,
 ) {
     let st = Arc::clone(state);
-    let _ = tokio::task::spawn_blocking(move || catch_up(&st, &snapshot, spec)).await;
+    let _ = tokio::task::spawn_blocking(move || {
+        persist_refit(&st, &snapshot, spec);
+        catch_up(&st, &snapshot, spec);
+    })
+    .await;
 }
 
 /// Reloads the data file atomically (token-protected).
