@@ -5,7 +5,9 @@
 #   - the Dockerfile copies the manifest of every workspace member (a new crate would otherwise
 #     break the image's dependency stage), and the stub sources it builds them with make a
 #     workspace cargo can load;
-#   - the healthcheck script passes on a 200 and fails on a 503 or a closed port.
+#   - the stack refuses to start without its generated credentials, and NATS is not published;
+#   - the healthcheck script passes on a 200 and fails on a 503 or a closed port;
+#   - a real nats-server with the stack's config refuses clients without the token.
 # A missing tool skips its check (shellcheck is installed first when running as root); under
 # CI=true a missing shellcheck fails. The full end-to-end test is compose/smoke.sh (~8-15 min).
 set -uo pipefail
@@ -61,17 +63,54 @@ elif command -v docker-compose >/dev/null 2>&1; then
     COMPOSE=(docker-compose)
 fi
 if [ "${#COMPOSE[@]}" -gt 0 ]; then
-    if out=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config -q 2>&1) &&
-        out2=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" -f "$HERE/docker-compose.head.yml" config -q 2>&1); then
+    # Stand-in credentials for validation only (the real ones come from compose/secrets.sh).
+    CREDS=(NATS_TOKEN=ci-nats MARKET_SVC_TOKEN=ci-market SIGNALS_SVC_TOKEN=ci-signals)
+    if out=$(env "${CREDS[@]}" "${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config -q 2>&1) &&
+        out2=$(env "${CREDS[@]}" "${COMPOSE[@]}" -f "$HERE/docker-compose.yml" -f "$HERE/docker-compose.head.yml" config -q 2>&1); then
         ok "compose config: docker-compose.yml and the head override (${COMPOSE[*]})"
     else
         bad "compose config: ${out:-}${out2:-}"
     fi
-    services=$("${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config --services 2>/dev/null | sort | tr '\n' ' ')
+    services=$(env "${CREDS[@]}" "${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config --services 2>/dev/null | sort | tr '\n' ' ')
     if [ "$services" = "market-svc nats signals-svc worker " ]; then
         ok "compose services: $services"
     else
         bad "compose services: '$services'"
+    fi
+    # Fail closed: without the generated credentials the stack does not start at all. (An empty
+    # env file stands in for compose/.env, which a developer's checkout may have.)
+    : >"$WORK/empty.env"
+    for var in NATS_TOKEN MARKET_SVC_TOKEN SIGNALS_SVC_TOKEN; do
+        others=()
+        for c in "${CREDS[@]}"; do [ "${c%%=*}" = "$var" ] || others+=("$c"); done
+        if out=$(env -u "$var" "${others[@]}" "${COMPOSE[@]}" --env-file "$WORK/empty.env" \
+            -f "$HERE/docker-compose.yml" config -q 2>&1); then
+            bad "compose config succeeds without $var (the stack would run without it)"
+        elif grep -q "$var is not set - run compose/secrets.sh" <<<"$out"; then
+            ok "compose refuses to start without $var"
+        else
+            bad "compose config without $var failed for another reason: $out"
+        fi
+    done
+    # NATS reaches the stack's network only: no published port in the base file; every NATS
+    # client gets the token through its URL.
+    rendered=$(env "${CREDS[@]}" "${COMPOSE[@]}" -f "$HERE/docker-compose.yml" config 2>/dev/null)
+    if python3 - "$rendered" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(sys.argv[1])
+svc = doc["services"]
+assert not svc["nats"].get("ports"), "nats publishes ports: %r" % svc["nats"].get("ports")
+for name in ("market-svc", "worker"):
+    url = svc[name]["environment"]["NATS_URL"]
+    assert url.startswith("nats://ci-nats@"), "%s NATS_URL lacks the token: %s" % (name, url)
+    assert "nats://" not in " ".join(map(str, svc[name].get("command") or [])), "%s: NATS URL on the command line" % name
+assert svc["nats"]["environment"]["NATS_TOKEN"] == "ci-nats"
+assert any("garch.conf" in str(v) for v in svc["nats"]["command"]), svc["nats"]["command"]
+PY
+    then
+        ok "compose: NATS not published to the host; market-svc and workers carry the token in NATS_URL"
+    else
+        bad "compose: NATS exposure or credentials (see above)"
     fi
 else
     skip "compose config (neither 'docker compose' nor docker-compose installed)"
@@ -160,12 +199,42 @@ verdict() { # verdict WANT LABEL ENV... -- ARGS...: run the healthcheck, compare
 verdict pass "200 on /ready" MARKET_SVC_ADDR="0.0.0.0:$p200" -- market-svc
 verdict fail "503 on /ready" SIGNALS_SVC_ADDR="0.0.0.0:$p503" -- signals-svc
 verdict fail "closed port" -- http "$pclosed" /health
-verdict pass "reachable NATS" NATS_URL="nats://user:pw@127.0.0.1:$p200" -- nats
-verdict fail "unreachable NATS" NATS_URL="nats://127.0.0.1:$pclosed" -- nats
 if [ ! -s "$WORK/hc.why" ]; then
-    ok "healthcheck: 200 passes; 503, a closed port and an unreachable NATS fail"
+    ok "healthcheck: 200 passes; 503 and a closed port fail"
 else
     bad "healthcheck script verdicts: $(paste -sd';' "$WORK/hc.why") (stderr: $(tail -3 "$WORK/hc.err" | paste -sd';'))"
+fi
+
+# --- NATS with the stack's configuration: the token is required ----------------------------
+# A real nats-server started with compose/nats/garch.conf, as the stack starts it; the
+# healthcheck's NATS handshake is the client. (CI installs nats-server before this script.)
+if command -v nats-server >/dev/null 2>&1; then
+    : >"$WORK/hc.why"
+    nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    if env -u NATS_TOKEN nats-server -c "$HERE/nats/garch.conf" -p "$nport" >"$WORK/nats-open.log" 2>&1; then
+        echo "nats-server started without NATS_TOKEN" >>"$WORK/hc.why"
+    fi
+    NATS_TOKEN=$token nats-server -c "$HERE/nats/garch.conf" -a 127.0.0.1 -p "$nport" -js -sd "$WORK/js" \
+        >"$WORK/nats.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null && break
+        sleep 0.1
+    done
+    verdict pass "NATS with the token" NATS_URL="nats://$token@127.0.0.1:$nport" -- nats
+    verdict fail "NATS without credentials" NATS_URL="nats://127.0.0.1:$nport" -- nats
+    verdict fail "NATS with a wrong token" NATS_URL="nats://x$token@127.0.0.1:$nport" -- nats
+    verdict fail "unreachable NATS" NATS_URL="nats://$token@127.0.0.1:$pclosed" -- nats
+    if [ ! -s "$WORK/hc.why" ] && grep -q "Authorization Violation" "$WORK/hc.err"; then
+        ok "NATS (compose/nats/garch.conf): refuses to start without NATS_TOKEN; a client without it or with a wrong one is refused (Authorization Violation); with it, PONG"
+    else
+        bad "NATS credentials: $(paste -sd';' "$WORK/hc.why") (stderr: $(tail -3 "$WORK/hc.err" | paste -sd';'))"
+    fi
+elif [ "${CI:-}" = true ]; then
+    bad "nats-server is not installed (apt-get install nats-server)"
+else
+    skip "NATS credential checks (nats-server not installed)"
 fi
 
 echo "compose: $PASSED passed, $FAILED failed, $SKIPPED skipped"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end smoke test of the compose stack:
-#   build the images, `up -d` (nats + market-svc + signals-svc + 2 workers), wait until every
-#   container is healthy, curl each service's key endpoints, run a distributed refit through
+#   build the images, generate the stack's credentials (compose/secrets.sh into a temporary env
+#   file), `up -d` (nats + market-svc + signals-svc + 2 workers), wait until every container is
+#   healthy, check that NATS is not published and refuses a client without the token, curl each
+#   service's key endpoints (with and without the bearer token), run a distributed refit through
 #   market-svc with two workers, kill one worker during a refit and check the job still
 #   completes, then `down -v`.
 #
@@ -91,6 +93,17 @@ if command -v flock >/dev/null 2>&1; then
     exec 9>"${TMPDIR:-/tmp}/garch-smoke-$COMPOSE_PROJECT_NAME.lock"
     flock -n 9 || die "another smoke run of project '$COMPOSE_PROJECT_NAME' is in progress (another COMPOSE_PROJECT_NAME, MARKET_PORT and SIGNALS_PORT let two run at once)"
 fi
+
+# --- credentials: generated now, as a deployment does (compose/secrets.sh); before the EXIT
+# trap, whose `down -v` needs them too (the compose file refuses to load without them) --------
+SMOKE_ENV=$(mktemp /tmp/garch-smoke-env.XXXXXX)
+"$HERE/secrets.sh" --env-file "$SMOKE_ENV" 2>/dev/null
+set -a
+# shellcheck disable=SC1090
+. "$SMOKE_ENV"
+set +a
+rm -f "$SMOKE_ENV"
+log "credentials: NATS_TOKEN, MARKET_SVC_TOKEN, SIGNALS_SVC_TOKEN generated for this run"
 
 cleanup() {
     local rc=$?
@@ -229,15 +242,46 @@ else
     exit 1
 fi
 
+# --- 5b. NATS: not published, and refuses a client without the token ---------------------------
+NATS_CID=$(dc ps -q nats)
+if [ -z "$(docker port "$NATS_CID" 2>/dev/null)" ]; then
+    pass "NATS publishes no port on the host (docker port: none)"
+else
+    fail "NATS publishes ports on the host: $(docker port "$NATS_CID" | paste -sd' ')"
+fi
+NET=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$NATS_CID" | awk '{print $1}')
+probe() { # probe URL: the healthcheck's NATS handshake from a container on the stack's network
+    docker run --rm --network "$NET" --entrypoint healthcheck "garch/worker:${GARCH_IMAGE_TAG:-local}" nats "$1" 2>&1
+}
+if out=$(probe nats://nats:4222); then
+    fail "NATS accepted a client without credentials"
+elif grep -q "Authorization Violation" <<<"$out"; then
+    pass "NATS refuses a client without the token ($out)"
+else
+    fail "NATS probe without credentials failed for another reason: $out"
+fi
+if out=$(probe "nats://wrong-$NATS_TOKEN@nats:4222"); then
+    fail "NATS accepted a wrong token"
+else
+    pass "NATS refuses a wrong token"
+fi
+if out=$(probe "nats://$NATS_TOKEN@nats:4222"); then
+    pass "NATS accepts the stack's token"
+else
+    fail "NATS refused the stack's token: $out"
+fi
+
 # --- 6. endpoints -----------------------------------------------------------------------------
 BODY=$(mktemp)
-check() { # check NAME EXPECTED_STATUS METHOD URL [JSON_BODY] [PY_ASSERT on `d`]
+check() { # [AUTH=TOKEN] check NAME EXPECTED_STATUS METHOD URL [JSON_BODY] [PY_ASSERT on `d`]
     local name="$1" want="$2" method="$3" url="$4" body="${5:-}" assert="${6:-}" code
+    local auth=()
+    [ -n "${AUTH:-}" ] && auth=(-H "authorization: Bearer $AUTH")
     if [ -n "$body" ]; then
         code=$(curl -sS -o "$BODY" -w '%{http_code}' -X "$method" -H 'content-type: application/json' \
-            --max-time 120 -d "$body" "$url" || echo 000)
+            "${auth[@]}" --max-time 120 -d "$body" "$url" || echo 000)
     else
-        code=$(curl -sS -o "$BODY" -w '%{http_code}' -X "$method" --max-time 60 "$url" || echo 000)
+        code=$(curl -sS -o "$BODY" -w '%{http_code}' -X "$method" "${auth[@]}" --max-time 60 "$url" || echo 000)
     fi
     CHECK_OK=0
     if [ "$code" != "$want" ]; then
@@ -262,19 +306,22 @@ log "market-svc serves $NSYM symbols, e.g. $SYM"
 check "market-svc GET /v1/assets/$SYM/volatility" 200 GET "$MARKET/v1/assets/$SYM/volatility" ""
 check "market-svc GET /v1/assets/$SYM/history" 200 GET "$MARKET/v1/assets/$SYM/history" ""
 check "market-svc GET /v1/volatility" 200 GET "$MARKET/v1/volatility" ""
-check "market-svc POST /v1/volatility/fit" 200 POST "$MARKET/v1/volatility/fit" \
-    "{\"returns\": [$(python3 -c "import random; random.seed(1); print(','.join('%.4f' % random.gauss(0, 1) for _ in range(300)))")]}"
-check "market-svc POST /v1/fits parallel" 200 POST "$MARKET/v1/fits" '{"mode":"parallel"}' \
+RETURNS="{\"returns\": [$(python3 -c "import random; random.seed(1); print(','.join('%.4f' % random.gauss(0, 1) for _ in range(300)))")]}"
+check "market-svc POST /v1/volatility/fit without token" 401 POST "$MARKET/v1/volatility/fit" "$RETURNS"
+AUTH=$MARKET_SVC_TOKEN check "market-svc POST /v1/volatility/fit with token" 200 POST "$MARKET/v1/volatility/fit" "$RETURNS"
+check "market-svc POST /v1/fits without token" 401 POST "$MARKET/v1/fits" '{"mode":"parallel"}'
+AUTH=$MARKET_SVC_TOKEN check "market-svc POST /v1/fits parallel" 200 POST "$MARKET/v1/fits" '{"mode":"parallel"}' \
     "len(d['symbols'])==$NSYM and all(s['ok'] for s in d['symbols'])"
 check "market-svc GET /openapi.json" 200 GET "$MARKET/openapi.json" "" "'paths' in d"
 check "market-svc GET /metrics" 200 GET "$MARKET/metrics" ""
-check "market-svc POST /v1/data/reload without token" 403 POST "$MARKET/v1/data/reload" ""
+check "market-svc POST /v1/data/reload without token" 401 POST "$MARKET/v1/data/reload" ""
 
 check "signals-svc GET /health" 200 GET "$SIGNALS/health" "" "d['status']=='ok'"
 check "signals-svc GET /ready" 200 GET "$SIGNALS/ready" ""
 check "signals-svc GET /v1/assets" 200 GET "$SIGNALS/v1/assets" ""
 SSYM=$(json "(d if isinstance(d,list) else d['assets'])[0]['symbol']" 2>/dev/null || echo "$SYM")
 check "signals-svc GET /v1/assets/$SSYM/signals" 200 GET "$SIGNALS/v1/assets/$SSYM/signals" ""
+check "signals-svc POST /v1/assets/$SSYM/bars without token" 401 POST "$SIGNALS/v1/assets/$SSYM/bars" '{"bars":[]}'
 check "signals-svc GET /v1/signals" 200 GET "$SIGNALS/v1/signals" ""
 check "signals-svc GET /openapi.json" 200 GET "$SIGNALS/openapi.json" "" "'paths' in d"
 check "signals-svc GET /metrics" 200 GET "$SIGNALS/metrics" ""
@@ -288,7 +335,7 @@ esac
 
 # --- 7. distributed refit with two workers, and one worker killed mid-job ---------------------
 if [ "$HAS_WORKER" = 1 ]; then
-    check "market-svc POST /v1/fits distributed (2 workers)" 200 POST "$MARKET/v1/fits" \
+    AUTH=$MARKET_SVC_TOKEN check "market-svc POST /v1/fits distributed (2 workers)" 200 POST "$MARKET/v1/fits" \
         '{"mode":"distributed"}' \
         "d['mode']=='distributed' and len(d['symbols'])==$NSYM and all(s['ok'] for s in d['symbols'])"
     if [ "$CHECK_OK" = 1 ]; then
@@ -303,6 +350,7 @@ if [ "$HAS_WORKER" = 1 ]; then
         since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
         KBODY=$(mktemp)
         curl -sS -o "$KBODY" -w '%{http_code}' -X POST -H 'content-type: application/json' --max-time 120 \
+            -H "authorization: Bearer $MARKET_SVC_TOKEN" \
             -d '{"mode":"distributed","model":"egarch","dist":"t"}' "$MARKET/v1/fits" >"$KBODY.code" 2>&1 &
         CURL_PID=$!
         # Kill the first worker as soon as it has started fitting a chunk of this job.

@@ -31,6 +31,8 @@
 #   --dry-run                 print every change instead of making it (lookups still run)
 #   --no-wait                 do not wait for instances to be running
 #   --head-workers N          GARCH_HEAD_WORKERS  workers also on the head node (default 0)
+#   --secrets FILE            GARCH_SECRETS    the credentials file (default STATE_DIR/NAME.secrets;
+#                                              STATE_DIR is GARCH_STATE_DIR or infra/.state)
 # Needs: the AWS CLI (v1 or v2) with credentials, git (for the default --repo/--ref).
 set -euo pipefail
 
@@ -59,9 +61,10 @@ WAIT=1
 WORLD_SSH=0
 HEAD_IP=""
 OUT_DIR=""
+SECRETS="${GARCH_SECRETS:-}"
 
 usage() {
-    sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'
 }
 die() {
     echo "deploy: error: $*" >&2
@@ -88,6 +91,7 @@ while [ $# -gt 0 ]; do
         --endpoint-url) ENDPOINT="$2"; shift 2 ;;
         --head-ip) HEAD_IP="$2"; shift 2 ;;
         --out) OUT_DIR="$2"; shift 2 ;;
+        --secrets) SECRETS="$2"; shift 2 ;;
         --dry-run) DRY_RUN=1; shift ;;
         --no-wait) WAIT=0; shift ;;
         --allow-world-ssh) WORLD_SSH=1; shift ;;
@@ -109,6 +113,7 @@ for p in $PORTS; do
     if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then die "bad port: $p"; fi
 done
 SG_NAME="$NAME-sg"
+SECRETS="${SECRETS:-$STATE_DIR/$NAME.secrets}"
 CREATED_KEY_NAME="$NAME-key"
 TAG_KEY="garch:stack"
 
@@ -143,17 +148,46 @@ default_repo() {
     [ -n "$REF" ] || REF=main
 }
 
+# --- credentials ----------------------------------------------------------------------------
+new_token() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+# ensure_secrets: reads SECRETS, generating the missing tokens (not under --dry-run: then
+# placeholders stand in and nothing is written).
+ensure_secrets() {
+    local var val
+    if [ "$DRY_RUN" = 0 ]; then
+        mkdir -p "$(dirname "$SECRETS")"
+        (umask 077 && touch "$SECRETS")
+        chmod 600 "$SECRETS"
+    fi
+    for var in NATS_TOKEN MARKET_SVC_TOKEN SIGNALS_SVC_TOKEN; do
+        val=$(sed -n "s/^$var=\([0-9a-f]\{32,\}\)$/\1/p" "$SECRETS" 2>/dev/null | tail -1 || true)
+        if [ -z "$val" ]; then
+            if [ "$DRY_RUN" = 1 ]; then
+                val="DRY-RUN-$var"
+            else
+                val=$(new_token)
+                printf '%s=%s\n' "$var" "$val" >>"$SECRETS"
+                say "generated $var into $SECRETS"
+            fi
+        fi
+        printf -v "$var" '%s' "$val"
+    done
+}
+
 # render_userdata ROLE HEAD_PRIVATE_IP -> cloud-config on stdout
 render_userdata() {
     local role="$1" head_ip="$2" tpl="$HERE/cloud-init/$1.yaml"
     [ -f "$tpl" ] || die "missing template $tpl"
     sed -e "s|@REPO@|$REPO|g" -e "s|@REF@|$REF|g" -e "s|@HEAD_IP@|$head_ip|g" \
-        -e "s|@STACK@|$NAME|g" -e "s|@HEAD_WORKERS@|$HEAD_WORKERS|g" "$tpl"
+        -e "s|@STACK@|$NAME|g" -e "s|@HEAD_WORKERS@|$HEAD_WORKERS|g" \
+        -e "s|@NATS_TOKEN@|$NATS_TOKEN|g" -e "s|@MARKET_SVC_TOKEN@|$MARKET_SVC_TOKEN|g" \
+        -e "s|@SIGNALS_SVC_TOKEN@|$SIGNALS_SVC_TOKEN|g" "$tpl"
 }
 
 if [ "$CMD" = render-userdata ]; then
     [ -n "$OUT_DIR" ] || die "render-userdata needs --out DIR"
     default_repo
+    ensure_secrets
     mkdir -p "$OUT_DIR"
     render_userdata head "${HEAD_IP:-10.0.0.10}" >"$OUT_DIR/head.yaml"
     render_userdata worker "${HEAD_IP:-10.0.0.10}" >"$OUT_DIR/worker.yaml"
@@ -205,6 +239,7 @@ print_outputs() {
     echo "MARKET_URL=http://${ip:-HEAD}:8001"
     echo "SIGNALS_URL=http://${ip:-HEAD}:8002"
     echo "SSH=ssh admin@${ip:-HEAD}"
+    echo "SECRETS=$SECRETS"
     echo "DASHBOARD=cargo run --release -p tui-client -- --market-url http://${ip:-HEAD}:8001 --signals-url http://${ip:-HEAD}:8002"
 }
 
@@ -254,6 +289,10 @@ if [ "$CMD" = down ]; then
     else
         say "no key pair $CREATED_KEY_NAME"
     fi
+    if [ -f "$SECRETS" ]; then
+        say "deleting the stack's credentials $SECRETS"
+        [ "$DRY_RUN" = 1 ] || rm -f "$SECRETS"
+    fi
     if [ "$DRY_RUN" = 1 ]; then say "dry run done; nothing was removed"; else say "stack '$NAME' removed"; fi
     exit 0
 fi
@@ -267,6 +306,7 @@ fi
 SERVICE_CIDR=${SERVICE_CIDR:-$SSH_CIDR}
 valid_cidr "$SERVICE_CIDR" || die "--service-cidr must be an IPv4 CIDR"
 default_repo
+ensure_secrets
 
 # AMI: Debian 12 from Debian's public SSM parameters unless given, else the newest image of
 # Debian's AWS account (136693071363) named debian-12-amd64-*.

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Offline tests of infra/: shellcheck, cloud-init schema of the rendered user data, and
 # deploy.sh against moto's EC2 emulator in server mode on a loopback port (dry run, create,
-# re-run for idempotence, status, teardown, teardown again), checked with the AWS CLI.
+# re-run for idempotence, status, teardown, teardown again), checked with the AWS CLI; and the
+# credentials the nodes get: a real nats-server started as the head starts it (the compose
+# stack's config with the head's NATS_TOKEN from its user data) refuses a client without the
+# token and accepts the worker's URL from the worker's user data.
 #
 # Tools: shellcheck and cloud-init (Debian packages), moto[server] and awscli (PyPI). A missing
 # tool is installed when possible (apt-get as root, pip); if it still is missing the part that
@@ -18,6 +21,9 @@ FAILED=0
 SKIPPED=0
 WORK=$(mktemp -d)
 MOTO_PID=""
+NATS_PIDS=()
+# deploy.sh keeps the generated credentials here (never in the checkout during tests).
+export GARCH_STATE_DIR="$WORK/state"
 
 ok() {
     PASSED=$((PASSED + 1))
@@ -37,6 +43,7 @@ skip() {
 }
 finish() {
     [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
+    for p in "${NATS_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     rm -rf "$WORK"
     local line="infra: $PASSED passed, $FAILED failed"
     [ "$SKIPPED" -gt 0 ] && line="$line, $SKIPPED skipped"
@@ -86,13 +93,66 @@ if command -v cloud-init >/dev/null 2>&1; then
 else
     skip "cloud-init schema (apt-get install cloud-init)"
 fi
-if grep -q 'nats://172.31.0.10:4222' "$WORK/userdata/worker.yaml" &&
+# write_file_of USERDATA PATH: the content of one write_files entry of a cloud-config.
+write_file_of() {
+    python3 - "$1" "$2" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+for f in doc.get("write_files", []):
+    if f["path"] == sys.argv[2]:
+        print(f["content"], end="")
+        break
+else:
+    sys.exit("no write_files entry %s" % sys.argv[2])
+PY
+}
+# value_of VAR < env-file
+value_of() { sed -n "s/^$1=//p" | tail -1; }
+
+hex64() { [[ "$1" =~ ^[0-9a-f]{64}$ ]]; }
+ud_nats=$(write_file_of "$WORK/userdata/head.yaml" /etc/garch/secrets.env | value_of NATS_TOKEN)
+ud_url=$(write_file_of "$WORK/userdata/worker.yaml" /etc/garch/worker.env | value_of NATS_URL)
+if hex64 "$ud_nats" && [ "$ud_url" = "nats://$ud_nats@172.31.0.10:4222" ] &&
     grep -q 'docker-compose.head.yml' "$WORK/userdata/head.yaml" &&
     ! grep -q '@[A-Z_]*@' "$WORK/userdata/head.yaml" "$WORK/userdata/worker.yaml"; then
-    ok "user data: placeholders filled, workers point at the head's NATS"
+    ok "user data: placeholders filled, workers point at the head's NATS with the head's token"
 else
-    bad "user data placeholders"
+    bad "user data placeholders or credentials (token '$ud_nats', worker URL '$ud_url')"
 fi
+perms=$(stat -c %a "$GARCH_STATE_DIR/garch.secrets" 2>/dev/null)
+expect "credentials generated into the state dir, mode 600" "credentials file mode '$perms'" test "$perms" = 600
+
+# nats_refuses_strangers HEAD_USERDATA WORKER_USERDATA LABEL: a real nats-server with the compose
+# stack's config and the head's token; the healthcheck's handshake is the client.
+nats_refuses_strangers() {
+    local head_ud="$1" worker_ud="$2" label="$3" token url port hc="$INFRA/../compose/docker/healthcheck" out
+    if ! command -v nats-server >/dev/null 2>&1; then
+        skip "$label: NATS credentials (nats-server not installed)"
+        return
+    fi
+    token=$(write_file_of "$head_ud" /etc/garch/secrets.env | value_of NATS_TOKEN)
+    url=$(write_file_of "$worker_ud" /etc/garch/worker.env | value_of NATS_URL)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    NATS_TOKEN=$token nats-server -c "$INFRA/../compose/nats/garch.conf" -a 127.0.0.1 -p "$port" \
+        >"$WORK/nats-$port.log" 2>&1 &
+    NATS_PIDS+=($!)
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    # The worker's URL, pointed at this server instead of the head's private address.
+    local local_url="${url%@*}@127.0.0.1:$port"
+    if out=$(bash "$hc" nats "nats://127.0.0.1:$port" 2>&1); then
+        bad "$label: NATS accepted a client without credentials"
+    elif ! grep -q "Authorization Violation" <<<"$out"; then
+        bad "$label: NATS without credentials failed for another reason: $out"
+    elif ! out=$(bash "$hc" nats "$local_url" 2>&1); then
+        bad "$label: NATS refused the worker's URL: $out"
+    else
+        ok "$label: NATS with the head's config refuses a client without the token and accepts the worker's URL"
+    fi
+}
+nats_refuses_strangers "$WORK/userdata/head.yaml" "$WORK/userdata/worker.yaml" "rendered user data"
 
 # --- moto ---------------------------------------------------------------------------------------
 if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
@@ -110,7 +170,7 @@ MOTO_PID=$!
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
-export GARCH_STATE_DIR="$WORK/state"
+export GARCH_STATE_DIR="$WORK/moto-state"
 for _ in $(seq 1 50); do
     curl -s -o /dev/null "$AWS_ENDPOINT_URL" 2>/dev/null && break
     sleep 0.2
@@ -149,8 +209,8 @@ sg_id() {
 if deploy up "${COMMON[@]}" --dry-run >"$WORK/dry.out" 2>&1 &&
     grep -q 'DRY-RUN: aws ec2 create-security-group' "$WORK/dry.out" &&
     grep -q 'DRY-RUN: aws ec2 run-instances' "$WORK/dry.out" &&
-    [ -z "$(sg_id)" ] && [ "$(count_instances head)" -eq 0 ]; then
-    ok "up --dry-run prints the changes and makes none"
+    [ -z "$(sg_id)" ] && [ "$(count_instances head)" -eq 0 ] && [ ! -e "$GARCH_STATE_DIR/garchtest.secrets" ]; then
+    ok "up --dry-run prints the changes and makes none (no credentials written either)"
 else
     bad "up --dry-run: $(tail -5 "$WORK/dry.out")"
 fi
@@ -207,11 +267,34 @@ if head -1 "$WORK/head-ud.yaml" | grep -q '^#cloud-config' && grep -q 'docker-co
 else
     bad "head user data: $(head -3 "$WORK/head-ud.yaml")"
 fi
-if grep -q "nats://$HEAD_PRIV:4222" "$WORK/worker-ud.yaml"; then
-    ok "worker user data joins the head's NATS (nats://$HEAD_PRIV:4222)"
+SECRETS_FILE="$GARCH_STATE_DIR/garchtest.secrets"
+TOKEN=$(value_of NATS_TOKEN <"$SECRETS_FILE" 2>/dev/null)
+if hex64 "$TOKEN" && [ "$(write_file_of "$WORK/worker-ud.yaml" /etc/garch/worker.env | value_of NATS_URL)" = "nats://$TOKEN@$HEAD_PRIV:4222" ]; then
+    ok "worker user data joins the head's NATS with the generated token (nats://<token>@$HEAD_PRIV:4222)"
 else
-    bad "worker user data does not name the head's private IP $HEAD_PRIV"
+    bad "worker user data: no NATS URL with the stack's token and the head's private IP $HEAD_PRIV"
 fi
+for var in NATS_TOKEN MARKET_SVC_TOKEN SIGNALS_SVC_TOKEN; do
+    want=$(value_of "$var" <"$SECRETS_FILE")
+    got=$(write_file_of "$WORK/head-ud.yaml" /etc/garch/secrets.env | value_of "$var")
+    if hex64 "$want" && [ "$got" = "$want" ]; then
+        ok "head user data carries the generated $var (root-only file /etc/garch/secrets.env)"
+    else
+        bad "head user data: $var missing or not the generated one"
+    fi
+done
+if grep -A1 'path: /etc/garch/secrets.env' "$WORK/head-ud.yaml" | grep -q '"0600"' &&
+    grep -A1 'path: /etc/garch/worker.env' "$WORK/worker-ud.yaml" | grep -q '"0600"'; then
+    ok "credential files on the nodes are mode 0600"
+else
+    bad "credential files on the nodes are not mode 0600"
+fi
+if grep -q -- '--nats\|NATS_URL=.*docker run' "$WORK/worker-ud.yaml"; then
+    bad "worker user data puts the NATS URL on a command line"
+else
+    ok "the worker gets its NATS URL through --env-file, not its command line"
+fi
+nats_refuses_strangers "$WORK/head-ud.yaml" "$WORK/worker-ud.yaml" "user data stored by EC2 (moto)"
 if command -v cloud-init >/dev/null 2>&1; then
     if cloud-init schema --config-file "$WORK/worker-ud.yaml" >/dev/null 2>&1 &&
         cloud-init schema --config-file "$WORK/head-ud.yaml" >/dev/null 2>&1; then
@@ -235,11 +318,23 @@ if deploy up "${COMMON[@]}" >"$WORK/up2.out" 2>&1 && [ "$(count_instances head)"
 else
     bad "second up: $(tail -5 "$WORK/up2.out")"
 fi
+SUM_BEFORE=$(sha256sum <"$SECRETS_FILE")
 if deploy up "${COMMON[@]}" --workers 3 >"$WORK/up3.out" 2>&1 &&
     [ "$(count_instances worker)" -eq 3 ] && [ "$(count_instances head)" -eq 1 ]; then
     ok "up --workers 3 adds exactly one worker"
 else
     bad "up --workers 3: $(count_instances worker) workers: $(tail -5 "$WORK/up3.out")"
+fi
+same_url=1
+for wid in $("${AWSQ[@]}" ec2 describe-instances --filters Name=tag:garch:role,Values=worker \
+    Name=instance-state-name,Values=running --query 'Reservations[].Instances[].InstanceId'); do
+    userdata "$wid" >"$WORK/w-ud.yaml"
+    [ "$(write_file_of "$WORK/w-ud.yaml" /etc/garch/worker.env | value_of NATS_URL)" = "nats://$TOKEN@$HEAD_PRIV:4222" ] || same_url=0
+done
+if [ "$(sha256sum <"$SECRETS_FILE")" = "$SUM_BEFORE" ] && [ "$same_url" = 1 ]; then
+    ok "re-running up keeps the credentials: the added worker joins with the same token"
+else
+    bad "re-running up changed the credentials or the added worker's NATS URL"
 fi
 if deploy status --name garchtest >"$WORK/status.out" 2>&1 && grep -q '^MARKET_URL=http://' "$WORK/status.out" &&
     grep -q '^WORKER_NODES=3' "$WORK/status.out"; then
@@ -264,6 +359,7 @@ left=$("${AWSQ[@]}" ec2 describe-instances --filters Name=tag:garch:stack,Values
     Name=instance-state-name,Values=pending,running,stopping,stopped --query 'Reservations[].Instances[].InstanceId' | wc -w)
 expect "no instances left" "$left instances left" test "$left" -eq 0
 expect "security group deleted" "security group still there" test -z "$(sg_id)"
+expect "credentials deleted with the stack" "credentials file still there" test ! -e "$SECRETS_FILE"
 if "${AWSQ[@]}" ec2 describe-key-pairs --key-names garchtest-key >/dev/null 2>&1; then
     bad "key pair still there"
 else

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tui_client::app::{App, ServiceStatus};
-use tui_client::client::{ApiClient, Endpoints};
+use tui_client::client::{ApiClient, Endpoints, Tokens};
 use tui_client::services;
 
 /// Terminal dashboard over market-svc and signals-svc.
@@ -20,6 +20,13 @@ struct Cli {
     /// signals-svc base URL; without it, signals-svc is started in-process.
     #[arg(long, env = "SIGNALS_URL")]
     signals_url: Option<String>,
+    /// Bearer token of an external market-svc, for its protected routes (the Benchmark view's
+    /// refits). The compose stack's is in compose/.env.
+    #[arg(long, env = "MARKET_SVC_TOKEN", hide_env_values = true)]
+    market_token: Option<String>,
+    /// Bearer token of an external signals-svc.
+    #[arg(long, env = "SIGNALS_SVC_TOKEN", hide_env_values = true)]
+    signals_token: Option<String>,
     /// Data directory of the in-process services.
     #[arg(long, default_value = "data")]
     data_dir: PathBuf,
@@ -67,6 +74,10 @@ async fn main() -> anyhow::Result<()> {
     let client = ApiClient::new(Endpoints {
         market: market.clone(),
         signals: signals.clone(),
+    })
+    .with_tokens(Tokens {
+        market: cli.market_token,
+        signals: cli.signals_token,
     });
     let mut app = App::new(
         ServiceStatus::new(market, market_origin),

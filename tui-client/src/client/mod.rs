@@ -73,11 +73,32 @@ pub struct Endpoints {
     pub signals: Result<String, String>,
 }
 
+/// Bearer tokens of the services, for their protected routes (refits, appends). A service with a
+/// token gets it on every request: its open routes ignore it.
+#[derive(Clone, Default)]
+pub struct Tokens {
+    /// market-svc's token (`MARKET_SVC_TOKEN`).
+    pub market: Option<String>,
+    /// signals-svc's token (`SIGNALS_SVC_TOKEN`).
+    pub signals: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    // Never print a token: say only which services have one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("market", &self.market.as_ref().map(|_| "***"))
+            .field("signals", &self.signals.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
 /// The HTTP client of both services. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     endpoints: Endpoints,
+    tokens: Tokens,
 }
 
 /// Timeout of ordinary calls.
@@ -92,7 +113,22 @@ impl ApiClient {
             .connect_timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { http, endpoints }
+        Self {
+            http,
+            endpoints,
+            tokens: Tokens::default(),
+        }
+    }
+
+    /// The same client, sending `tokens` to their services. Empty tokens are dropped (the
+    /// services treat an empty configured token as none, too).
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        let keep = |t: Option<String>| t.filter(|t| !t.is_empty());
+        self.tokens = Tokens {
+            market: keep(tokens.market),
+            signals: keep(tokens.signals),
+        };
+        self
     }
 
     /// The endpoints.
@@ -123,9 +159,17 @@ impl ApiClient {
             Ok(b) => b.trim_end_matches('/').to_string(),
             Err(why) => return Call::unavailable(service, path, why),
         };
+        let token = match service {
+            Service::Market => self.tokens.market.as_deref(),
+            Service::Signals => self.tokens.signals.as_deref(),
+        };
         let start = Instant::now();
         let result = async {
-            let resp = build(&self.http, format!("{base}{path}"))
+            let mut request = build(&self.http, format!("{base}{path}"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let resp = request
                 .send()
                 .await
                 .map_err(|e| ApiError::Unreachable(describe(&e)))?;

@@ -1,5 +1,5 @@
 //! Tests of the client: decoding with extra and null fields, a bad body, how errors read,
-//! path encoding, a closed port and a service that is not available.
+//! path encoding, a closed port, a service that is not available, and which token goes where.
 
 use std::time::Duration;
 
@@ -80,4 +80,53 @@ async fn a_closed_port_is_unreachable() {
             "signals-svc not available in this build".into()
         ))
     );
+}
+
+/// A one-request HTTP server on a free port (a plain thread): answers `200 {}` and hands back
+/// the request head, lower-cased.
+fn capture_one_request() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+        let _ = tx.send(String::from_utf8_lossy(&head).to_lowercase());
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn each_service_gets_its_own_token_and_none_is_sent_without_one() {
+    let (market_url, market_head) = capture_one_request();
+    let (signals_url, signals_head) = capture_one_request();
+    let client = ApiClient::new(Endpoints {
+        market: Ok(market_url),
+        signals: Ok(signals_url),
+    })
+    .with_tokens(Tokens {
+        market: Some("m-secret".into()),
+        signals: Some(String::new()),
+    });
+    assert_eq!(client.health(Service::Market).await.result, Ok(()));
+    assert_eq!(client.health(Service::Signals).await.result, Ok(()));
+    let market_head = market_head.recv().unwrap();
+    let signals_head = signals_head.recv().unwrap();
+    assert!(
+        market_head.contains("authorization: bearer m-secret"),
+        "{market_head}"
+    );
+    assert!(!signals_head.contains("authorization"), "{signals_head}");
+    assert!(!format!("{client:?}").contains("m-secret"));
 }
