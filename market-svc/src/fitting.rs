@@ -63,7 +63,7 @@ pub enum LoadError {
     Data(#[from] DataError),
     /// The store cannot be read.
     #[error(transparent)]
-    Store(#[from] market_store::StoreError),
+    Store(#[from] market_data::store::StoreError),
 }
 
 /// Loads the data file into a new snapshot, replays the closes appended since from the store

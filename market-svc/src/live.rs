@@ -2,7 +2,7 @@
 //! without a refit.
 //!
 //! An append is validated against the symbol's last date, written durably to the store
-//! (`market_store`, fsync'd) and only then made visible. Every finished fit of the symbol is
+//! (`market_data::store`, fsync'd) and only then made visible. Every finished fit of the symbol is
 //! carried over to the longer series by filtering the new returns through its estimated
 //! parameters ([`garch_core::FittedModel::filter`], `arch`'s `fix` on the extended series:
 //! "forecast with new obs", arch issue #416), so the next `GET …/volatility` starts from the
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use garch_core::{FitReport, ForecastOptions, ModelSpec, fix};
-use market_store::{DailyClose, StoreError, StoredEstimate};
+use market_data::store::{DailyClose, StoreError, StoredEstimate};
 use serde::{Deserialize, Serialize};
 use svc_kit::problem::Problem;
 

@@ -17,7 +17,7 @@ use crate::universe::Universe;
 /// once, `/ready` turns 200 when the first fits are done.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
     // The store first: a file it cannot trust stops the start with one line naming it.
-    let store = Arc::new(market_store::Store::open(&config.store_file())?);
+    let store = Arc::new(market_data::store::Store::open(&config.store_file())?);
     let listener = TcpListener::bind(config.addr).await?;
     let state = AppState::new(
         Universe::empty(&config.data),

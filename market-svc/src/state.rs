@@ -17,7 +17,7 @@ use std::time::{Instant, SystemTime};
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use garch_core::{FitError, FitOptions, FitReport, FittedModel, ModelSpec, Returns, fit};
-use market_store::Store;
+use market_data::store::Store;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use garch_core::{Prices, Returns, SeriesError};
+use market_data::store::DailyClose;
 use market_data::{DataError, Session, load_bars, load_daily, realized_variance};
-use market_store::DailyClose;
 
 /// One symbol's series.
 #[derive(Debug, Clone)]

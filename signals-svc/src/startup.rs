@@ -21,7 +21,7 @@ pub enum LoadError {
     Data(#[from] market_data::DataError),
     /// The store cannot be read.
     #[error(transparent)]
-    Store(#[from] market_store::StoreError),
+    Store(#[from] market_data::store::StoreError),
     /// A symbol's bars are refused by the indicator state (a non-finite close).
     #[error("{symbol}: {source}")]
     Indicators {
@@ -88,7 +88,7 @@ pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, LoadError>
 /// Binds and starts loading the bars: `/health` answers at once, `/ready` when loaded.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
     // The store first: a file it cannot trust stops the start with one line naming it.
-    let store = Arc::new(market_store::Store::open(&config.store_file())?);
+    let store = Arc::new(market_data::store::Store::open(&config.store_file())?);
     let listener = TcpListener::bind(config.addr).await?;
     let state = AppState::new(config.bars.clone(), config.token.clone(), store);
     let (api, stream) = routes::router(Arc::clone(&state), config.body_limit);

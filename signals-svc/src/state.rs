@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use indicators::{IndicatorConfig, IndicatorState};
 use market_data::Bar;
-use market_store::Store;
+use market_data::store::Store;
 use prometheus_client::registry::Registry;
 use svc_kit::metrics::HttpMetrics;
 use svc_kit::readiness::{HasReadiness, Readiness};

@@ -161,7 +161,7 @@ async fn a_burst_of_concurrent_appends_is_stored_once_each_in_order() {
     assert_eq!(assets[0]["observations"], 701 + accepted.len());
     Arc::try_unwrap(app).ok().expect("one owner").kill9();
 
-    let stored = market_store::Store::open(&setup.store_file())
+    let stored = market_data::store::Store::open(&setup.store_file())
         .unwrap()
         .closes()
         .unwrap();
@@ -199,7 +199,10 @@ async fn a_corrupt_or_newer_store_stops_the_start_with_one_line_naming_it() {
     assert_refused(&setup, "corrupt");
 
     let setup = Setup::new();
-    drop(market_store::Store::open(&setup.store_file()).unwrap());
-    set_user_version(&setup.store_file(), market_store::SCHEMA_VERSION as u32 + 1);
+    drop(market_data::store::Store::open(&setup.store_file()).unwrap());
+    set_user_version(
+        &setup.store_file(),
+        market_data::store::SCHEMA_VERSION as u32 + 1,
+    );
     assert_refused(&setup, "newer version");
 }

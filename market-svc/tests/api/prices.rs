@@ -271,7 +271,10 @@ async fn bad_appends_are_refused_whole_and_name_the_field() {
         .unwrap()
         .join("store")
         .join(market_svc::config::STORE_FILE);
-    let stored = market_store::Store::open(&store).unwrap().closes().unwrap();
+    let stored = market_data::store::Store::open(&store)
+        .unwrap()
+        .closes()
+        .unwrap();
     assert!(stored.is_empty(), "{stored:?}");
 
     // The same valid close is then accepted, case-insensitively by symbol.

@@ -131,7 +131,7 @@ async fn a_burst_of_concurrent_appends_is_stored_once_each_in_order_and_rejects_
     Arc::try_unwrap(app).ok().expect("one owner").kill9();
 
     // Exactly the acknowledged bars, in time order, each once.
-    let stored = market_store::Store::open(&setup.store_file())
+    let stored = market_data::store::Store::open(&setup.store_file())
         .unwrap()
         .bars()
         .unwrap();
@@ -187,7 +187,10 @@ async fn a_corrupt_or_newer_store_stops_the_start_with_one_line_naming_it() {
     assert_eq!(r.status(), 200);
     drop(app);
     // The killed process left its log beside the file: fold it in, as a clean open does.
-    drop(market_store::Store::open(&setup.store_file()).unwrap());
-    set_user_version(&setup.store_file(), market_store::SCHEMA_VERSION as u32 + 1);
+    drop(market_data::store::Store::open(&setup.store_file()).unwrap());
+    set_user_version(
+        &setup.store_file(),
+        market_data::store::SCHEMA_VERSION as u32 + 1,
+    );
     assert_refused(&setup, "newer version");
 }

@@ -1,25 +1,26 @@
-//! # market-store
-//!
 //! The durable store of the market data the services receive while they run: 5-minute bars
 //! appended to signals-svc and daily closes appended to market-svc. The bundled files stay the
 //! base; the store holds only what was appended on top of them, and each service replays it
 //! at start.
 //!
-//! ## Guarantee
+//! Cargo feature `store` (off by default: it compiles SQLite's C library); the services turn
+//! it on, garch-core-only and file-only consumers do not pay for it.
+//!
+//! # Guarantee
 //! [`Store::append_bars`] and [`Store::append_closes`] return only once the rows are committed
 //! and fsync'd: SQLite in WAL mode with `synchronous = FULL` syncs the write-ahead log on every
 //! commit (<https://www.sqlite.org/pragma.html#pragma_synchronous>), so an append a service has
 //! acknowledged survives `kill -9` and a power loss. One append is one transaction: all its
 //! rows or none.
 //!
-//! ## Refusing what it cannot trust
+//! # Refusing what it cannot trust
 //! [`Store::open`] refuses, with an error naming the file, a file that is not a SQLite
 //! database, one that fails SQLite's `quick_check`, one that belongs to another application
 //! (`application_id`), and one written by a newer version of this schema (`user_version`
 //! greater than [`SCHEMA_VERSION`]). It never recreates or truncates an existing file: data it
 //! cannot read are left for an operator, not dropped.
 //!
-//! ## Why SQLite (through `rusqlite`, bundled)
+//! # Why SQLite (through `rusqlite`, bundled)
 //! A decades-old file format with a documented durability model and corruption detection, one
 //! file per service, no server; the bundled library pins the SQLite version the tests ran
 //! against. Appends are rare and small (a desk's bars and closes), so SQLite's write path is far
@@ -29,8 +30,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::Bar;
 use chrono::NaiveDate;
-use market_data::Bar;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 /// Version of the schema this build writes and reads. A file with a higher `user_version` was
