@@ -1,6 +1,8 @@
 //! Criterion benches of the estimation hot paths (issue #2's performance goals):
 //! one likelihood pass (value; with gradient; with gradient and Hessian), one full fit per
-//! model on 5,000 observations, and a 1,000-asset batch sequentially and on rayon.
+//! model on 5,000 observations, and a 1,000-asset batch sequentially and on rayon; and what
+//! a service pays to follow one appended close: filtering it through fitted parameters
+//! (`FittedModel::filter`, no re-estimation) against re-estimating.
 //!
 //! `cargo bench -p garch-core --bench garch`
 
@@ -81,5 +83,30 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, likelihood, fits, batch);
+/// One appended observation on 5,000: filter (market-svc's path after an append) against a
+/// full refit (its refit policy's path), GARCH-normal and GJR-t.
+fn live_update(c: &mut Criterion) {
+    let r = sample(3, OBS + 1);
+    let head = Returns::new(r.as_slice()[..OBS].to_vec()).unwrap();
+    let mut group = c.benchmark_group("append_one_to_5000");
+    group.sample_size(20);
+    for (name, s) in [
+        ("garch_normal", ModelSpec::default()),
+        (
+            "gjr_t",
+            spec(VolatilityModel::gjr(), Distribution::StudentT),
+        ),
+    ] {
+        let fitted = fit(&head, s, &FitOptions::default()).unwrap();
+        group.bench_function(format!("{name}_filter"), |b| {
+            b.iter(|| fitted.filter(black_box(&r)).unwrap())
+        });
+        group.bench_function(format!("{name}_refit"), |b| {
+            b.iter(|| fit(black_box(&r), s, &FitOptions::default()).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, likelihood, fits, batch, live_update);
 criterion_main!(benches);

@@ -16,6 +16,8 @@
 //! * [`realized_variance`]: per-day realized variance and overnight return from bars.
 //! * `generate` (feature `daily`): the seeded generator behind `data/` (example
 //!   `generate_data`).
+//! * `store` (feature `store`): the services' durable store of appended bars and daily
+//!   closes (SQLite, fsync'd before an append is acknowledged).
 //!
 //! Without the `daily` feature the crate does not link garch-core (and so neither its
 //! optimiser nor its linear algebra): signals-svc, which needs only bars, builds that way.
@@ -42,6 +44,8 @@ mod parquet;
 mod realized;
 pub mod resample;
 mod session;
+#[cfg(feature = "store")]
+pub mod store;
 mod table;
 
 pub use bar::{Bar, Interval, ParseIntervalError};

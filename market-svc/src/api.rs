@@ -238,15 +238,23 @@ pub struct AssetSummary {
 pub struct VolatilityResponse {
     /// Ticker (`null` for posted series).
     pub symbol: Option<String>,
-    /// Last date of the data the model was fitted to (`null` if no dates were given).
+    /// Last date of the data the forecast starts from (`null` if no dates were given). After
+    /// an append it moves on at once: the estimated parameters are filtered through the new
+    /// returns, without re-estimation.
     pub data_through: Option<String>,
+    /// Last date of the data the parameters were estimated on (`null` if no dates were
+    /// given); earlier than `data_through` until the refit policy (or `POST /v1/fits`)
+    /// re-estimates.
+    pub fitted_through: Option<String>,
+    /// Observations after `fitted_through`, filtered through the estimated parameters.
+    pub observations_since_fit: usize,
     /// When the fit ran (RFC 3339, UTC).
     pub fitted_at: String,
     /// Wall time of the fit in seconds.
     pub fit_seconds: f64,
-    /// The fit.
+    /// The estimation (through `fitted_through`): parameters, standard errors, convergence.
     pub report: FitReport,
-    /// Variance forecast from the end of the data.
+    /// Variance forecast from the end of the data (`data_through`).
     pub forecast: Forecast,
     /// Return quantiles per horizon at the requested `levels` (absent without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -526,4 +534,85 @@ pub struct SkippedSymbol {
     pub symbol: String,
     /// Why.
     pub reason: String,
+}
+
+/// One appended daily close.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClose {
+    /// Trading date, `YYYY-MM-DD`, after the symbol's last date.
+    #[schema(example = "2024-01-03", format = Date)]
+    pub date: String,
+    /// Closing price, positive and finite.
+    #[schema(example = 101.25, exclusive_minimum = 0)]
+    pub close: f64,
+}
+
+/// Most closes one append may carry.
+pub const MAX_APPENDED_CLOSES: usize = 10_000;
+
+/// `POST /v1/assets/{symbol}/prices`: daily closes to append, in date order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"prices": [{"date": "2030-01-02", "close": 101.25}]}))]
+pub struct AppendPricesRequest {
+    /// 1–10,000 closes; dates strictly increasing and after the symbol's last date.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub prices: Vec<NewClose>,
+}
+
+/// A forecast kept up to date after an append (or a background refit).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ForecastUpdate {
+    /// The model.
+    pub spec: ModelSpec,
+    /// Last date of the data the parameters were estimated on.
+    pub fitted_through: Option<String>,
+    /// Observations after `fitted_through`, filtered through the estimated parameters.
+    pub observations_since_fit: usize,
+    /// Next-day conditional volatility, percent.
+    pub volatility: Option<f64>,
+    /// The same, annualized (× √252).
+    pub annualized_volatility: Option<f64>,
+}
+
+/// `POST /v1/assets/{symbol}/prices`: what was appended and the forecasts it moved.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppendPricesResponse {
+    /// Ticker (canonical case).
+    pub symbol: String,
+    /// Closes appended.
+    pub appended: usize,
+    /// Prices of the symbol now.
+    pub observations: usize,
+    /// Last date of the data.
+    pub data_through: String,
+    /// The cached models of the symbol, filtered through the new returns (models never
+    /// requested are fitted when first asked for).
+    pub forecasts: Vec<ForecastUpdate>,
+    /// Models whose re-estimation the refit policy started in the background.
+    pub refits_started: Vec<ModelSpec>,
+}
+
+/// Why a forecast changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ForecastReason {
+    /// New closes were appended and filtered through the estimated parameters.
+    Append,
+    /// The model was re-estimated and swapped in.
+    Refit,
+}
+
+/// `forecast` event of `GET /v1/stream`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ForecastEvent {
+    /// Ticker.
+    pub symbol: String,
+    /// Why it changed.
+    pub reason: ForecastReason,
+    /// Last date of the data.
+    pub data_through: String,
+    /// The updated forecast.
+    pub forecast: ForecastUpdate,
 }

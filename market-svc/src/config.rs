@@ -27,6 +27,16 @@ pub struct ServeConfig {
         default_value = "data/simulated_5min_data.csv"
     )]
     pub bars: PathBuf,
+    /// Folder of the durable store of appended daily closes (`market.sqlite3` inside): every
+    /// appended close is written there before it is acknowledged and replayed at start and on
+    /// reload [default: a `store` folder beside the data file].
+    #[arg(long, env = "MARKET_SVC_STORE")]
+    pub store: Option<PathBuf>,
+    /// Re-estimate a model in the background once this many closes were appended since its
+    /// estimation (until then the new returns are filtered through its parameters); 0: only
+    /// on `POST /v1/fits`.
+    #[arg(long, env = "MARKET_SVC_REFIT_EVERY", default_value_t = 20)]
+    pub refit_every: usize,
     /// Bearer token required by `POST /v1/data/reload`; without one, reloads are refused.
     #[arg(long, env = "MARKET_SVC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -45,6 +55,22 @@ pub struct ServeConfig {
     /// The work budget of the expensive routes (posted fits, refits, reloads).
     #[command(flatten)]
     pub budget: BudgetConfig,
+}
+
+/// Name of the store file inside the store folder.
+pub const STORE_FILE: &str = "market.sqlite3";
+
+impl ServeConfig {
+    /// The store file: `--store` (a folder) or a `store` folder beside the data file, with
+    /// [`STORE_FILE`] inside.
+    pub fn store_file(&self) -> PathBuf {
+        let dir = self.store.clone().unwrap_or_else(|| {
+            self.data
+                .parent()
+                .map_or_else(|| PathBuf::from("store"), |d| d.join("store"))
+        });
+        dir.join(STORE_FILE)
+    }
 }
 
 /// How many expensive requests run and wait at once; beyond that they are shed with 503 and

@@ -42,9 +42,11 @@ pub fn fit_all(
                 seconds,
                 error: out.as_ref().err().map(ToString::to_string),
             };
+            let nobs = universe.get(&symbol).map_or(0, |a| a.returns.len());
             state.insert(
                 universe.version,
                 &symbol,
+                nobs,
                 spec,
                 out.map_err(FitFailure::from),
             );
@@ -53,9 +55,23 @@ pub fn fit_all(
         .collect()
 }
 
-/// Loads the data file into a new snapshot and fits the default model on it (blocking).
-pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, DataError> {
-    let universe = Universe::load(&state.data_path, state.bars_path.as_deref(), version)?;
+/// Why the data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The data file is unreadable or invalid.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The store cannot be read.
+    #[error(transparent)]
+    Store(#[from] market_data::store::StoreError),
+}
+
+/// Loads the data file into a new snapshot, replays the closes appended since from the store
+/// on top of it, and fits the default model on it (blocking).
+pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, LoadError> {
+    let mut universe = Universe::load(&state.data_path, state.bars_path.as_deref(), version)?;
+    let replayed = universe.replay(state.store.closes()?);
+    tracing::info!(replayed, store = %state.store.path().display(), "appended closes replayed");
     for (symbol, reason) in &universe.skipped {
         tracing::warn!(%symbol, %reason, "symbol skipped");
     }
@@ -63,6 +79,8 @@ pub fn load_and_fit(state: &AppState, version: u64) -> Result<Universe, DataErro
         tracing::warn!("{warning}");
     }
     let statuses = fit_all(state, &universe, ModelSpec::default(), Execution::Parallel);
+    let restored = crate::live::restore_estimates(state, &universe)?;
+    tracing::info!(restored, "stored estimates restored");
     let failed = statuses.iter().filter(|s| !s.ok).count();
     tracing::info!(
         symbols = universe.assets.len(),
@@ -105,14 +123,10 @@ pub fn cache_remote_fits(
                 error: fit.as_ref().err().cloned(),
             };
             let cached = fit
-                .map(|model| CachedFit {
-                    model,
-                    fitted_at: now_rfc3339(),
-                    fit_seconds: seconds,
-                    responses: Default::default(),
-                })
+                .map(|model| CachedFit::estimated(model, now_rfc3339(), seconds))
                 .map_err(FitFailure::Remote);
-            state.insert(universe.version, &symbol, spec, cached);
+            let nobs = universe.get(&symbol).map_or(0, |a| a.returns.len());
+            state.insert(universe.version, &symbol, nobs, spec, cached);
             status
         })
         .collect()

@@ -7,7 +7,8 @@
 //!
 //! Layout (as zero2prod's): [`config`] (flags + env), [`startup`] (build and run the app),
 //! [`routes`] (one module per resource: HTTP only), [`fitting`] (the app's work: load and fit
-//! into the cache), [`api`] (wire types and parameter validation), [`state`] (data
+//! into the cache), [`live`] (appended closes, filtered forecasts, the refit policy),
+//! [`api`] (wire types and parameter validation), [`state`] (data
 //! snapshot, fit cache, metrics), [`universe`] (the loaded data set), [`openapi`],
 //! [`distributed`] (NATS JetStream coordinator and worker), and [`commands`] (the binary's
 //! subcommands: serve, fit, worker, bench).
@@ -17,6 +18,7 @@ pub mod commands;
 pub mod config;
 pub mod distributed;
 pub mod fitting;
+pub mod live;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::api;
-use crate::routes::{admin, assets, system, volatility};
+use crate::routes::{admin, assets, prices, stream, system, volatility};
 
 /// OpenAPI 3 description of market-svc.
 #[derive(OpenApi)]
@@ -22,6 +22,8 @@ use crate::routes::{admin, assets, system, volatility};
         volatility::fit_posted,
         admin::refit,
         admin::reload,
+        prices::append,
+        stream::stream,
     ),
     components(schemas(
         api::AssetSummary,
@@ -38,6 +40,12 @@ use crate::routes::{admin, assets, system, volatility};
         api::RefitStatus,
         api::DataStatus,
         api::SkippedSymbol,
+        api::NewClose,
+        api::AppendPricesRequest,
+        api::AppendPricesResponse,
+        api::ForecastUpdate,
+        api::ForecastReason,
+        api::ForecastEvent,
         svc_kit::problem::Problem,
     ))
 )]

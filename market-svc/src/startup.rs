@@ -16,6 +16,8 @@ use crate::universe::Universe;
 /// Binds the listener and starts loading the data in the background: `/health` answers at
 /// once, `/ready` turns 200 when the first fits are done.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
+    // The store first: a file it cannot trust stops the start with one line naming it.
+    let store = Arc::new(market_data::store::Store::open(&config.store_file())?);
     let listener = TcpListener::bind(config.addr).await?;
     let state = AppState::new(
         Universe::empty(&config.data),
@@ -23,6 +25,8 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         Some(config.bars.clone()),
         config.token.clone(),
         config.budget.limits()?,
+        store,
+        config.refit_every,
     );
     if let Some(url) = &config.distributed.nats {
         let d = &config.distributed;
@@ -46,10 +50,12 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         });
         tracing::info!(url = %redact_credentials(url), "distributed fitting enabled");
     }
+    // The SSE stream is merged after the standard layers: it must not get the request timeout.
     let router = svc_kit::server::with_standard_layers(
         routes::router(Arc::clone(&state), config.body_limit),
         Duration::from_secs(config.request_timeout_secs),
-    );
+    )
+    .merge(routes::stream_router(Arc::clone(&state)));
     svc_kit::server::load_in_background(
         state,
         "data",

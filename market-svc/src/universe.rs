@@ -3,11 +3,12 @@
 //! Reloading builds a new snapshot and swaps it in atomically, so readers never see a
 //! half-loaded state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use garch_core::Returns;
+use garch_core::{Prices, Returns, SeriesError};
+use market_data::store::DailyClose;
 use market_data::{DataError, Session, load_bars, load_daily, realized_variance};
 
 /// One symbol's series.
@@ -29,6 +30,30 @@ impl Asset {
     /// Dates of the returns.
     pub fn return_dates(&self) -> &[String] {
         &self.dates[1..]
+    }
+
+    /// Last date of the data the first `nobs` returns cover (`None` past the end).
+    pub fn date_of_return(&self, nobs: usize) -> Option<&String> {
+        nobs.checked_sub(1).and_then(|i| self.return_dates().get(i))
+    }
+
+    /// This asset with `closes` appended (their dates after the last one): prices, dates and
+    /// the returns recomputed over the whole series, exactly as a file with those rows would
+    /// give them.
+    pub fn extended(&self, closes: &[DailyClose]) -> Result<Asset, SeriesError> {
+        let mut prices = self.prices.clone();
+        prices.extend(closes.iter().map(|c| c.close));
+        let validated = Prices::new(prices)?;
+        let returns = validated.to_returns()?;
+        let mut dates = self.dates.clone();
+        dates.extend(closes.iter().map(|c| c.date.to_string()));
+        Ok(Asset {
+            symbol: self.symbol.clone(),
+            dates,
+            prices: validated.as_slice().to_vec(),
+            returns,
+            realized: self.realized.clone(),
+        })
     }
 }
 
@@ -114,6 +139,47 @@ impl Universe {
             loaded_at: SystemTime::now(),
             version,
         })
+    }
+
+    /// Appends the closes replayed from the store, by symbol, on top of the loaded file. The
+    /// file is the base: stored closes dated at or before a symbol's last file date (the file
+    /// was updated to include them) are skipped with a warning, and so are symbols the file no
+    /// longer has; they stay in the store. Returns how many closes were appended.
+    pub fn replay(&mut self, stored: BTreeMap<String, Vec<DailyClose>>) -> usize {
+        let mut replayed = 0;
+        for (symbol, closes) in stored {
+            let Some(asset) = self.assets.iter_mut().find(|a| a.symbol == symbol) else {
+                self.warnings.push(format!(
+                    "{symbol}: {} stored closes, but the data file has no such symbol: not \
+                     served, kept in the store",
+                    closes.len()
+                ));
+                continue;
+            };
+            let last = asset.dates.last().cloned().unwrap_or_default();
+            let (old, new): (Vec<_>, Vec<_>) =
+                closes.into_iter().partition(|c| c.date.to_string() <= last);
+            if !old.is_empty() {
+                self.warnings.push(format!(
+                    "{symbol}: {} stored closes not after the data file's last date {last}: \
+                     the file wins",
+                    old.len()
+                ));
+            }
+            if new.is_empty() {
+                continue;
+            }
+            match asset.extended(&new) {
+                Ok(extended) => {
+                    replayed += new.len();
+                    *asset = extended;
+                }
+                Err(e) => self.warnings.push(format!(
+                    "{symbol}: stored closes not applied ({e}); kept in the store"
+                )),
+            }
+        }
+        replayed
     }
 
     /// The asset named `symbol` (case-insensitive).

@@ -1,4 +1,5 @@
-//! Building and running the application: bind, load bars in the background, serve.
+//! Building and running the application: open the store, bind, load bars (the file, then the
+//! appended bars replayed from the store) in the background, serve.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +19,9 @@ pub enum LoadError {
     /// The file is unreadable or invalid (names the file, row and column).
     #[error(transparent)]
     Data(#[from] market_data::DataError),
+    /// The store cannot be read.
+    #[error(transparent)]
+    Store(#[from] market_data::store::StoreError),
     /// A symbol's bars are refused by the indicator state (a non-finite close).
     #[error("{symbol}: {source}")]
     Indicators {
@@ -28,28 +32,65 @@ pub enum LoadError {
     },
 }
 
-/// Loads the bar file (CSV, or Parquet with the `parquet` feature) into books (blocking).
+/// Loads the bar file (CSV, or Parquet with the `parquet` feature) and replays the bars
+/// appended since, from the store, into books (blocking).
+///
+/// The file is the base: a stored bar at or before the file's last bar of its symbol (the file
+/// was updated to include it) is skipped with a warning; a stored symbol the file no longer
+/// has is reported, not served, and stays in the store.
 pub fn load_books(state: &AppState) -> Result<BTreeMap<String, Book>, LoadError> {
     let data = load_bars(&state.bars_path)?;
     for w in data.warnings {
         tracing::warn!("{w}");
     }
-    data.series
+    let mut stored = state.store.bars()?;
+    let mut replayed = 0usize;
+    let books = data
+        .series
         .into_iter()
-        .map(|s| match Book::new(s.bars().collect()) {
-            Ok(book) => Ok((s.symbol, book)),
-            Err(source) => Err(LoadError::Indicators {
-                symbol: s.symbol,
-                source,
-            }),
+        .map(|s| {
+            let mut bars: Vec<_> = s.bars().collect();
+            if let Some(extra) = stored.remove(&s.symbol) {
+                let last = bars.last().map_or(i64::MIN, |b| b.timestamp);
+                let (old, new): (Vec<_>, Vec<_>) =
+                    extra.into_iter().partition(|b| b.timestamp <= last);
+                if !old.is_empty() {
+                    tracing::warn!(
+                        symbol = %s.symbol,
+                        bars = old.len(),
+                        "stored bars not after the bar file's last bar: the file wins"
+                    );
+                }
+                replayed += new.len();
+                bars.extend(new);
+            }
+            match Book::new(bars) {
+                Ok(book) => Ok((s.symbol, book)),
+                Err(source) => Err(LoadError::Indicators {
+                    symbol: s.symbol,
+                    source,
+                }),
+            }
         })
-        .collect()
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    for (symbol, bars) in &stored {
+        tracing::warn!(
+            %symbol,
+            bars = bars.len(),
+            store = %state.store.path().display(),
+            "stored bars of a symbol the bar file does not have: not served, kept in the store"
+        );
+    }
+    tracing::info!(replayed, store = %state.store.path().display(), "appended bars replayed");
+    Ok(books)
 }
 
 /// Binds and starts loading the bars: `/health` answers at once, `/ready` when loaded.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
+    // The store first: a file it cannot trust stops the start with one line naming it.
+    let store = Arc::new(market_data::store::Store::open(&config.store_file())?);
     let listener = TcpListener::bind(config.addr).await?;
-    let state = AppState::new(config.bars.clone(), config.token.clone());
+    let state = AppState::new(config.bars.clone(), config.token.clone(), store);
     let (api, stream) = routes::router(Arc::clone(&state), config.body_limit);
     let router = svc_kit::server::with_standard_layers(
         api,

@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use indicators::{IndicatorConfig, IndicatorState};
 use market_data::Bar;
+use market_data::store::Store;
 use prometheus_client::registry::Registry;
 use svc_kit::metrics::HttpMetrics;
 use svc_kit::readiness::{HasReadiness, Readiness};
@@ -56,11 +57,16 @@ pub struct AppState {
     pub events: broadcast::Sender<SignalEvent>,
     /// HTTP metrics.
     pub http_metrics: HttpMetrics,
+    /// The durable store of appended bars.
+    pub store: Arc<Store>,
+    /// Serialises appends: validation, the durable write and the in-memory update of one append
+    /// happen before the next one's validation, so the store and the books see the same order.
+    pub append_lock: Mutex<()>,
 }
 
 impl AppState {
-    /// Empty state (bars are loaded in the background).
-    pub fn new(bars_path: PathBuf, token: Option<String>) -> Arc<Self> {
+    /// Empty state (bars are loaded in the background) over an opened store.
+    pub fn new(bars_path: PathBuf, token: Option<String>, store: Arc<Store>) -> Arc<Self> {
         let (events, _) = broadcast::channel(1024);
         Arc::new(Self {
             books: RwLock::new(BTreeMap::new()),
@@ -69,6 +75,8 @@ impl AppState {
             bars_path,
             events,
             http_metrics: HttpMetrics::new(Registry::default()),
+            store,
+            append_lock: Mutex::new(()),
         })
     }
 

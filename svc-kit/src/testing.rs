@@ -112,3 +112,109 @@ pub async fn assert_problem(
     }
     body
 }
+
+/// A service binary running as a child process (for tests that must kill it like a crash
+/// would: `kill -9`, no shutdown hook, no flush). Killed when dropped.
+pub struct ChildService {
+    /// The process.
+    pub child: std::process::Child,
+    /// A client for it (`server.base` is its URL).
+    pub server: TestServer,
+}
+
+impl ChildService {
+    /// Starts `binary serve --addr 127.0.0.1:PORT args…` on a free port and waits until
+    /// `/ready` answers 200 (panics after 60 s, or if the process exits first).
+    pub async fn spawn_ready(binary: &str, args: &[&str]) -> Self {
+        // A free port: bind, read it, release it (another process could take it in between;
+        // on a test machine that does not happen in practice).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let addr = format!("127.0.0.1:{port}");
+        let mut command = std::process::Command::new(binary);
+        command
+            .arg("serve")
+            .arg("--addr")
+            .arg(&addr)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = command.spawn().expect("spawn the service binary");
+        let mut service = Self {
+            child,
+            server: TestServer {
+                base: format!("http://{addr}"),
+                client: reqwest::Client::new(),
+            },
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            if let Ok(Some(status)) = service.child.try_wait() {
+                panic!("{binary} exited before it was ready: {status}");
+            }
+            if let Ok(r) = service
+                .server
+                .client
+                .get(service.server.url("/ready"))
+                .send()
+                .await
+                && r.status() == 200
+            {
+                return service;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{binary} never became ready");
+    }
+
+    /// SIGKILL (`kill -9`): no graceful shutdown, nothing flushed by the process.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap the child");
+    }
+}
+
+impl Drop for ChildService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl std::ops::Deref for ChildService {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
+}
+
+/// Runs `binary serve args…` expecting it to refuse to start: returns its exit status and
+/// its standard error (waits at most 60 s).
+pub fn refused_start(binary: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = std::process::Command::new(binary)
+        .arg("serve")
+        .arg("--addr")
+        .arg("127.0.0.1:0")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the service binary");
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait") {
+            let out = child.wait_with_output().expect("output");
+            return (
+                out.status,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{binary} did not refuse to start: still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -53,6 +53,8 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         data: data_dir.join(DAILY_FILE),
         bars: data_dir.join(BARS_FILE),
+        store: None,
+        refit_every: 20,
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 600,
@@ -88,6 +90,7 @@ pub fn signals_config(data_dir: &Path) -> signals_svc::config::ServeConfig {
     signals_svc::config::ServeConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         bars: data_dir.join(BARS_FILE),
+        store: None,
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 60,
@@ -156,6 +159,187 @@ mod tests {
             Ok(crate::client::Readiness::NotReady(_))
         ));
         svc.stop();
+    }
+
+    /// A daily file (AAA, 400 days of a deterministic wiggly path) and a bar file (AAA, two
+    /// sessions of 78 five-minute bars) in `dir`.
+    fn write_data(dir: &Path) {
+        let mut x = 7u64;
+        let mut noise = move || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut daily = String::from("date,symbol,open,high,low,close,volume\n");
+        let mut price = 50.0f64;
+        for i in 0..400 {
+            // 28-day months: every date valid, strictly increasing.
+            let (year, month, day) = (2019 + i / 336, (i % 336) / 28 + 1, i % 28 + 1);
+            price *= 1.0 + 0.03 * noise();
+            daily.push_str(&format!(
+                "{year}-{month:02}-{day:02},AAA,{price},{price},{price},{price},1000\n"
+            ));
+        }
+        std::fs::write(dir.join(DAILY_FILE), daily).unwrap();
+        let mut bars = String::from("timestamp,symbol,open,high,low,close,volume\n");
+        let mut close = 100.0f64;
+        for i in 0..156i64 {
+            close *= 1.0 + 0.002 * noise();
+            let ts = 1_704_205_800 + (i / 78) * 86_400 + (i % 78) * 300;
+            let t = humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(ts as u64),
+            );
+            bars.push_str(&format!(
+                "{t},AAA,{close},{},{},{close},100\n",
+                close * 1.001,
+                close * 0.999
+            ));
+        }
+        std::fs::write(dir.join(BARS_FILE), bars).unwrap();
+    }
+
+    /// Runs `cmds` and applies what comes back (and what that asks for) until nothing is in
+    /// flight; stream events arriving meanwhile are applied too and returned.
+    async fn settle(
+        app: &mut crate::app::App,
+        client: &crate::client::ApiClient,
+        cmds: Vec<crate::app::Command>,
+        tx: &tokio::sync::mpsc::UnboundedSender<crate::app::ApiResult>,
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<crate::app::ApiResult>,
+        until: impl Fn(&crate::app::App, &[crate::app::ApiResult]) -> bool,
+    ) -> Vec<crate::app::ApiResult> {
+        let mut pushed = Vec::new();
+        for cmd in cmds {
+            crate::event::spawn_command(cmd, client.clone(), tx.clone());
+        }
+        while !until(app, &pushed) {
+            let Ok(Some(result)) =
+                tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await
+            else {
+                panic!(
+                    "the dashboard heard nothing more within a minute; pushed {pushed:?}, \
+                     streaming {:?}/{:?}, loading {}",
+                    app.market_status.streaming,
+                    app.signals_status.streaming,
+                    app.is_loading()
+                );
+            };
+            if matches!(result, crate::app::ApiResult::Pushed(..)) {
+                pushed.push(result.clone());
+            }
+            for cmd in app.apply(result) {
+                crate::event::spawn_command(cmd, client.clone(), tx.clone());
+            }
+        }
+        pushed
+    }
+
+    #[tokio::test]
+    async fn an_append_reaches_the_dashboard_through_both_streams_without_a_key() {
+        use crate::app::{ApiResult, App, Service, ServiceStatus};
+        use crate::client::{ApiClient, Endpoints};
+
+        let dir = tempfile::tempdir().unwrap();
+        write_data(dir.path());
+        let market = start_market(dir.path()).await.unwrap();
+        let mut config = signals_config(dir.path());
+        config.token = Some("t".into());
+        let signals = spawn(signals_svc::startup::build(&config).await.unwrap());
+        let client = ApiClient::new(Endpoints {
+            market: Ok(market.url.clone()),
+            signals: Ok(signals.url.clone()),
+        });
+        // Both loaded first: this test is about pushes, not the retry clock.
+        for service in [Service::Market, Service::Signals] {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while client.ready(service).await.result != Ok(crate::client::Readiness::Ready) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{service:?} never ready"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        let mut app = App::new(
+            ServiceStatus::new(Ok(market.url.clone()), "in-process"),
+            ServiceStatus::new(Ok(signals.url.clone()), "in-process"),
+            std::time::Duration::from_secs(3600),
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let loaded = |app: &App, _: &[ApiResult]| {
+            !app.is_loading()
+                && app.vol.data.as_ref().is_some_and(|d| !d.rows.is_empty())
+                && app
+                    .signals
+                    .data
+                    .as_ref()
+                    .is_some_and(|d| !d.rows.is_empty())
+        };
+        let start = app.start(std::time::Instant::now());
+        settle(&mut app, &client, start, &tx, &mut rx, loaded).await;
+        let vol_before = app.vol.data.as_ref().unwrap().rows[0].annualized_forecast;
+        let signal_before = app.signals.data.as_ref().unwrap().rows[0].signal.clone();
+
+        // The dashboard follows both streams; then a desk appends to each service.
+        let followers: Vec<_> = [Service::Market, Service::Signals]
+            .into_iter()
+            .map(|s| {
+                let base = client.base_url(s).unwrap();
+                tokio::spawn(crate::client::stream::follow(base, s, tx.clone()))
+            })
+            .collect();
+        let subscribed = |app: &App, _: &[ApiResult]| {
+            app.market_status.streaming == Some(true) && app.signals_status.streaming == Some(true)
+        };
+        settle(&mut app, &client, Vec::new(), &tx, &mut rx, subscribed).await;
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{}/v1/assets/AAA/prices", market.url))
+            .json(&serde_json::json!({"prices": [
+                {"date": "2021-01-01", "close": 40.0}, {"date": "2021-01-02", "close": 47.0}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let last = app.signals.data.as_ref().unwrap().rows[0].close.unwrap();
+        // A rally: RSI above 70 and the close over the upper band, whatever the path's end.
+        let rally: Vec<_> = (0..15i64)
+            .map(|i| {
+                let c = last * 1.015f64.powi(i as i32 + 1);
+                serde_json::json!({"timestamp": (1_704_205_800 + 2 * 86_400 + 300 * i).to_string(),
+                    "open": c, "high": c * 1.001, "low": c * 0.999, "close": c, "volume": 10})
+            })
+            .collect();
+        let r = http
+            .post(format!("{}/v1/assets/AAA/bars", signals.url))
+            .bearer_auth("t")
+            .json(&serde_json::json!({ "bars": rally }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+
+        // No key, no tick: only the streams make the dashboard refetch.
+        let both_heard = |app: &App, pushed: &[ApiResult]| {
+            let heard = |s: Service| {
+                pushed
+                    .iter()
+                    .any(|p| matches!(p, ApiResult::Pushed(x, sym) if *x == s && sym == "AAA"))
+            };
+            heard(Service::Market) && heard(Service::Signals) && !app.is_loading()
+        };
+        settle(&mut app, &client, Vec::new(), &tx, &mut rx, both_heard).await;
+        let vol_after = app.vol.data.as_ref().unwrap().rows[0].annualized_forecast;
+        let signal_after = app.signals.data.as_ref().unwrap().rows[0].signal.clone();
+        assert_ne!(vol_after, vol_before, "the market column moved");
+        assert_ne!(signal_after, signal_before, "the signal column moved");
+        assert_eq!(signal_after.as_deref(), Some("short"));
+        for f in followers {
+            f.abort();
+        }
+        market.stop();
+        signals.stop();
     }
 
     #[test]

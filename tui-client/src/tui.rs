@@ -3,7 +3,8 @@
 //! [`run`] sets the terminal up with `ratatui::init()` (raw mode, alternate screen, and a panic
 //! hook that restores the terminal before the panic message is printed) and always restores it
 //! on the way out. The loop `select!`s over terminal events, a UI tick and API results arriving
-//! on an mpsc channel from spawned fetch tasks, redrawing after each.
+//! on an mpsc channel from spawned fetch tasks and from the two services' event streams
+//! ([`crate::client::stream`]), redrawing after each.
 
 use std::time::{Duration, Instant};
 
@@ -13,8 +14,9 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
-use crate::app::{App, Command};
+use crate::app::{ApiResult, App, Command, Service};
 use crate::client::ApiClient;
+use crate::client::stream::follow;
 use crate::event::{key_from, spawn_command};
 use crate::ui;
 
@@ -44,6 +46,30 @@ where
         }
     };
     dispatch(app.start(Instant::now()));
+    // Both services' streams: an append shows without a key press.
+    let followers: Vec<_> = [Service::Market, Service::Signals]
+        .into_iter()
+        .filter_map(|service| {
+            let base = client.base_url(service)?;
+            Some(tokio::spawn(follow(base, service, tx.clone())))
+        })
+        .collect();
+    let result = run_loop(terminal, app, &dispatch, &mut rx).await;
+    for f in followers {
+        f.abort();
+    }
+    result
+}
+
+async fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    dispatch: &impl Fn(Vec<Command>),
+    rx: &mut mpsc::UnboundedReceiver<ApiResult>,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

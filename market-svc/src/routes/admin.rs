@@ -14,6 +14,7 @@ use svc_kit::problem::{ApiJson, Problem};
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, parse_spec};
 use crate::distributed::{DistributedError, JobRequest};
 use crate::fitting::{cache_remote_fits, fit_all, load_and_fit};
+use crate::live::{catch_up, persist_refit};
 use crate::routes::system::data_status;
 use crate::state::{AppState, on_rayon};
 
@@ -58,8 +59,10 @@ async fn refit_admitted(
     let universe = state.universe.load_full();
     let st = Arc::clone(&state);
     let start = Instant::now();
+    let snapshot = Arc::clone(&universe);
     let symbols = on_rayon(move || fit_all(&st, &universe, spec, execution)).await?;
     let total = start.elapsed().as_secs_f64();
+    carry_forward(&state, snapshot, spec).await;
     Ok(Json(RefitResponse {
         mode: req.mode,
         spec,
@@ -109,8 +112,10 @@ async fn refit_distributed(
             Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
         })?;
         let st = Arc::clone(&state);
+        let snapshot = Arc::clone(&universe);
         statuses =
             on_rayon(move || cache_remote_fits(&st, &universe, spec, outcome.symbols)).await?;
+        carry_forward(&state, snapshot, spec).await;
     }
     let total = start.elapsed().as_secs_f64();
     Ok(RefitResponse {
@@ -120,6 +125,21 @@ async fn refit_distributed(
         fits_per_second: statuses.len() as f64 / total.max(1e-9),
         symbols: statuses,
     })
+}
+
+/// Symbols that received closes during a refit get its estimates carried forward (off the
+/// runtime's workers and off rayon: it takes the append lock, see [`crate::live::schedule_refit`]).
+async fn carry_forward(
+    state: &Arc<AppState>,
+    snapshot: Arc<crate::universe::Universe>,
+    spec: ModelSpec,
+) {
+    let st = Arc::clone(state);
+    let _ = tokio::task::spawn_blocking(move || {
+        persist_refit(&st, &snapshot, spec);
+        catch_up(&st, &snapshot, spec);
+    })
+    .await;
 }
 
 /// Reloads the data file atomically (token-protected).
@@ -139,16 +159,24 @@ pub async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
     let _guard = state.reload_lock.lock().await;
     let version = state.universe.load().version + 1;
     let st = Arc::clone(&state);
-    match on_rayon(move || load_and_fit(&st, version)).await {
-        Ok(Ok(universe)) => {
-            state.universe.store(Arc::new(universe));
-            state.evict_older_than(version);
+    // Appends wait for the reload (it replays the store, so none may land in between): the
+    // append lock is held on a blocking thread, not on rayon, whose pool does the fitting.
+    let reloaded = tokio::task::spawn_blocking(move || {
+        let _serial = st.lock_appends();
+        let universe = load_and_fit(&st, version)?;
+        st.universe.store(Arc::new(universe));
+        st.evict_older_than(version);
+        Ok::<(), crate::fitting::LoadError>(())
+    })
+    .await;
+    match reloaded {
+        Ok(Ok(())) => {
             state.readiness.set_load_error(None);
             state.readiness.set_ready(true);
             Json(data_status(&state)).into_response()
         }
         Ok(Err(e)) => Problem::unprocessable("data", format!("reload failed, old data kept: {e}"))
             .into_response(),
-        Err(p) => p.into_response(),
+        Err(e) => Problem::internal(format!("the reload was aborted: {e}")).into_response(),
     }
 }

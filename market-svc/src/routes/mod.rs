@@ -10,6 +10,8 @@ use crate::state::AppState;
 
 pub mod admin;
 pub mod assets;
+pub mod prices;
+pub mod stream;
 pub mod system;
 pub mod volatility;
 
@@ -25,6 +27,7 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
             get(volatility::asset_volatility),
         )
         .route("/v1/assets/{symbol}/history", get(assets::history))
+        .route("/v1/assets/{symbol}/prices", post(prices::append))
         .route("/v1/volatility", get(volatility::screener))
         .route("/v1/volatility/fit", post(volatility::fit_posted))
         .route("/v1/fits", post(admin::refit))
@@ -32,4 +35,13 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);
     svc_kit::server::api_tail(api, "market-svc", env!("CARGO_PKG_VERSION"), &metrics)
+}
+
+/// The SSE stream, kept apart from [`router`]: it must not get the request timeout.
+pub fn stream_router(state: Arc<AppState>) -> Router {
+    let metrics = state.http_metrics.clone();
+    let stream = Router::new()
+        .route("/v1/stream", get(stream::stream))
+        .with_state(state);
+    svc_kit::server::tracked(stream, &metrics)
 }

@@ -31,6 +31,7 @@ async fn respond(
     fit: Arc<CachedFit>,
     symbol: Option<String>,
     data_through: Option<String>,
+    fitted_through: Option<String>,
     horizon: usize,
     levels: Vec<f64>,
 ) -> Result<Bytes, Problem> {
@@ -49,9 +50,11 @@ async fn respond(
         let body = VolatilityResponse {
             symbol,
             data_through,
+            fitted_through,
+            observations_since_fit: fit.observations_since_fit(),
             fitted_at: fit.fitted_at.clone(),
             fit_seconds: fit.fit_seconds,
-            report: fit.model.report().clone(),
+            report: fit.estimate.clone(),
             forecast,
             intervals,
         };
@@ -97,6 +100,7 @@ pub async fn asset_volatility(
         Arc::clone(&fit),
         Some(asset.symbol.clone()),
         asset.dates.last().cloned(),
+        asset.date_of_return(fit.estimate.nobs).cloned(),
         horizon,
         levels,
     )
@@ -139,7 +143,7 @@ pub async fn screener(
         let (symbol, outcome) = joined.map_err(|e| Problem::internal(e.to_string()))?;
         let row = match outcome {
             Ok((_, fit)) => {
-                let r = fit.model.report();
+                let r = &fit.estimate;
                 let step = fit
                     .model
                     .forecast(horizon, &ForecastOptions::default())
@@ -400,6 +404,14 @@ async fn fit_posted_authorised(
     let fit = on_rayon(move || st.fit_now(&returns, spec))
         .await?
         .map_err(|e| Problem::unprocessable("body", format!("cannot fit this series: {e}")))?;
-    let bytes = respond(Arc::new(fit), None, data_through, horizon, Vec::new()).await?;
+    let bytes = respond(
+        Arc::new(fit),
+        None,
+        data_through.clone(),
+        data_through,
+        horizon,
+        Vec::new(),
+    )
+    .await?;
     Ok(json_bytes(bytes))
 }

@@ -117,13 +117,18 @@ pub async fn spawn_with_body_limit(bytes: usize) -> TestApp {
     spawn_configured(None, |c| c.body_limit = bytes).await
 }
 
-async fn spawn_configured(token: Option<String>, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
+pub async fn spawn_configured(
+    token: Option<String>,
+    adjust: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let data = write_daily(dir.path());
     let mut config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
         bars: write_bars(dir.path()),
+        store: None,
+        refit_every: 20,
         token,
         log_format: LogFormat::Text,
         request_timeout_secs: 30,

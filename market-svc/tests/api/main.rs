@@ -5,6 +5,8 @@ mod helpers;
 
 mod admin;
 mod assets;
+mod durability;
 mod fit_posted;
+mod prices;
 mod system;
 mod volatility;

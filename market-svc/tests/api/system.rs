@@ -59,6 +59,8 @@ async fn unreadable_data_keeps_the_service_unready_and_says_why() {
         addr: "127.0.0.1:0".parse().unwrap(),
         data,
         bars: dir.join("none.csv"),
+        store: None,
+        refit_every: 20,
         token: None,
         log_format: svc_kit::telemetry::LogFormat::Text,
         request_timeout_secs: 30,

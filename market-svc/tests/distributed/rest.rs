@@ -49,6 +49,8 @@ async fn spawn_service(data: std::path::PathBuf, nats: Option<String>, deadline:
         addr: "127.0.0.1:0".parse().unwrap(),
         data,
         bars: std::path::PathBuf::from("/nonexistent/bars.csv"),
+        store: None,
+        refit_every: 20,
         token: None,
         log_format: LogFormat::Text,
         request_timeout_secs: 60,

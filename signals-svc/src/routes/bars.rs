@@ -78,15 +78,19 @@ fn validate(req: &AppendRequest, last: Option<i64>) -> Result<Vec<Bar>, Problem>
     Ok(out)
 }
 
-/// Appends bars to a symbol (token-protected). Nothing is applied unless every bar is valid.
+/// Appends bars to a symbol (token-protected). Nothing is applied unless every bar is valid;
+/// a 200 means the bars are in the durable store (fsync'd), and replayed after a restart.
 #[utoipa::path(post, path = "/v1/assets/{symbol}/bars", tag = "signals",
     params(("symbol" = String, Path, description = "Ticker", example = "ACME")), request_body = AppendRequest,
-    responses((status = 200, body = AppendResponse), (status = 400, body = Problem),
+    responses((status = 200, description = "Appended and durably stored", body = AppendResponse),
+        (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem),
         (status = 403, body = Problem),
         (status = 404, description = "Unknown symbol", body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 503, description = "The store could not be written: nothing was applied",
+            body = Problem)),
     security(("bearer" = [])))]
 pub async fn append(
     State(state): State<Arc<AppState>>,
@@ -97,23 +101,50 @@ pub async fn append(
     if let Err(refused) = require_bearer(state.token.as_deref(), &headers, "SIGNALS_SVC_TOKEN") {
         return refused.into_response();
     }
+    // The fsync blocks: off the runtime's workers.
+    match tokio::task::spawn_blocking(move || append_serialised(&state, &symbol, &req)).await {
+        Ok(Ok(body)) => Json(body).into_response(),
+        Ok(Err(problem)) => problem.into_response(),
+        Err(e) => Problem::internal(format!("the append was aborted: {e}")).into_response(),
+    }
+}
+
+/// Validates, stores durably, then applies, under the append lock (blocking).
+fn append_serialised(
+    state: &AppState,
+    symbol: &str,
+    req: &AppendRequest,
+) -> Result<AppendResponse, Problem> {
+    let _serial = state.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+    let (name, last) = {
+        let books = state.read();
+        let (name, book) = books
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(symbol))
+            .ok_or_else(|| Problem::not_found("symbol", format!("unknown symbol '{symbol}'")))?;
+        (name.clone(), book.bars.last().map(|b| b.timestamp))
+    };
+    let bars = validate(req, last)?;
+    // Durable before visible: if the write fails nothing is applied and the caller is told.
+    state.store.append_bars(&name, &bars).map_err(|e| {
+        tracing::error!(error = %e, "append not stored");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            format!("the bars were not stored, nothing was applied: {e}"),
+        )
+        .with_field("bars")
+    })?;
     let mut books = state.write();
-    let Some((name, book)) = books
-        .iter_mut()
-        .find(|(s, _)| s.eq_ignore_ascii_case(&symbol))
-    else {
-        return Problem::not_found("symbol", format!("unknown symbol '{symbol}'")).into_response();
-    };
-    let bars = match validate(&req, book.bars.last().map(|b| b.timestamp)) {
-        Ok(b) => b,
-        Err(p) => return p.into_response(),
-    };
+    let book = books
+        .get_mut(&name)
+        .ok_or_else(|| Problem::internal(format!("{name} vanished during the append")))?;
     let previous = book.live.last().map(|p| p.position);
-    // Closes were validated finite, so the live update cannot fail; apply everything.
+    // Closes were validated finite, so the live update cannot fail.
     for bar in &bars {
-        if let Err(e) = book.live.update(bar.close) {
-            return Problem::internal(e.to_string()).into_response();
-        }
+        book.live
+            .update(bar.close)
+            .map_err(|e| Problem::internal(e.to_string()))?;
     }
     book.bars.extend_from_slice(&bars);
     let timestamps = book.timestamps();
@@ -132,11 +163,10 @@ pub async fn append(
             latest: l.clone(),
         });
     }
-    Json(AppendResponse {
-        symbol: name.clone(),
+    Ok(AppendResponse {
+        symbol: name,
         appended: bars.len(),
         bars: book.bars.len(),
         latest,
     })
-    .into_response()
 }

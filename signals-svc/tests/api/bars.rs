@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{OPEN, assert_problem, spawn_app, spawn_with};
 
-fn bar(ts: i64, close: f64) -> serde_json::Value {
+pub fn bar(ts: i64, close: f64) -> serde_json::Value {
     let t =
         humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(ts as u64))
             .to_string();

@@ -72,6 +72,7 @@ pub async fn spawn_with(token: Option<String>) -> TestApp {
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         bars: write_bars(dir.path()),
+        store: None,
         token,
         log_format: LogFormat::Text,
         request_timeout_secs: 30,

@@ -4,4 +4,5 @@ mod helpers;
 
 mod bars;
 mod compute;
+mod durability;
 mod signals;

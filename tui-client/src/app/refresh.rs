@@ -52,6 +52,10 @@ pub enum ApiResult {
     Health(Service, Call<()>),
     /// Readiness.
     Ready(Service, Call<Readiness>),
+    /// The service announced new data for a symbol on its stream (`GET /v1/stream`).
+    Pushed(Service, String),
+    /// The service's stream opened (`true`: subscribed, events from now on arrive) or closed.
+    Streaming(Service, bool),
 }
 
 impl App {
@@ -148,6 +152,8 @@ impl App {
                 st.record(&call);
                 st.health = Some(call.result);
             }
+            ApiResult::Pushed(service, symbol) => return self.pushed(service, &symbol),
+            ApiResult::Streaming(service, open) => self.status_mut(service).streaming = Some(open),
             ApiResult::Ready(service, call) => {
                 let st = self.status_mut(service);
                 st.record(&call);
@@ -179,6 +185,36 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// A stream event: `symbol` has new data on `service`. Refetch the screener part it serves
+    /// and, if that symbol's detail is open, its parts from that service, so an append shows
+    /// without a key press (a fetch already in flight is not doubled).
+    fn pushed(&mut self, service: Service, symbol: &str) -> Vec<Command> {
+        let mut cmds = self.refetch(service);
+        let (model, dist, horizon) = (self.model, self.dist, self.horizon);
+        if let Some(d) = self.detail.as_mut()
+            && d.symbol.eq_ignore_ascii_case(symbol)
+        {
+            match service {
+                Service::Market => {
+                    let fit_key = (d.symbol.clone(), model, dist, horizon);
+                    if d.fit.request(fit_key.clone()) {
+                        cmds.push(Command::FetchDetail(fit_key));
+                    }
+                    let hist_key = (d.symbol.clone(), model, dist);
+                    if d.history.request(hist_key.clone()) {
+                        cmds.push(Command::FetchHistory(hist_key));
+                    }
+                }
+                Service::Signals => {
+                    if d.signals.request(d.symbol.clone()) {
+                        cmds.push(Command::FetchSymbolSignals(d.symbol.clone()));
+                    }
+                }
+            }
+        }
+        cmds
     }
 
     /// The model, distribution or horizon changed: refetch what depends on them.

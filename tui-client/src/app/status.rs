@@ -56,6 +56,8 @@ pub struct ServiceStatus {
     pub failed_calls: u64,
     /// The last error, with its path.
     pub last_error: Option<(String, String)>,
+    /// Whether its event stream (`GET /v1/stream`) is open (`None` before the first try).
+    pub streaming: Option<bool>,
 }
 
 impl ServiceStatus {
@@ -73,6 +75,7 @@ impl ServiceStatus {
             ok_calls: 0,
             failed_calls: 0,
             last_error: None,
+            streaming: None,
         }
     }
 

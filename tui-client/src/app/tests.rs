@@ -606,3 +606,59 @@ fn help_overlay_and_quit_keys() {
     app.handle_key(Key::CtrlC);
     assert!(app.should_quit);
 }
+
+#[test]
+fn a_pushed_change_refetches_the_screener_and_the_open_detail_of_that_symbol() {
+    let mut app = loaded_app();
+    // Market: the vol screener; signals: the signal screener.
+    assert_eq!(
+        app.apply(ApiResult::Pushed(Service::Market, "AAA".into())),
+        vec![Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))]
+    );
+    assert_eq!(
+        app.apply(ApiResult::Pushed(Service::Signals, "AAA".into())),
+        vec![Command::FetchSignalScreener(INTERVAL.into())]
+    );
+    // In flight already: not doubled.
+    assert!(
+        app.apply(ApiResult::Pushed(Service::Market, "BBB".into()))
+            .is_empty()
+    );
+    let mut app = loaded_app();
+    app.open_detail("AAA");
+    app.vol.loading = false;
+    app.signals.loading = false;
+    // The detail's first fetches have come back.
+    let d = app.detail.as_mut().unwrap();
+    (d.fit.loading, d.history.loading, d.signals.loading) = (false, false, false);
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "aaa".into()));
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert!(cmds.contains(&Command::FetchVolScreener((Model::Garch, Dist::Normal, 10))));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::FetchDetail(k) if k.0 == "AAA"))
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::FetchHistory(k) if k.0 == "AAA"))
+    );
+    let cmds = app.apply(ApiResult::Pushed(Service::Signals, "AAA".into()));
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchSignalScreener(INTERVAL.into()),
+            Command::FetchSymbolSignals("AAA".into())
+        ]
+    );
+    app.signals.loading = false;
+    // Another symbol's change leaves the detail alone.
+    let cmds = app.apply(ApiResult::Pushed(Service::Signals, "CCC".into()));
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::FetchSymbolSignals(_))),
+        "{cmds:?}"
+    );
+    app.apply(ApiResult::Streaming(Service::Signals, true));
+    assert_eq!(app.signals_status.streaming, Some(true));
+}

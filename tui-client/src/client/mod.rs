@@ -10,6 +10,7 @@
 //! dashboard reads them; `error` has [`ApiError`]. Everything is re-exported here.
 
 mod error;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -136,6 +137,11 @@ impl ApiClient {
     /// The endpoints.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+
+    /// The base URL of `service`, if it has one.
+    pub fn base_url(&self, service: Service) -> Option<String> {
+        self.base(service).ok().map(str::to_string)
     }
 
     fn base(&self, service: Service) -> Result<&str, &str> {

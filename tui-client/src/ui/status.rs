@@ -45,6 +45,12 @@ fn service_lines(app: &App, service: Service) -> Vec<Line<'static>> {
         Some(Err(e)) => Span::styled(format!("unknown: {e}"), error_style()),
     };
     lines.push(Line::from(vec![label("ready"), ready]));
+    let stream = match st.streaming {
+        None => Span::styled("not opened yet", dim),
+        Some(true) => Span::styled("following (updates show as they happen)", ok),
+        Some(false) => Span::styled("closed, reopening", warn_style()),
+    };
+    lines.push(Line::from(vec![label("stream"), stream]));
     let avg = if st.calls.is_empty() {
         "-".to_string()
     } else {
