@@ -253,6 +253,18 @@ impl Transform {
 
     /// Whether `params` satisfy every constraint strictly.
     pub(crate) fn is_feasible(&self, params: &[f64]) -> bool {
+        self.within_constraints(params, false)
+    }
+
+    /// As [`Self::is_feasible`], but on the closed set of `arch`'s constraints: persistence
+    /// `Σα + Σγ/2 + Σβ ≤ 1` (EGARCH `β ≤ 1`) is admissible. The active-set refinement may end a fit
+    /// exactly on that face; [`crate::fix`] and filtering must accept such estimates, while the
+    /// optimiser's interior transform keeps the strict form.
+    pub(crate) fn is_admissible(&self, params: &[f64]) -> bool {
+        self.within_constraints(params, true)
+    }
+
+    fn within_constraints(&self, params: &[f64], closed: bool) -> bool {
         if params.iter().any(|x| !x.is_finite()) {
             return false;
         }
@@ -261,11 +273,11 @@ impl Transform {
                 let c = self.components(params);
                 params[self.layout.vol] > 0.0
                     && c.iter().all(|&x| x >= 0.0)
-                    && c.iter().sum::<f64>() < 1.0
+                    && (c.iter().sum::<f64>() < 1.0 || (closed && c.iter().sum::<f64>() <= 1.0))
             }
             VolatilityModel::Egarch => {
                 let b = params[self.layout.vol + 3];
-                (0.0..1.0).contains(&b)
+                (0.0..1.0).contains(&b) || (closed && b == 1.0)
             }
         };
         let ok_shape = self.layout.nu.is_none_or(|n| {

@@ -505,8 +505,9 @@ impl FittedModel {
     }
 }
 
-/// Rejects a parameter vector of the wrong length or outside the constraints (what [`fix`]
-/// and [`crate::simulate()`] check before they use one).
+/// Rejects a parameter vector of the wrong length or outside the (closed) constraints (what
+/// [`fix`] and [`crate::simulate()`] check before they use one): an estimate on the persistence
+/// face, as the active-set refinement can return, is accepted.
 pub fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitError> {
     let names = spec.param_names();
     if params.len() != names.len() {
@@ -517,7 +518,7 @@ pub fn check_params(spec: &ModelSpec, params: &[f64]) -> Result<(), FitError> {
         });
     }
     let transform = Transform::new(*spec);
-    if !transform.is_feasible(params) {
+    if !transform.is_admissible(params) {
         return Err(FitError::InfeasibleParameters(format!(
             "{} = {:?}",
             names.join(", "),
