@@ -131,10 +131,13 @@ pub struct AssetVolatilityQuery {
     /// Forecast horizon in days, 1–1000 (default 10).
     #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
-    /// Forecast intervals: comma-separated quantile levels of the returns, each strictly
-    /// between 0 and 1, at most 16 (e.g. `0.05,0.95`). Exact at one day from the fitted law,
-    /// simulated (2,000 seeded paths) beyond. Absent: no intervals.
-    #[param(example = "0.05,0.95", pattern = r"^[0-9.eE+-]+(,[0-9.eE+-]+){0,15}$")]
+    /// Forecast intervals: comma-separated quantile levels of the returns, each a decimal
+    /// strictly between 0 and 1 (`0.05` or `.05`), at most 16 (e.g. `0.05,0.95`). Exact at one
+    /// day from the fitted law, simulated (2,000 seeded paths) beyond. Absent: no intervals.
+    #[param(
+        example = "0.05,0.95",
+        pattern = r"^0?\.[0-9]*[1-9][0-9]*(,0?\.[0-9]*[1-9][0-9]*){0,15}$"
+    )]
     pub levels: Option<String>,
 }
 
@@ -150,7 +153,8 @@ impl AssetVolatilityQuery {
     }
 }
 
-/// Parses `levels`: comma-separated numbers strictly between 0 and 1, at most
+/// Parses `levels`: comma-separated decimals strictly between 0 and 1 (`0.05` or `.05`, the
+/// grammar of the documented pattern, so the contract and the parser agree), at most
 /// [`garch_core::forecast::MAX_LEVELS`].
 pub fn parse_levels(levels: Option<&str>) -> Result<Vec<f64>, Problem> {
     let Some(text) = levels else {
@@ -159,19 +163,11 @@ pub fn parse_levels(levels: Option<&str>) -> Result<Vec<f64>, Problem> {
     let bad = |detail: String| Problem::invalid_parameter("levels", detail);
     let parsed = text
         .split(',')
-        .map(|t| {
-            t.trim()
-                .parse::<f64>()
-                .map_err(|_| bad(format!("'{t}' is not a number")))
-                .and_then(|l| {
-                    if l > 0.0 && l < 1.0 {
-                        Ok(l)
-                    } else {
-                        Err(bad(format!(
-                            "levels must be strictly between 0 and 1, got {t}"
-                        )))
-                    }
-                })
+        .map(|t| match open_unit_decimal(t) {
+            Some(level) => Ok(level),
+            None => Err(bad(format!(
+                "'{t}' is not a decimal strictly between 0 and 1 (e.g. 0.05)"
+            ))),
         })
         .collect::<Result<Vec<f64>, Problem>>()?;
     if parsed.len() > garch_core::forecast::MAX_LEVELS {
@@ -182,6 +178,14 @@ pub fn parse_levels(levels: Option<&str>) -> Result<Vec<f64>, Problem> {
         )));
     }
     Ok(parsed)
+}
+
+/// `0?.d*` with at least one non-zero digit after the point: a decimal in (0, 1).
+fn open_unit_decimal(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('0').unwrap_or(text).strip_prefix('.')?;
+    let well_formed =
+        digits.bytes().all(|b| b.is_ascii_digit()) && digits.bytes().any(|b| b != b'0');
+    well_formed.then(|| text.parse().ok()).flatten()
 }
 
 /// Parses model, distribution and mean names.

@@ -166,7 +166,9 @@ async fn new_laws_and_forecast_intervals() {
         .unwrap();
     assert!(plain.get("intervals").is_none());
     assert_eq!(plain["report"]["spec"]["distribution"], "ged");
-    for bad in ["0.05,1", "abc", "0", "0.1,-0.2"] {
+    for bad in [
+        "0.05,1", "abc", "0", "0.1,-0.2", ".30.e", "5e-2", "0.", "1.0", "00.5", "0.5,",
+    ] {
         assert_problem(
             app.get(&format!("/v1/assets/AAA/volatility?levels={bad}"))
                 .await,
