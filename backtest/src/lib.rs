@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use coverage::{Christoffersen, Kupiec, TrafficLight, Zone};
 pub use loss::{DieboldMariano, MincerZarnowitz, Proxy};
-pub use ranking::{RankedModel, rank_models};
+pub use ranking::{RankedModel, Ranking, rank_models};
 pub use risk::Day;
 pub use rolling::{BacktestError, Refit, Start};
 pub use scheme::{BacktestConfig, ConfigError, Scheme, Window};

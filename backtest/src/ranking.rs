@@ -5,8 +5,13 @@
 //!
 //! QLIKE series are compared on the days where both are defined (the proxy is shared, so
 //! these are the same days for every model).
+//!
+//! The candidates are independent, so they run on rayon; each candidate's numbers do not depend
+//! on the scheduling. A candidate that cannot be backtested (a window no fit can estimate) is
+//! reported beside the ranking instead of sinking it.
 
 use garch_core::{FitOptions, ModelSpec, Returns, fit};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::loss::{DieboldMariano, diebold_mariano};
@@ -32,25 +37,50 @@ pub struct RankedModel {
     pub summary: Summary,
 }
 
-/// Backtests each of `specs` on `returns` and ranks them by mean QLIKE (ties and undefined
-/// QLIKE last, in input order). `realized` as in [`crate::Backtest::evaluate`].
+/// A ranking: the models that could be backtested, best first, and those that could not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Best mean QLIKE first.
+    pub ranked: Vec<RankedModel>,
+    /// Candidates whose backtest failed, in input order, with the reason.
+    pub failed: Vec<(ModelSpec, BacktestError)>,
+}
+
+/// Backtests each of `specs` on `returns` (in parallel on rayon's current pool) and ranks them
+/// by mean QLIKE (ties and undefined QLIKE last, in input order). `realized` as in
+/// [`crate::Backtest::evaluate`]. Fails only when the series or setting is unusable for every
+/// candidate alike; a candidate's own failure goes into [`Ranking::failed`].
 pub fn rank_models(
     returns: &[f64],
     specs: &[ModelSpec],
     config: &BacktestConfig,
     options: &FitOptions,
     realized: Option<&[Option<f64>]>,
-) -> Result<Vec<RankedModel>, BacktestError> {
-    if specs.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<Ranking, BacktestError> {
+    config.check_len(returns.len())?;
     let full = Returns::new(returns.to_vec())?;
+    let outcomes: Vec<Result<(Evaluation, Option<f64>), BacktestError>> = specs
+        .par_iter()
+        .map(|&spec| {
+            let bt = run(returns, spec, config, options)?;
+            let ev = bt.evaluate(realized)?;
+            let bic = fit(&full, spec, options).ok().map(|m| m.report().bic);
+            Ok((ev, bic))
+        })
+        .collect();
     let mut evaluated: Vec<(ModelSpec, Evaluation, Option<f64>)> = Vec::with_capacity(specs.len());
-    for &spec in specs {
-        let bt = run(returns, spec, config, options)?;
-        let ev = bt.evaluate(realized)?;
-        let bic = fit(&full, spec, options).ok().map(|m| m.report().bic);
-        evaluated.push((spec, ev, bic));
+    let mut failed = Vec::new();
+    for (&spec, outcome) in specs.iter().zip(outcomes) {
+        match outcome {
+            Ok((ev, bic)) => evaluated.push((spec, ev, bic)),
+            Err(e) => failed.push((spec, e)),
+        }
+    }
+    if evaluated.is_empty() {
+        return Ok(Ranking {
+            ranked: Vec::new(),
+            failed,
+        });
     }
     let mut order: Vec<usize> = (0..evaluated.len()).collect();
     order.sort_by(|&i, &j| {
@@ -65,7 +95,7 @@ pub fn rank_models(
             .filter_map(|(x, y)| Some(((*x)?, (*y)?)))
             .unzip()
     };
-    Ok(order
+    let ranked = order
         .iter()
         .enumerate()
         .map(|(r, &i)| {
@@ -85,5 +115,6 @@ pub fn rank_models(
                 summary: ev.summary.clone(),
             }
         })
-        .collect())
+        .collect();
+    Ok(Ranking { ranked, failed })
 }

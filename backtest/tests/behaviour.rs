@@ -156,7 +156,9 @@ fn evaluation_uses_realized_variance_where_given_and_ranks_models() {
         spec(VolatilityModel::garch(), Distribution::Normal),
         spec(VolatilityModel::gjr(), Distribution::StudentT),
     ];
-    let ranked = rank_models(y, &specs, &config, &options, None).unwrap();
+    let ranking = rank_models(y, &specs, &config, &options, None).unwrap();
+    assert!(ranking.failed.is_empty());
+    let ranked = ranking.ranked;
     assert_eq!(ranked.len(), 2);
     assert_eq!(ranked[0].rank, 1);
     assert!(ranked[0].dm_vs_best.is_none() && ranked[1].dm_vs_best.is_some());

@@ -25,6 +25,17 @@ pub struct RealizedDay {
     pub bars: usize,
 }
 
+impl RealizedDay {
+    /// The day's close-to-close variance proxy: the intraday realized variance plus the squared
+    /// overnight return (the intraday sum alone misses the overnight move, so it is biased low
+    /// for the close-to-close variance a daily model forecasts). `None` on the first day of the
+    /// bars, whose overnight return is unknown.
+    pub fn close_to_close_variance(&self) -> Option<f64> {
+        self.overnight_return
+            .map(|o| self.realized_variance + o * o)
+    }
+}
+
 /// Realized variance per trading day of `bars` (sorted by time, as [`crate::load_bars`] returns
 /// them) in `session`. Bars outside the session are ignored; a day with a missing bar simply has
 /// one longer return. Days come out in date order.

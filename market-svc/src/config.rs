@@ -86,6 +86,10 @@ pub struct BudgetConfig {
     /// Longest an expensive request waits for a slot, in seconds.
     #[arg(long, env = "MARKET_SVC_QUEUE_WAIT", default_value_t = 2.0)]
     pub queue_wait: f64,
+    /// Longest a backtest request waits for its computation, in seconds, before answering
+    /// 202 (pending, retry later); the computation goes on and is cached.
+    #[arg(long, env = "MARKET_SVC_BACKTEST_WAIT", default_value_t = 20.0)]
+    pub backtest_wait: f64,
 }
 
 impl Default for BudgetConfig {
@@ -94,6 +98,7 @@ impl Default for BudgetConfig {
             max_running: None,
             max_queued: None,
             queue_wait: 2.0,
+            backtest_wait: 20.0,
         }
     }
 }
@@ -104,6 +109,10 @@ impl BudgetConfig {
         anyhow::ensure!(
             self.queue_wait.is_finite() && self.queue_wait >= 0.0,
             "--queue-wait must be a non-negative number of seconds"
+        );
+        anyhow::ensure!(
+            self.backtest_wait.is_finite() && self.backtest_wait >= 0.0,
+            "--backtest-wait must be a non-negative number of seconds"
         );
         let machine = svc_kit::budget::BudgetLimits::for_this_machine();
         Ok(svc_kit::budget::BudgetLimits {

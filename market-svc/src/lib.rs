@@ -14,6 +14,8 @@
 //! subcommands: serve, fit, worker, bench).
 
 pub mod api;
+pub mod backtest_report;
+pub mod backtests;
 pub mod commands;
 pub mod config;
 pub mod distributed;

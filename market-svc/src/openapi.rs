@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::api;
-use crate::routes::{admin, assets, prices, stream, system, volatility};
+use crate::routes::{admin, assets, backtests, prices, stream, system, volatility};
 
 /// OpenAPI 3 description of market-svc.
 #[derive(OpenApi)]
@@ -24,6 +24,9 @@ use crate::routes::{admin, assets, prices, stream, system, volatility};
         admin::reload,
         prices::append,
         stream::stream,
+        backtests::asset_backtest,
+        backtests::asset_models,
+        backtests::universe_backtest,
     ),
     components(schemas(
         api::AssetSummary,
@@ -46,6 +49,19 @@ use crate::routes::{admin, assets, prices, stream, system, volatility};
         api::ForecastUpdate,
         api::ForecastReason,
         api::ForecastEvent,
+        crate::backtest_report::BacktestReport,
+        crate::backtest_report::RefitOut,
+        crate::backtest_report::DayOut,
+        crate::backtest_report::TestOut,
+        crate::backtest_report::ChristoffersenOut,
+        api::backtest::UniverseBacktestRequest,
+        api::backtest::UniverseBacktestResponse,
+        api::backtest::BacktestMode,
+        api::backtest::AssetBacktestSummary,
+        api::backtest::DistributedStats,
+        api::backtest::ModelRanking,
+        api::backtest::FailedModel,
+        api::backtest::Pending,
         svc_kit::problem::Problem,
     ))
 )]

@@ -28,6 +28,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<BoundServer> {
         store,
         config.refit_every,
     );
+    state.backtests.set_wait(std::time::Duration::from_secs_f64(
+        config.budget.backtest_wait,
+    ));
     if let Some(url) = &config.distributed.nats {
         let d = &config.distributed;
         if !(d.distributed_deadline.is_finite() && d.distributed_deadline > 0.0) {

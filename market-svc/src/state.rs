@@ -172,6 +172,8 @@ pub struct AppState {
     pub refits_running: Mutex<std::collections::HashSet<(String, ModelSpec)>>,
     /// Forecast updates for the SSE stream.
     pub events: tokio::sync::broadcast::Sender<crate::api::ForecastEvent>,
+    /// Cached backtests and rankings, and the universe runs' pool.
+    pub backtests: crate::backtests::Backtests,
 }
 
 /// What `mode=distributed` needs: a coordinator and how long to wait for it.
@@ -232,6 +234,7 @@ impl AppState {
             refit_every,
             refits_running: Mutex::new(Default::default()),
             events: tokio::sync::broadcast::channel(1024).0,
+            backtests: Default::default(),
         })
     }
 

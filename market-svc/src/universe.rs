@@ -24,6 +24,10 @@ pub struct Asset {
     pub returns: Returns,
     /// Realized daily variance (percent²) from 5-minute bars, by ISO date.
     pub realized: HashMap<String, f64>,
+    /// The backtests' variance proxy from the bars, by ISO date: realized variance plus the
+    /// squared overnight return (close to close, like the model's forecast); absent on days
+    /// without bars and on the first day of the bars.
+    pub variance_proxy: HashMap<String, f64>,
 }
 
 impl Asset {
@@ -53,6 +57,7 @@ impl Asset {
             prices: validated.as_slice().to_vec(),
             returns,
             realized: self.realized.clone(),
+            variance_proxy: self.variance_proxy.clone(),
         })
     }
 }
@@ -94,6 +99,7 @@ impl Universe {
         let daily = load_daily(path)?;
         let mut warnings = daily.warnings;
         let mut realized: HashMap<String, HashMap<String, f64>> = HashMap::new();
+        let mut proxies: HashMap<String, HashMap<String, f64>> = HashMap::new();
         match bars {
             Some(b) if b.is_file() => match load_bars(b) {
                 Ok(data) => {
@@ -101,6 +107,14 @@ impl Universe {
                     let session = Session::us_equities();
                     for series in &data.series {
                         let days = realized_variance(series, &session);
+                        proxies.insert(
+                            series.symbol.clone(),
+                            days.iter()
+                                .filter_map(|d| {
+                                    Some((d.date.to_string(), d.close_to_close_variance()?))
+                                })
+                                .collect(),
+                        );
                         realized.insert(
                             series.symbol.clone(),
                             days.into_iter()
@@ -123,6 +137,7 @@ impl Universe {
             match series.returns() {
                 Ok(returns) => assets.push(Asset {
                     realized: realized.remove(&series.symbol).unwrap_or_default(),
+                    variance_proxy: proxies.remove(&series.symbol).unwrap_or_default(),
                     symbol: series.symbol,
                     dates: series.dates.iter().map(ToString::to_string).collect(),
                     prices: series.prices.as_slice().to_vec(),

@@ -7,18 +7,17 @@
 //! model forecasts), and the squared daily return on other days. Each day's JSON/CSV record
 //! says which proxy it used.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use backtest::{BacktestConfig, Proxy, Scheme, run_with_progress};
 use clap::{Args, ValueEnum};
-use garch_core::{
-    Distribution, FitOptions, MeanModel, ModelSpec, ParameterEstimate, VolatilityModel,
-};
+use garch_core::{Distribution, FitOptions, MeanModel, ModelSpec, VolatilityModel};
 use market_data::{Session, load_bars, load_daily, realized_variance};
-use serde::Serialize;
+
+use crate::backtest_report::{BacktestReport, level_key};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,101 +71,6 @@ pub struct BacktestArgs {
     pub format: Format,
 }
 
-/// One estimation window in the JSON output.
-#[derive(Debug, Serialize)]
-pub struct RefitOut {
-    /// Date of the first return of the window.
-    pub first_date: String,
-    /// Date of the last return of the window.
-    pub last_date: String,
-    /// Estimates, as `fit` reports them.
-    pub params: Vec<ParameterEstimate>,
-    /// Log-likelihood at the estimates.
-    pub log_likelihood: f64,
-    /// Whether the optimiser converged.
-    pub converged: bool,
-    /// `cold`, `warm` or `warm_fell_back`.
-    pub start: backtest::Start,
-}
-
-/// One out-of-sample day in the JSON output.
-#[derive(Debug, Serialize)]
-pub struct DayOut {
-    /// Date of the return.
-    pub date: String,
-    /// The return (percent).
-    #[serde(rename = "return")]
-    pub ret: f64,
-    /// One-step variance forecast made the day before.
-    pub variance: f64,
-    /// Variance forecasts for the requested horizons (`h` → variance), when available.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub horizons: Option<BTreeMap<usize, f64>>,
-    /// VaR per level (a return quantile).
-    pub var: BTreeMap<String, f64>,
-    /// Expected shortfall per level.
-    pub es: BTreeMap<String, f64>,
-    /// Whether the return fell below the VaR, per level.
-    pub exceedance: BTreeMap<String, bool>,
-    /// The variance proxy of the day and which one it is.
-    pub proxy: f64,
-    /// `realized_variance` or `squared_return`.
-    pub proxy_kind: Proxy,
-}
-
-/// A coverage test result in the JSON output.
-#[derive(Debug, Serialize)]
-pub struct TestOut {
-    /// Likelihood ratio.
-    pub lr: f64,
-    /// Its p-value.
-    pub p_value: f64,
-    /// Exceedances observed.
-    pub exceedances: usize,
-    /// Exceedances expected.
-    pub expected: f64,
-}
-
-/// Christoffersen's two tests in the JSON output.
-#[derive(Debug, Serialize)]
-pub struct ChristoffersenOut {
-    /// Independence.
-    pub independence: TestOut,
-    /// Conditional coverage (strict form, χ²(2)).
-    pub conditional_coverage: TestOut,
-}
-
-/// What `backtest` prints as JSON.
-#[derive(Debug, Serialize)]
-pub struct BacktestOutput {
-    /// Symbol.
-    pub symbol: String,
-    /// The model.
-    pub spec: ModelSpec,
-    /// The setting.
-    pub config: BacktestConfig,
-    /// One per estimation window.
-    pub refits: Vec<RefitOut>,
-    /// One per out-of-sample day.
-    pub path: Vec<DayOut>,
-    /// Kupiec per level.
-    pub kupiec: BTreeMap<String, TestOut>,
-    /// Christoffersen per level.
-    pub christoffersen: BTreeMap<String, ChristoffersenOut>,
-    /// Basel zone of the last 250 days of the 1 % VaR.
-    pub traffic_light: Option<backtest::TrafficLight>,
-    /// Mean QLIKE.
-    pub qlike: Option<f64>,
-    /// Mean MSE.
-    pub mse: f64,
-    /// Mincer–Zarnowitz regression of the proxy on the forecast.
-    pub mincer_zarnowitz: Option<backtest::MincerZarnowitz>,
-    /// Days with a realized-variance proxy.
-    pub realized_variance_days: usize,
-    /// Days with a squared-return proxy.
-    pub squared_return_days: usize,
-}
-
 /// A comma-separated list; an unparsable item is an error naming the flag.
 fn parse_list<T: std::str::FromStr>(text: &str, flag: &str) -> anyhow::Result<Vec<T>> {
     text.split(',')
@@ -177,11 +81,6 @@ fn parse_list<T: std::str::FromStr>(text: &str, flag: &str) -> anyhow::Result<Ve
                 .map_err(|_| anyhow::anyhow!("{flag}: '{s}' is not a valid number"))
         })
         .collect()
-}
-
-/// A level as a JSON key: `0.01`.
-fn key(level: f64) -> String {
-    format!("{level}")
 }
 
 /// Runs the command, writing to `out`.
@@ -230,100 +129,8 @@ pub fn run(args: &BacktestArgs, out: &mut impl Write) -> anyhow::Result<()> {
         .with_context(|| format!("backtesting {spec} on {}", series.symbol))?;
     progress.finish();
     let ev = bt.evaluate(realized.as_deref())?;
-    let s = &ev.summary;
     let levels = config.levels();
-    let output = BacktestOutput {
-        symbol: series.symbol.clone(),
-        spec,
-        config: config.clone(),
-        refits: bt
-            .refits
-            .iter()
-            .map(|r| RefitOut {
-                first_date: dates[r.window.start].clone(),
-                last_date: dates[r.window.end - 1].clone(),
-                params: r.report.params.clone(),
-                log_likelihood: r.report.log_likelihood,
-                converged: r.report.converged,
-                start: r.start,
-            })
-            .collect(),
-        path: bt
-            .path
-            .iter()
-            .enumerate()
-            .map(|(i, d)| DayOut {
-                date: dates[d.index].clone(),
-                ret: d.ret,
-                variance: d.variance,
-                horizons: d.horizons.as_ref().map(|h| {
-                    config
-                        .horizons()
-                        .iter()
-                        .copied()
-                        .zip(h.iter().copied())
-                        .collect()
-                }),
-                var: levels
-                    .iter()
-                    .map(|a| key(*a))
-                    .zip(d.var.iter().copied())
-                    .collect(),
-                es: levels
-                    .iter()
-                    .map(|a| key(*a))
-                    .zip(d.es.iter().copied())
-                    .collect(),
-                exceedance: levels
-                    .iter()
-                    .map(|a| key(*a))
-                    .zip(d.exceedance.iter().copied())
-                    .collect(),
-                proxy: ev.proxy[i],
-                proxy_kind: ev.proxy_kind[i],
-            })
-            .collect(),
-        kupiec: s
-            .kupiec
-            .iter()
-            .map(|k| {
-                (
-                    key(k.level),
-                    TestOut {
-                        lr: k.lr,
-                        p_value: k.p_value,
-                        exceedances: k.exceedances,
-                        expected: k.expected,
-                    },
-                )
-            })
-            .collect(),
-        christoffersen: s
-            .christoffersen
-            .iter()
-            .map(|c| {
-                let test = |lr, p_value| TestOut {
-                    lr,
-                    p_value,
-                    exceedances: c.exceedances,
-                    expected: c.expected,
-                };
-                (
-                    key(c.level),
-                    ChristoffersenOut {
-                        independence: test(c.lr_ind, c.p_value_ind),
-                        conditional_coverage: test(c.lr_cc, c.p_value_cc),
-                    },
-                )
-            })
-            .collect(),
-        traffic_light: s.traffic_light,
-        qlike: s.qlike,
-        mse: s.mse,
-        mincer_zarnowitz: s.mincer_zarnowitz,
-        realized_variance_days: s.realized_variance_days,
-        squared_return_days: s.squared_return_days,
-    };
+    let output = BacktestReport::new(&series.symbol, &dates, &bt, &ev, &config);
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &output)?;
@@ -347,11 +154,7 @@ fn realized_proxy(path: &Path, symbol: &str, dates: &[String]) -> anyhow::Result
     };
     let by_date: HashMap<String, f64> = realized_variance(series, &Session::us_equities())
         .into_iter()
-        .filter_map(|d| {
-            // Without the overnight return (first day of the bars) the day is incomplete.
-            d.overnight_return
-                .map(|o| (d.date.to_string(), d.realized_variance + o * o))
-        })
+        .filter_map(|d| Some((d.date.to_string(), d.close_to_close_variance()?)))
         .collect();
     Ok(dates.iter().map(|d| by_date.get(d).copied()).collect())
 }
@@ -398,7 +201,7 @@ impl Progress {
     }
 }
 
-fn write_csv(o: &BacktestOutput, levels: &[f64], out: &mut impl Write) -> anyhow::Result<()> {
+fn write_csv(o: &BacktestReport, levels: &[f64], out: &mut impl Write) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["date".to_string(), "return".into(), "variance".into()];
     for a in levels {
@@ -412,7 +215,7 @@ fn write_csv(o: &BacktestOutput, levels: &[f64], out: &mut impl Write) -> anyhow
     for d in &o.path {
         let mut row = vec![d.date.clone(), d.ret.to_string(), d.variance.to_string()];
         for a in levels {
-            let k = key(*a);
+            let k = level_key(*a);
             row.push(d.var[&k].to_string());
             row.push(d.es[&k].to_string());
             row.push(d.exceedance[&k].to_string());
@@ -432,7 +235,7 @@ fn write_csv(o: &BacktestOutput, levels: &[f64], out: &mut impl Write) -> anyhow
 }
 
 fn write_table(
-    o: &BacktestOutput,
+    o: &BacktestReport,
     bt: &backtest::Backtest,
     out: &mut impl Write,
 ) -> std::io::Result<()> {

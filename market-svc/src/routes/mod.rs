@@ -10,6 +10,7 @@ use crate::state::AppState;
 
 pub mod admin;
 pub mod assets;
+pub mod backtests;
 pub mod prices;
 pub mod stream;
 pub mod system;
@@ -27,6 +28,12 @@ pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
             get(volatility::asset_volatility),
         )
         .route("/v1/assets/{symbol}/history", get(assets::history))
+        .route(
+            "/v1/assets/{symbol}/backtest",
+            get(backtests::asset_backtest),
+        )
+        .route("/v1/assets/{symbol}/models", get(backtests::asset_models))
+        .route("/v1/backtests", post(backtests::universe_backtest))
         .route("/v1/assets/{symbol}/prices", post(prices::append))
         .route("/v1/volatility", get(volatility::screener))
         .route("/v1/volatility/fit", post(volatility::fit_posted))

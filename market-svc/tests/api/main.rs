@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod assets;
+mod backtests;
 mod durability;
 mod fit_posted;
 mod prices;

@@ -2,6 +2,8 @@
 //! requests into these, so a bad value is rejected once, at the edge, with a problem naming
 //! the field.
 
+pub mod backtest;
+
 use garch_core::{
     Distribution, FitReport, Forecast, ForecastIntervals, MeanModel, ModelSpec, VolatilityModel,
     forecast::MAX_HORIZON,
