@@ -35,7 +35,7 @@ pub use ranking::{RankedModel, Ranking, rank_models};
 pub use risk::Day;
 pub use rolling::{BacktestError, Refit, Start};
 pub use scheme::{BacktestConfig, ConfigError, Scheme, Window};
-pub use universe::{Block, Execution, run_universe};
+pub use universe::{Block, Execution, run_universe, run_universe_until};
 
 /// A complete per-asset backtest: the refits and the out-of-sample days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -51,6 +51,9 @@ pub enum BacktestError {
     /// A shock law could not be built from fitted shape parameters.
     #[error("shock law: {0}")]
     Law(String),
+    /// The run was stopped before this asset was done.
+    #[error("stopped before it was done")]
+    Stopped,
     /// The variance proxy does not line up with the returns.
     #[error("proxy: {got} values for {expected} returns")]
     ProxyLength {

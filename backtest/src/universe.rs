@@ -112,6 +112,21 @@ pub fn run_universe(
     block: usize,
     execution: Execution,
 ) -> Vec<Result<Backtest, BacktestError>> {
+    run_universe_until(assets, spec, config, options, block, execution, &|| false)
+}
+
+/// [`run_universe`], checking `stop` before each task: once it answers true, the remaining
+/// tasks are skipped and their assets fail with [`BacktestError::Stopped`] (a service stops a
+/// run whose caller went away).
+pub fn run_universe_until(
+    assets: &[&[f64]],
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    block: usize,
+    execution: Execution,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Vec<Result<Backtest, BacktestError>> {
     // Validate every asset first; invalid ones get their error, the rest their tasks.
     let prepared: Vec<Result<Plan, BacktestError>> = assets
         .iter()
@@ -128,6 +143,9 @@ pub fn run_universe(
         .flat_map(|(a, b)| b.iter().cloned().map(move |r| (a, r)))
         .collect();
     let task = |(a, r): &(usize, Range<usize>)| {
+        if stop() {
+            return Err(BacktestError::Stopped);
+        }
         let windows = &prepared[*a]
             .as_ref()
             .expect("tasks come from valid assets")

@@ -100,6 +100,23 @@ fn sequential_and_parallel_universes_are_bit_identical() {
     let h = d.horizons.as_ref().unwrap();
     assert_eq!(h[0], d.variance);
     assert_ne!(h[1], d.variance);
+
+    // A stopped run skips the tasks after the stop: the assets done before it are the same
+    // bits, the others fail with Stopped (here: stop after the first asset's 5 blocks).
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let stop = || calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 5;
+    let stopped = backtest::run_universe_until(
+        &assets,
+        s,
+        &config,
+        &options,
+        20,
+        Execution::Sequential,
+        &stop,
+    );
+    assert_eq!(format!("{:?}", stopped[0]), format!("{:?}", seq[0]));
+    assert!(matches!(stopped[1], Err(BacktestError::Stopped)));
+    assert!(matches!(stopped[2], Err(BacktestError::Stopped)));
 }
 
 #[test]

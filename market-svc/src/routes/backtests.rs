@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use axum::Json;
@@ -14,7 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use backtest::{
-    Backtest, BacktestConfig, BacktestError, Execution, Ranking, rank_models, run, run_universe,
+    Backtest, BacktestConfig, BacktestError, Execution, Ranking, rank_models, run,
+    run_universe_until,
 };
 use garch_core::{Distribution, FitOptions, MeanModel, ModelSpec, VolatilityModel};
 use svc_kit::auth::require_bearer_if_configured;
@@ -268,30 +270,26 @@ async fn universe_admitted(
         BacktestMode::Sequential | BacktestMode::Parallel => {
             let (st, uni, cfg) = (Arc::clone(&state), Arc::clone(&universe), config.clone());
             let mode = req.mode;
+            // Dropped with this request (the caller went away, the request timed out): the
+            // run stops at its next task instead of computing for nobody.
+            let stop = StopOnDrop::default();
+            let stopped = Arc::clone(&stop.0);
             let results = tokio::task::spawn_blocking(move || {
                 let assets: Vec<&[f64]> = uni.assets.iter().map(|a| a.returns.as_slice()).collect();
                 let options = FitOptions::default();
+                let until = || stopped.load(Ordering::Relaxed);
+                let run = |execution| {
+                    run_universe_until(&assets, spec, &cfg, &options, block, execution, &until)
+                };
                 match mode {
                     BacktestMode::Parallel => {
                         let pool = st.backtests.pool()?;
                         Ok::<_, Problem>((
-                            pool.install(|| {
-                                run_universe(
-                                    &assets,
-                                    spec,
-                                    &cfg,
-                                    &options,
-                                    block,
-                                    Execution::Parallel,
-                                )
-                            }),
+                            pool.install(|| run(Execution::Parallel)),
                             pool.current_num_threads(),
                         ))
                     }
-                    _ => Ok((
-                        run_universe(&assets, spec, &cfg, &options, block, Execution::Sequential),
-                        1,
-                    )),
+                    _ => Ok((run(Execution::Sequential), 1)),
                 }
             })
             .await
@@ -409,6 +407,16 @@ async fn distributed_backtest(
     };
     let _ = (universe, spec, config, block);
     Err(distributed_unavailable())
+}
+
+/// Sets its flag when dropped.
+#[derive(Default)]
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// `mode=distributed` without NATS configured.
