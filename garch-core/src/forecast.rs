@@ -362,8 +362,9 @@ fn intervals(
 }
 
 /// Simulated returns `r_{T+h}` less the constant `μ` (added to the quantiles), `[h − 1][path]`,
-/// from simulated residuals: `ε` (constant and zero means), or the AR recursion `c + Σ φ_i r_{T+h−i} + ε_{T+h}` on each path,
-/// from the last observations (`arch`'s simulated `mean_paths`).
+/// from simulated residuals: `ε` (constant and zero means), or the AR recursion
+/// `c + Σ φ_i r_{T+h−i} + ε_{T+h}` on each path from the last observations (`arch`'s simulated
+/// `mean_paths`).
 fn return_paths(spec: ModelSpec, params: &[f64], y: &[f64], eps: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     match spec.mean {
         // μ is added to the quantiles instead (the same as before AR means existed, bit for bit).
@@ -372,22 +373,22 @@ fn return_paths(spec: ModelSpec, params: &[f64], y: &[f64], eps: Vec<Vec<f64>>) 
             let p = lags.get();
             let (c, phi) = (params[0], &params[1..=p]);
             let n = eps.first().map_or(0, Vec::len);
-            let horizon = eps.len();
-            let mut out = vec![Vec::with_capacity(n); horizon];
-            let mut path = Vec::with_capacity(p + horizon);
-            for j in 0..n {
-                path.clear();
-                path.extend_from_slice(&y[y.len() - p..]);
-                for (h, slot) in out.iter_mut().enumerate() {
+            // Each path's returns, the last p observations first.
+            let mut paths = vec![y[y.len() - p..].to_vec(); n];
+            let mut out = Vec::with_capacity(eps.len());
+            for shocks in &eps {
+                let mut slot = Vec::with_capacity(n);
+                for (path, e) in paths.iter_mut().zip(shocks) {
                     let m = path.len();
                     let mut r = c;
                     for (i, f) in phi.iter().enumerate() {
                         r += f * path[m - 1 - i];
                     }
-                    r += eps[h][j];
+                    r += e;
                     path.push(r);
                     slot.push(r);
                 }
+                out.push(slot);
             }
             out
         }
