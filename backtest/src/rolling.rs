@@ -54,6 +54,10 @@ pub enum BacktestError {
     /// The run was stopped before this asset was done.
     #[error("stopped before it was done")]
     Stopped,
+    /// A mean the rolling evaluation does not model: its VaR/ES use a time-invariant mean, so
+    /// an AR mean (whose conditional mean moves every day) is refused rather than misused.
+    #[error("mean: the backtest supports the constant and zero means, not {0}")]
+    UnsupportedMean(garch_core::MeanModel),
     /// The variance proxy does not line up with the returns.
     #[error("proxy: {got} values for {expected} returns")]
     ProxyLength {
@@ -109,18 +113,18 @@ pub(crate) fn mean_of(spec: &ModelSpec, params: &[f64]) -> f64 {
     match spec.mean {
         garch_core::MeanModel::Constant => params[0],
         garch_core::MeanModel::Zero => 0.0,
+        garch_core::MeanModel::Ar(_) => unreachable!("AR means are refused before a backtest runs"),
     }
 }
 
 /// The shape parameters of the error law (after the mean and variance parameters).
 pub(crate) fn shape_of<'p>(spec: &ModelSpec, params: &'p [f64]) -> &'p [f64] {
-    let mean = usize::from(spec.mean == garch_core::MeanModel::Constant);
-    &params[mean + spec.volatility.n_params()..]
+    &params[spec.mean.n_params() + spec.volatility.n_params()..]
 }
 
 /// `(ω, α + γ/2 + β)` for first-order GARCH/GJR, for analytic multi-step forecasts.
 fn first_order_recursion(spec: &ModelSpec, params: &[f64]) -> Option<(f64, f64)> {
-    let v = usize::from(spec.mean == garch_core::MeanModel::Constant);
+    let v = spec.mean.n_params();
     match spec.volatility {
         VolatilityModel::Garch(g) if g.p() == 1 && g.q() == 1 && g.o() <= 1 => {
             let omega = params[v];

@@ -1,4 +1,9 @@
-//! Variance forecasts.
+//! Variance and conditional-mean forecasts.
+//!
+//! The mean forecast is `μ` (constant mean), 0 (zero mean) or the AR(p) recursion from the last
+//! observations (`arch`'s `_ar_forecast`, see [`crate::mean`]); the variance forecast is the
+//! residual variance `E_T[σ²_{T+h}]` (`arch`'s `residual_variance`), which does not depend on the
+//! mean beyond the residuals the path is run on.
 //!
 //! As `arch`'s `forecast` (`mean.py`, `volatility.py`): the backcast and variance bounds are
 //! recomputed from the residuals at the fitted mean, the variance path is rerun, and the one-step
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::distribution::{Innovations, ShockLaw};
 use crate::fit::FittedModel;
 use crate::likelihood::Likelihood;
+use crate::mean;
 use crate::report::TRADING_DAYS_PER_YEAR;
 use crate::spec::{ModelSpec, VolatilityModel};
 use crate::variance::{self, SQRT_2_OVER_PI};
@@ -76,6 +82,9 @@ pub enum ForecastError {
 /// from all the residuals from the sample's start to the end of the data (`y − μ̂`); the
 /// observation past the data is unbounded. Rolling backtests read one-step forecasts from it
 /// between refits.
+///
+/// With an AR(p) mean the path starts at observation `p` (the first `p` are only regressors):
+/// it holds `σ²_t` for `t = p .. end`.
 pub fn continued_variance(
     spec: ModelSpec,
     params: &[f64],
@@ -90,19 +99,27 @@ pub fn continued_variance(
             len: y.len(),
         });
     }
-    let mu = spec.layout().mu.map_or(0.0, |m| params[m]);
-    let resids: Vec<f64> = y.iter().map(|v| v - mu).collect();
-    let bc = variance::backcast(&resids[..fit_len]);
+    let hold = spec.mean.hold_back();
+    if fit_len <= hold || end < hold {
+        return Err(ForecastError::Range {
+            fit_len,
+            end,
+            len: y.len(),
+        });
+    }
+    let resids = mean::residuals(spec.mean, params, y);
+    let bc = variance::backcast(&resids[..fit_len - hold]);
     let bc = match spec.volatility {
         VolatilityModel::Egarch => bc.ln(),
         VolatilityModel::Garch(_) => bc,
     };
     let observed = end.min(y.len());
-    let mut bounds = variance::variance_bounds_prefix(&resids, observed);
+    let mut bounds = variance::variance_bounds_prefix(&resids, observed - hold);
     let mut y_path = y[..observed].to_vec();
     if end > y.len() {
         bounds.push([0.0, f64::INFINITY]);
-        y_path.push(mu);
+        // An observation whose residual is zero: the next fitted mean.
+        y_path.push(mean::mean_forecasts(spec.mean, params, y, 1)[0]);
     }
     let lik = Likelihood::with_start(spec, &y_path, bc, bounds);
     Ok(lik.conditional_variance(params).1)
@@ -146,7 +163,12 @@ pub enum ForecastMethod {
 pub struct ForecastStep {
     /// Steps ahead (1 = next observation).
     pub horizon: usize,
-    /// Expected conditional variance `E_T[σ²_{T+h}]` (percent² for percent returns).
+    /// Conditional mean `E_T[r_{T+h}]` (`arch`'s `forecast(...).mean`): μ, 0, or the AR(p)
+    /// recursion.
+    #[serde(default)]
+    pub mean: f64,
+    /// Expected conditional variance of the residual `E_T[σ²_{T+h}]` (`arch`'s
+    /// `residual_variance`; percent² for percent returns).
     pub variance: f64,
     /// `√variance`: daily volatility.
     pub volatility: f64,
@@ -155,9 +177,10 @@ pub struct ForecastStep {
 }
 
 impl ForecastStep {
-    fn new(horizon: usize, variance: f64) -> Self {
+    fn new(horizon: usize, mean: f64, variance: f64) -> Self {
         Self {
             horizon,
+            mean,
             variance,
             volatility: variance.sqrt(),
             annualized_volatility: (TRADING_DAYS_PER_YEAR * variance).sqrt(),
@@ -165,7 +188,7 @@ impl ForecastStep {
     }
 }
 
-/// A variance forecast path.
+/// A forecast path: conditional mean and variance per horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
@@ -178,7 +201,7 @@ pub struct Forecast {
 }
 
 impl FittedModel {
-    /// Forecasts the conditional variance `horizon` steps past the end of the series.
+    /// Forecasts the conditional mean and variance `horizon` steps past the end of the series.
     pub fn forecast(
         &self,
         horizon: usize,
@@ -191,6 +214,16 @@ impl FittedModel {
             horizon,
             options,
         )
+    }
+}
+
+impl Forecast {
+    /// Variances of the returns `r_{T+h}` given this forecast's residual variances, `arch`'s
+    /// `forecast(...).variance`: `Σ_{i<h} ψ_i² σ²_{T+h−i}` with `ψ` the impulse response of
+    /// `model`'s AR mean; the residual variances themselves for a constant or zero mean.
+    pub fn return_variances(&self, model: &FittedModel) -> Vec<f64> {
+        let residual: Vec<f64> = self.steps.iter().map(|s| s.variance).collect();
+        mean::return_variances(model.spec.mean, &model.params, &residual)
     }
 }
 
@@ -218,8 +251,9 @@ pub struct IntervalStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForecastIntervals {
-    /// `analytic` for a one-step forecast (`μ + σ_{T+1}·q_p` with `q_p` the fitted law's
-    /// quantile); `simulation` beyond, where the return is a variance mixture with no closed form.
+    /// `analytic` for a one-step forecast (`m_{T+1} + σ_{T+1}·q_p` with `m` the conditional mean
+    /// and `q_p` the fitted law's quantile); `simulation` beyond, where the return is a variance
+    /// mixture with no closed form.
     pub method: ForecastMethod,
     /// Paths simulated (0 for one step).
     pub simulations: usize,
@@ -229,10 +263,11 @@ pub struct ForecastIntervals {
 
 impl FittedModel {
     /// Quantiles of the returns `r_{T+1} … r_{T+horizon}` at `levels` (each in (0, 1)), from the
-    /// fitted law: at h = 1 exactly `μ + σ_{T+1}·q(level)`; beyond, the empirical quantiles
-    /// (linear interpolation, numpy's default) of `options.simulations` seeded paths that draw
-    /// shocks from the law and run the fitted variance recursion forward, as `arch`'s
-    /// `forecast(method="simulation")` does. Deterministic for a given seed.
+    /// fitted law: at h = 1 exactly `m_{T+1} + σ_{T+1}·q(level)` (`m` the conditional mean);
+    /// beyond, the empirical quantiles (linear interpolation, numpy's default) of
+    /// `options.simulations` seeded paths that draw shocks from the law and run the fitted
+    /// variance recursion and the mean (for an AR mean, its recursion on the simulated returns)
+    /// forward, as `arch`'s `forecast(method="simulation")` does. Deterministic for a given seed.
     pub fn forecast_intervals(
         &self,
         horizon: usize,
@@ -278,20 +313,20 @@ fn intervals(
         return Err(ForecastError::NoSimulations);
     }
     let layout = spec.layout();
-    let mu = layout.mu.map_or(0.0, |m| params[m]);
     let shape = layout
         .nu
         .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
     let law =
         ShockLaw::new(spec.distribution, shape).map_err(|e| ForecastError::Shape(e.to_string()))?;
     let (resids, sigma2, f1) = one_step(spec, params, y);
+    let m1 = mean::mean_forecasts(spec.mean, params, y, 1)[0];
     let first = IntervalStep {
         horizon: 1,
         quantiles: levels
             .iter()
             .map(|&level| ReturnQuantile {
                 level,
-                value: mu + f1.sqrt() * law.quantile(level),
+                value: m1 + f1.sqrt() * law.quantile(level),
             })
             .collect(),
     };
@@ -303,6 +338,8 @@ fn intervals(
         });
     }
     let paths = simulate_paths(spec, params, &resids, &sigma2, f1, horizon, options);
+    let paths = return_paths(spec, params, y, paths);
+    let mu = spec.layout().mu.map_or(0.0, |m| params[m]);
     let mut steps = vec![first];
     for (h, mut sample) in paths.into_iter().enumerate().skip(1) {
         sample.sort_by(f64::total_cmp);
@@ -322,6 +359,40 @@ fn intervals(
         simulations: options.simulations,
         steps,
     })
+}
+
+/// Simulated returns `r_{T+h}` less the constant `μ` (added to the quantiles), `[h − 1][path]`,
+/// from simulated residuals: `ε` (constant and zero means), or the AR recursion
+/// `c + Σ φ_i r_{T+h−i} + ε_{T+h}` on each path from the last observations (`arch`'s simulated
+/// `mean_paths`).
+fn return_paths(spec: ModelSpec, params: &[f64], y: &[f64], eps: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    match spec.mean {
+        // μ is added to the quantiles instead (the same as before AR means existed, bit for bit).
+        crate::spec::MeanModel::Constant | crate::spec::MeanModel::Zero => eps,
+        crate::spec::MeanModel::Ar(lags) => {
+            let p = lags.get();
+            let (c, phi) = (params[0], &params[1..=p]);
+            let n = eps.first().map_or(0, Vec::len);
+            // Each path's returns, the last p observations first.
+            let mut paths = vec![y[y.len() - p..].to_vec(); n];
+            let mut out = Vec::with_capacity(eps.len());
+            for shocks in &eps {
+                let mut slot = Vec::with_capacity(n);
+                for (path, e) in paths.iter_mut().zip(shocks) {
+                    let m = path.len();
+                    let mut r = c;
+                    for (i, f) in phi.iter().enumerate() {
+                        r += f * path[m - 1 - i];
+                    }
+                    r += e;
+                    path.push(r);
+                    slot.push(r);
+                }
+                out.push(slot);
+            }
+            out
+        }
+    }
 }
 
 /// numpy's default (`linear`) quantile of a sorted sample.
@@ -408,12 +479,12 @@ fn simulate_paths(
 /// The variance path rerun as `arch` does for forecasting, with one extra step: returns the
 /// residuals, the in-sample variances and the one-step forecast `σ²_{T+1}`.
 fn one_step(spec: ModelSpec, params: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
-    let layout = spec.layout();
-    let mu = layout.mu.map_or(0.0, |m| params[m]);
-    let resids: Vec<f64> = y.iter().map(|v| v - mu).collect();
-    // Run on y extended by one observation whose residual is zero and whose bounds are [0, ∞).
+    // The residuals at the fitted mean (after an AR mean's hold-back).
+    let resids = mean::residuals(spec.mean, params, y);
+    // Run on y extended by one observation whose residual is zero (the next fitted mean) and
+    // whose bounds are [0, ∞).
     let mut y_ext = y.to_vec();
-    y_ext.push(mu);
+    y_ext.push(mean::mean_forecasts(spec.mean, params, y, 1)[0]);
     let mut bounds = variance::variance_bounds(&resids);
     bounds.push([0.0, f64::INFINITY]);
     let bc = variance::backcast(&resids);
@@ -442,6 +513,7 @@ pub(crate) fn forecast(
         });
     }
     let (resids, sigma2, f1) = one_step(spec, params, y);
+    let means = mean::mean_forecasts(spec.mean, params, y, horizon);
     let v = spec.layout().vol;
     match spec.volatility {
         VolatilityModel::Garch(g) => {
@@ -450,7 +522,7 @@ pub(crate) fn forecast(
             let alpha = &params[v + 1..v + 1 + p];
             let gamma = &params[v + 1 + p..v + 1 + p + o];
             let beta = &params[v + 1 + p + o..v + 1 + p + o + q];
-            let t = y.len();
+            let t = resids.len();
             let mut f = Vec::with_capacity(horizon);
             f.push(f1);
             // Index s ≥ t is in the future (forecast f[s − t]); s < t is observed.
@@ -491,7 +563,7 @@ pub(crate) fn forecast(
                 steps: f
                     .into_iter()
                     .enumerate()
-                    .map(|(i, var)| ForecastStep::new(i + 1, var))
+                    .map(|(i, var)| ForecastStep::new(i + 1, means[i], var))
                     .collect(),
             })
         }
@@ -500,7 +572,7 @@ pub(crate) fn forecast(
                 return Ok(Forecast {
                     method: ForecastMethod::Analytic,
                     simulations: 0,
-                    steps: vec![ForecastStep::new(1, f1)],
+                    steps: vec![ForecastStep::new(1, means[0], f1)],
                 });
             }
             if options.simulations == 0 {
@@ -529,9 +601,9 @@ pub(crate) fn forecast(
             let mut steps: Vec<ForecastStep> = sums
                 .into_iter()
                 .enumerate()
-                .map(|(i, s)| ForecastStep::new(i + 1, s / n))
+                .map(|(i, s)| ForecastStep::new(i + 1, means[i], s / n))
                 .collect();
-            steps[0] = ForecastStep::new(1, f1);
+            steps[0] = ForecastStep::new(1, means[0], f1);
             Ok(Forecast {
                 method: ForecastMethod::Simulation,
                 simulations: options.simulations,

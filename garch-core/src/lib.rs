@@ -5,11 +5,14 @@
 //!
 //! * [`series`]: validated input series ([`Prices`], [`Returns`]); prices → percent log returns.
 //! * [`spec`]: what to fit ([`ModelSpec`]: mean, volatility process, error distribution).
+//! * [`mean`]: the constant, zero and AR(p) means (`arch`'s `ConstantMean`, `ZeroMean`, `ARX`):
+//!   residuals, least-squares starts, conditional-mean forecasts.
 //! * [`fit()`]: maximum-likelihood estimation following the conventions of Python `arch` 8.0
 //!   (backcast, variance bounds, starting grid), with an analytic gradient and robust
 //!   (Bollerslev–Wooldridge) or classic standard errors; returns a [`FittedModel`] whose
 //!   [`FitReport`] is what the services serialise.
-//! * [`forecast`]: h-step variance forecasts (analytic for GARCH/GJR, simulated for EGARCH h > 1).
+//! * [`forecast`]: h-step conditional-mean and variance forecasts (variance analytic for
+//!   GARCH/GJR, simulated for EGARCH h > 1).
 //! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
 //! * Rolling re-estimation (the `backtest` crate): [`fit_from`] warm-starts a fit from given
 //!   parameters; [`continued_variance`] continues a sub-range fit's variance path through later
@@ -27,6 +30,7 @@ mod distribution;
 pub mod fit;
 pub mod forecast;
 mod likelihood;
+pub mod mean;
 pub mod report;
 pub mod series;
 pub mod simulate;
@@ -47,4 +51,6 @@ pub use forecast::{
 pub use report::{CovarianceType, FitReport, ParameterEstimate};
 pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};
 pub use simulate::{Simulation, simulate, simulate_with_rng};
-pub use spec::{Distribution, GarchOrders, MeanModel, ModelSpec, SpecError, VolatilityModel};
+pub use spec::{
+    ArLags, Distribution, GarchOrders, MeanModel, ModelSpec, SpecError, VolatilityModel,
+};

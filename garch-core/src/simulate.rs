@@ -4,6 +4,9 @@
 //! start at the unconditional level (`ω/(1 − persistence)`, EGARCH `ω/(1 − β)` in logs), a
 //! burn-in is discarded, and Student-t shocks are `t_ν·√((ν−2)/ν)` so they have unit variance
 //! (each law's shocks are in its file of the private `distribution` module).
+//! An AR(p) mean runs `arch`'s `ARX` recursion `r_t = c + Σ φ_i r_{t−i} + ε_t` on the
+//! simulated residuals, its first `p` values at the unconditional mean `c/(1 − Σφ)` (0 when
+//! `Σφ ≥ 1`), inside the burn-in.
 //! The RNG is ChaCha8 (portable and stable across platforms and `rand` releases).
 
 use rand::{Rng, SeedableRng};
@@ -11,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::distribution::Innovations;
 use crate::fit::{FitError, check_params};
-use crate::spec::{ModelSpec, VolatilityModel};
+use crate::spec::{MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::SQRT_2_OVER_PI;
 
 /// Observations simulated and discarded before the returned sample.
@@ -20,7 +23,7 @@ pub const BURN_IN: usize = 500;
 /// A simulated sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Simulation {
-    /// Returns `y_t = μ + σ_t z_t`.
+    /// Returns `y_t = m_t + σ_t z_t` (`m_t` the conditional mean).
     pub returns: Vec<f64>,
     /// Conditional variances `σ²_t`.
     pub conditional_variance: Vec<f64>,
@@ -47,7 +50,6 @@ pub fn simulate_with_rng<R: Rng>(
     rng: &mut R,
 ) -> Simulation {
     let layout = spec.layout();
-    let mu = layout.mu.map_or(0.0, |m| params[m]);
     let shape = layout
         .nu
         .map_or(&[][..], |n| &params[n..n + layout.n_shape]);
@@ -107,8 +109,31 @@ pub fn simulate_with_rng<R: Rng>(
             }
         }
     }
+    let returns = match spec.mean {
+        MeanModel::Constant => eps[BURN_IN..].iter().map(|e| params[0] + e).collect(),
+        MeanModel::Zero => eps[BURN_IN..].to_vec(),
+        MeanModel::Ar(lags) => {
+            let p = lags.get();
+            let (c, phi) = (params[0], &params[1..=p]);
+            let sum_phi: f64 = phi.iter().sum();
+            let init = if sum_phi < 1.0 {
+                c / (1.0 - sum_phi)
+            } else {
+                0.0
+            };
+            let mut y = vec![init; total];
+            for t in p..total {
+                let mut r = c;
+                for (i, f) in phi.iter().enumerate() {
+                    r += f * y[t - 1 - i];
+                }
+                y[t] = r + eps[t];
+            }
+            y.split_off(BURN_IN)
+        }
+    };
     Simulation {
-        returns: eps[BURN_IN..].iter().map(|e| mu + e).collect(),
+        returns,
         conditional_variance: sigma2.split_off(BURN_IN),
     }
 }

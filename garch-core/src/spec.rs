@@ -1,9 +1,10 @@
 //! What to fit: a [`ModelSpec`] names the mean, the volatility process and the error
 //! distribution, and fixes the layout of the parameter vector.
 //!
-//! The layout follows `arch` so that parameter vectors can be compared index by index:
-//! `[mu]` (constant mean only), `omega, alpha[1..p], gamma[1..o], beta[1..q]`, then the error
-//! law's shape parameters: `nu` (Student-t, GED), `eta, lambda` (skewed t), none (normal).
+//! The layout follows `arch` so that parameter vectors can be compared index by index: the mean
+//! block (`mu` for a constant mean, `Const, y[1], …, y[p]` for an AR(p) mean as `arch`'s `ARX`
+//! names them, nothing for a zero mean), `omega, alpha[1..p], gamma[1..o], beta[1..q]`, then the
+//! error law's shape parameters: `nu` (Student-t, GED), `eta, lambda` (skewed t), none (normal).
 
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +43,8 @@ pub enum SpecError {
 }
 
 /// The conditional mean of the returns.
+///
+/// Serialised as `"constant"`, `"zero"` or `{"ar": p}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -51,6 +54,98 @@ pub enum MeanModel {
     Constant,
     /// `r_t = ε_t`.
     Zero,
+    /// `r_t = c + φ_1 r_{t−1} + … + φ_p r_{t−p} + ε_t`: `arch`'s `ARX` with `lags = p`, a
+    /// constant and no exogenous regressors. The first `p` observations are only regressors;
+    /// the likelihood is over the remaining `T − p` (see [`crate::mean`]).
+    Ar(ArLags),
+}
+
+/// The order `p` of an AR(p) mean: `1 ≤ p ≤` [`ArLags::MAX`] (an AR(0) mean is
+/// [`MeanModel::Constant`], so it is not representable here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "usize", into = "usize")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = usize, minimum = 1, maximum = 10))]
+pub struct ArLags(usize);
+
+impl ArLags {
+    /// Largest AR order accepted.
+    pub const MAX: usize = 10;
+
+    /// Validates the order.
+    pub fn new(p: usize) -> Result<Self, SpecError> {
+        if (1..=Self::MAX).contains(&p) {
+            Ok(Self(p))
+        } else {
+            Err(SpecError::UnsupportedOrder {
+                model: "ar",
+                detail: format!("lags must be between 1 and {}, got {p}", Self::MAX),
+            })
+        }
+    }
+    /// The order `p`.
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+impl TryFrom<usize> for ArLags {
+    type Error = SpecError;
+    fn try_from(p: usize) -> Result<Self, SpecError> {
+        Self::new(p)
+    }
+}
+
+impl From<ArLags> for usize {
+    fn from(l: ArLags) -> usize {
+        l.0
+    }
+}
+
+impl MeanModel {
+    /// An AR(p) mean, `p` validated by [`ArLags::new`].
+    pub fn ar(p: usize) -> Result<Self, SpecError> {
+        ArLags::new(p).map(MeanModel::Ar)
+    }
+
+    /// A mean from its name and, for `ar`, its number of lags: `("ar", Some(p))`,
+    /// `("constant" | "zero", None)`. Lags with another mean, or `ar` without them, are errors.
+    pub fn from_name_and_lags(name: &str, lags: Option<usize>) -> Result<Self, SpecError> {
+        let base = match name.to_ascii_lowercase().as_str() {
+            "ar" => None,
+            _ => Some(name.parse::<MeanModel>()?),
+        };
+        match (base, lags) {
+            (None, Some(p)) => Self::ar(p),
+            (None, None) => Err(SpecError::UnsupportedOrder {
+                model: "ar",
+                detail: format!("an ar mean needs lags (1 to {})", ArLags::MAX),
+            }),
+            (Some(m), None) => Ok(m),
+            (Some(m), Some(_)) => Err(SpecError::UnsupportedOrder {
+                model: "ar",
+                detail: format!("lags apply only to the ar mean, not to the {m} mean"),
+            }),
+        }
+    }
+
+    /// Number of mean parameters: 1 (constant), 0 (zero), `1 + p` (AR(p)).
+    pub fn n_params(&self) -> usize {
+        match self {
+            MeanModel::Constant => 1,
+            MeanModel::Zero => 0,
+            MeanModel::Ar(l) => 1 + l.get(),
+        }
+    }
+
+    /// Observations used only as regressors before the first residual: `p` for AR(p), else 0
+    /// (`arch`'s `hold_back`).
+    pub fn hold_back(&self) -> usize {
+        match self {
+            MeanModel::Ar(l) => l.get(),
+            _ => 0,
+        }
+    }
 }
 
 /// Lag orders of a GARCH-type process: `p` symmetric ARCH lags, `o` asymmetric (threshold) lags,
@@ -247,11 +342,19 @@ impl FromStr for MeanModel {
         match s.to_ascii_lowercase().as_str() {
             "constant" => Ok(Self::Constant),
             "zero" => Ok(Self::Zero),
-            _ => Err(SpecError::UnknownName {
-                what: "mean",
-                value: s.into(),
-                expected: "constant, zero",
-            }),
+            // `ar(p)`, as [`fmt::Display`] writes it.
+            other => match other
+                .strip_prefix("ar(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|p| p.parse::<usize>().ok())
+            {
+                Some(p) => Self::ar(p),
+                None => Err(SpecError::UnknownName {
+                    what: "mean",
+                    value: s.into(),
+                    expected: "constant, zero, ar(p)",
+                }),
+            },
         }
     }
 }
@@ -269,10 +372,11 @@ impl fmt::Display for Distribution {
 
 impl fmt::Display for MeanModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            MeanModel::Constant => "constant",
-            MeanModel::Zero => "zero",
-        })
+        match self {
+            MeanModel::Constant => f.write_str("constant"),
+            MeanModel::Zero => f.write_str("zero"),
+            MeanModel::Ar(l) => write!(f, "ar({})", l.get()),
+        }
     }
 }
 
@@ -317,8 +421,10 @@ impl fmt::Display for ModelSpec {
 /// Where each block of parameters sits in a parameter vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Layout {
-    /// Index of μ, if the mean has one.
+    /// Index of μ, if the mean is constant (the fast kernels' single mean parameter).
     pub mu: Option<usize>,
+    /// Number of mean parameters, at indices `0..n_mean` (μ; or `Const, y[1], …` for AR).
+    pub n_mean: usize,
     /// Index of ω; the lag coefficients follow it.
     pub vol: usize,
     /// Index of the first shape parameter (ν of Student-t and GED, η of the skewed t), if the
@@ -346,12 +452,13 @@ impl ModelSpec {
 
     pub(crate) fn layout(&self) -> Layout {
         let mu = matches!(self.mean, MeanModel::Constant).then_some(0);
-        let vol = usize::from(mu.is_some());
+        let vol = self.mean.n_params();
         let after_vol = vol + self.volatility.n_params();
         let n_shape = self.distribution.shape_names().len();
         let nu = (n_shape > 0).then_some(after_vol);
         Layout {
             mu,
+            n_mean: vol,
             vol,
             nu,
             n_shape,
@@ -364,14 +471,20 @@ impl ModelSpec {
         self.layout().len
     }
 
-    /// Parameter names in vector order: `mu, omega, alpha, gamma, beta` and the shape
-    /// parameters (`nu`; `eta, lambda` for the skewed t) for first-order models,
-    /// `alpha[1], alpha[2], …` when an order exceeds one.
+    /// Parameter names in vector order: `mu` (or `Const, y[1], …, y[p]` for an AR(p) mean, as
+    /// `arch`'s `ARX` names them), `omega, alpha, gamma, beta` and the shape parameters (`nu`;
+    /// `eta, lambda` for the skewed t) for first-order models, `alpha[1], alpha[2], …` when an
+    /// order exceeds one.
     pub fn param_names(&self) -> Vec<String> {
         let (p, o, q) = self.volatility.orders();
         let mut names = Vec::with_capacity(self.n_params());
-        if self.mean == MeanModel::Constant {
-            names.push("mu".to_string());
+        match self.mean {
+            MeanModel::Constant => names.push("mu".to_string()),
+            MeanModel::Zero => {}
+            MeanModel::Ar(l) => {
+                names.push("Const".to_string());
+                names.extend((1..=l.get()).map(|i| format!("y[{i}]")));
+            }
         }
         names.push("omega".to_string());
         let lagged = |names: &mut Vec<String>, base: &str, n: usize| {
@@ -452,5 +565,46 @@ mod tests {
         }
         assert!("arma".parse::<VolatilityModel>().is_err());
         assert!(GarchOrders::new(0, 1, 1).is_err());
+    }
+
+    #[test]
+    fn ar_mean_layout_names_and_parsing() {
+        let spec = ModelSpec::new(
+            MeanModel::ar(2).unwrap(),
+            VolatilityModel::gjr(),
+            Distribution::SkewT,
+        );
+        assert_eq!(
+            spec.param_names(),
+            [
+                "Const", "y[1]", "y[2]", "omega", "alpha", "gamma", "beta", "eta", "lambda"
+            ]
+        );
+        let l = spec.layout();
+        assert_eq!(
+            (l.mu, l.n_mean, l.vol, l.nu, l.len),
+            (None, 3, 3, Some(7), 9)
+        );
+        assert!(MeanModel::ar(0).is_err());
+        assert!(MeanModel::ar(ArLags::MAX + 1).is_err());
+        let ar3 = MeanModel::ar(3).unwrap();
+        assert_eq!(ar3.to_string().parse::<MeanModel>(), Ok(ar3));
+        assert_eq!(MeanModel::from_name_and_lags("AR", Some(3)), Ok(ar3));
+        assert!(MeanModel::from_name_and_lags("ar", None).is_err());
+        assert!(MeanModel::from_name_and_lags("constant", Some(1)).is_err());
+        assert!(MeanModel::from_name_and_lags("ar", Some(0)).is_err());
+        assert_eq!(
+            MeanModel::from_name_and_lags("zero", None),
+            Ok(MeanModel::Zero)
+        );
+        // Serde: unit variants as before, AR as {"ar": p}, p validated.
+        let json = serde_json::to_string(&ar3).unwrap();
+        assert_eq!(json, r#"{"ar":3}"#);
+        assert_eq!(serde_json::from_str::<MeanModel>(&json).unwrap(), ar3);
+        assert!(serde_json::from_str::<MeanModel>(r#"{"ar":0}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&MeanModel::Zero).unwrap(),
+            r#""zero""#
+        );
     }
 }

@@ -135,7 +135,8 @@ impl Transform {
             }
         };
         jac.fill(0.0);
-        if let Some(m) = self.layout.mu {
+        // The mean parameters (μ, or an AR mean's constant and coefficients) are free.
+        for m in 0..self.layout.n_mean {
             params[m] = theta[m];
             jac[m * k + m] = 1.0;
         }

@@ -132,9 +132,28 @@ pub(crate) trait VarianceSink {
     fn observe(&mut self, t: usize, e: f64, s2: f64, ds2: &[f64]);
 }
 
+/// The residual derivatives of a regression mean (the AR(p) mean): the parameters
+/// `0..k` are its coefficients and `∂ε_t/∂b_j = −x[t·k + j]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Regressors<'a> {
+    /// Row-major `T × k` regressors, one row per observation of the recursion.
+    pub x: &'a [f64],
+    /// Number of regressors (mean parameters).
+    pub k: usize,
+}
+
+impl<'a> Regressors<'a> {
+    /// The regressors of observation `t`.
+    #[inline(always)]
+    pub fn row(&self, t: usize) -> &'a [f64] {
+        &self.x[t * self.k..(t + 1) * self.k]
+    }
+}
+
 /// Inputs shared by both recursions.
+#[derive(Clone, Copy)]
 pub(crate) struct RecursionInput<'a> {
-    /// Returns.
+    /// Returns (for a regression mean: its residuals, with `mu` = 0).
     pub y: &'a [f64],
     /// μ (0 for a zero mean).
     pub mu: f64,
@@ -148,6 +167,9 @@ pub(crate) struct RecursionInput<'a> {
     pub backcast: f64,
     /// Per-observation variance bounds.
     pub bounds: &'a [[f64; 2]],
+    /// A regression mean's residual derivatives (`y` then holds the residuals). Only the
+    /// general recursions ([`garch_recursion`], [`egarch_recursion`]) take one.
+    pub regressors: Option<Regressors<'a>>,
 }
 
 /// GARCH(p, o, q)/GJR recursion (`arch`'s `garch_recursion` with power 2): before the sample,
@@ -167,6 +189,7 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
         n_params: n,
         backcast: bc,
         bounds,
+        regressors,
     } = *input;
     let omega = vol[0];
     let (alpha, rest) = vol[1..].split_at(p);
@@ -200,6 +223,11 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
                     if let Some(m) = mu_index {
                         d[m] -= 2.0 * a * e;
                     }
+                    if let Some(r) = regressors {
+                        for (dj, xj) in d.iter_mut().zip(r.row(t - lag)) {
+                            *dj -= 2.0 * a * e * xj;
+                        }
+                    }
                 }
             } else {
                 raw += a * bc;
@@ -218,6 +246,11 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
                         d[v + 1 + p + j] += e * e;
                         if let Some(m) = mu_index {
                             d[m] -= 2.0 * g * e;
+                        }
+                        if let Some(r) = regressors {
+                            for (dj, xj) in d.iter_mut().zip(r.row(t - lag)) {
+                                *dj -= 2.0 * g * e * xj;
+                            }
                         }
                     }
                 }
@@ -276,8 +309,13 @@ pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
         n_params,
         backcast: bc,
         bounds,
+        regressors,
     } = *input;
     debug_assert_eq!(n_params, N);
+    debug_assert!(
+        regressors.is_none(),
+        "regression means take garch_recursion"
+    );
     let (omega, alpha) = (vol[0], vol[1]);
     let (gamma, beta) = if has_gamma {
         (vol[2], vol[3])
@@ -366,7 +404,12 @@ pub(crate) fn egarch111_recursion<const N: usize, const MU: bool, S: VarianceSin
         n_params,
         backcast: bc,
         bounds,
+        regressors,
     } = *input;
+    debug_assert!(
+        regressors.is_none(),
+        "regression means take egarch_recursion"
+    );
     const {
         assert!(
             N >= 4 + MU as usize,
@@ -544,6 +587,106 @@ impl<const N: usize, const MU: bool> Egarch111<N, MU> {
     }
 }
 
+/// EGARCH(1,1,1) with the derivative vectors on the heap and runtime indices: a direct
+/// transcription of `arch`'s `egarch_recursion`. It serves the regression (AR) means, which
+/// the fast [`egarch111_recursion`] does not take, and is the reference the fast kernel is
+/// checked against bit for bit.
+pub(crate) fn egarch_recursion<S: VarianceSink>(
+    input: &RecursionInput<'_>,
+    vol: &[f64],
+    sigma2: &mut [f64],
+    sink: &mut S,
+) {
+    let RecursionInput {
+        y,
+        mu,
+        mu_index,
+        vol_index: v,
+        n_params: n,
+        backcast: bc,
+        bounds,
+        regressors,
+    } = *input;
+    let (omega, alpha, gamma, beta) = (vol[0], vol[1], vol[2], vol[3]);
+    // Derivatives of ln σ²_{t-1} (dh) and of z_{t-1} (dz); current d ln σ²_t (dh_new).
+    let mut dh = if S::DERIVATIVES {
+        vec![0.0; n]
+    } else {
+        Vec::new()
+    };
+    let mut dz = dh.clone();
+    let mut ds2 = dh.clone();
+    let (mut h_prev, mut z_prev) = (bc, 0.0f64);
+    for t in 0..y.len() {
+        let mut h = omega + beta * h_prev;
+        if t > 0 {
+            h += alpha * (z_prev.abs() - SQRT_2_OVER_PI) + gamma * z_prev;
+        }
+        if S::DERIVATIVES {
+            // dh_t = e_ω + β·dh_{t−1} + e_β·h_{t−1} [+ α·sign(z)·dz + γ·dz + e_α(|z|−c) + e_γ z]
+            let sign = if z_prev > 0.0 {
+                1.0
+            } else if z_prev < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            let dz_coef = if t > 0 { alpha * sign + gamma } else { 0.0 };
+            for i in 0..n {
+                dh[i] = beta * dh[i] + dz_coef * dz[i];
+            }
+            dh[v] += 1.0;
+            dh[v + 3] += h_prev;
+            if t > 0 {
+                dh[v + 1] += z_prev.abs() - SQRT_2_OVER_PI;
+                dh[v + 2] += z_prev;
+            }
+        }
+        let mut scale = 1.0;
+        if h > LN_SIGMA2_MAX {
+            h = LN_SIGMA2_MAX;
+            scale = 0.0;
+        }
+        let mut s2 = h.exp();
+        let b = bounds[t];
+        if s2 < b[0] {
+            s2 = b[0];
+            h = s2.ln();
+            scale = 0.0;
+        } else if s2 > b[1] {
+            // σ² = u + ln σ²_raw − ln u = u + h_raw − ln u, so d ln σ² = dh_raw / σ².
+            s2 = b[1] + h - b[1].ln();
+            h = s2.ln();
+            scale /= s2;
+        }
+        sigma2[t] = s2;
+        let e = y[t] - mu;
+        let sd = s2.sqrt();
+        let z = e / sd;
+        if S::DERIVATIVES {
+            if scale != 1.0 {
+                dh.iter_mut().for_each(|x| *x *= scale);
+            }
+            // z = e·exp(−h/2): dz = de·exp(−h/2) − z/2·dh.
+            for i in 0..n {
+                dz[i] = -0.5 * z * dh[i];
+                ds2[i] = s2 * dh[i];
+            }
+            if let Some(m) = mu_index {
+                dz[m] -= 1.0 / sd;
+            }
+            if let Some(r) = regressors {
+                for (dzj, xj) in dz.iter_mut().zip(r.row(t)) {
+                    *dzj -= xj / sd;
+                }
+            }
+        }
+        sink.observe(t, e, s2, &ds2);
+        h_prev = h;
+        z_prev = z;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,98 +713,6 @@ mod tests {
         assert_eq!(variance_bounds_prefix(&e, 500), full);
     }
 
-    /// Reference for [`egarch111_recursion`]: a direct transcription of `arch`'s
-    /// `egarch_recursion` with the derivative vectors on the heap and runtime indices.
-    fn egarch_reference<S: VarianceSink>(
-        input: &RecursionInput<'_>,
-        vol: &[f64],
-        sigma2: &mut [f64],
-        sink: &mut S,
-    ) {
-        let RecursionInput {
-            y,
-            mu,
-            mu_index,
-            vol_index: v,
-            n_params: n,
-            backcast: bc,
-            bounds,
-        } = *input;
-        let (omega, alpha, gamma, beta) = (vol[0], vol[1], vol[2], vol[3]);
-        // Derivatives of ln σ²_{t-1} (dh) and of z_{t-1} (dz); current d ln σ²_t (dh_new).
-        let mut dh = if S::DERIVATIVES {
-            vec![0.0; n]
-        } else {
-            Vec::new()
-        };
-        let mut dz = dh.clone();
-        let mut ds2 = dh.clone();
-        let (mut h_prev, mut z_prev) = (bc, 0.0f64);
-        for t in 0..y.len() {
-            let mut h = omega + beta * h_prev;
-            if t > 0 {
-                h += alpha * (z_prev.abs() - SQRT_2_OVER_PI) + gamma * z_prev;
-            }
-            if S::DERIVATIVES {
-                // dh_t = e_ω + β·dh_{t−1} + e_β·h_{t−1} [+ α·sign(z)·dz + γ·dz + e_α(|z|−c) + e_γ z]
-                let sign = if z_prev > 0.0 {
-                    1.0
-                } else if z_prev < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                };
-                let dz_coef = if t > 0 { alpha * sign + gamma } else { 0.0 };
-                for i in 0..n {
-                    dh[i] = beta * dh[i] + dz_coef * dz[i];
-                }
-                dh[v] += 1.0;
-                dh[v + 3] += h_prev;
-                if t > 0 {
-                    dh[v + 1] += z_prev.abs() - SQRT_2_OVER_PI;
-                    dh[v + 2] += z_prev;
-                }
-            }
-            let mut scale = 1.0;
-            if h > LN_SIGMA2_MAX {
-                h = LN_SIGMA2_MAX;
-                scale = 0.0;
-            }
-            let mut s2 = h.exp();
-            let b = bounds[t];
-            if s2 < b[0] {
-                s2 = b[0];
-                h = s2.ln();
-                scale = 0.0;
-            } else if s2 > b[1] {
-                // σ² = u + ln σ²_raw − ln u = u + h_raw − ln u, so d ln σ² = dh_raw / σ².
-                s2 = b[1] + h - b[1].ln();
-                h = s2.ln();
-                scale /= s2;
-            }
-            sigma2[t] = s2;
-            let e = y[t] - mu;
-            let sd = s2.sqrt();
-            let z = e / sd;
-            if S::DERIVATIVES {
-                if scale != 1.0 {
-                    dh.iter_mut().for_each(|x| *x *= scale);
-                }
-                // z = e·exp(−h/2): dz = de·exp(−h/2) − z/2·dh.
-                for i in 0..n {
-                    dz[i] = -0.5 * z * dh[i];
-                    ds2[i] = s2 * dh[i];
-                }
-                if let Some(m) = mu_index {
-                    dz[m] -= 1.0 / sd;
-                }
-            }
-            sink.observe(t, e, s2, &ds2);
-            h_prev = h;
-            z_prev = z;
-        }
-    }
-
     struct Collect(Vec<f64>);
     impl VarianceSink for Collect {
         const DERIVATIVES: bool = true;
@@ -686,6 +737,7 @@ mod tests {
             n_params: 5,
             backcast: backcast(&y),
             bounds: &bounds,
+            regressors: None,
         };
         let vol = [0.05, 0.04, 0.12, 0.85];
         let (mut s_gen, mut s_fast) = (vec![0.0; 400], vec![0.0; 400]);
@@ -737,7 +789,7 @@ mod tests {
             let t = input.y.len();
             let (mut s_ref, mut s_fast) = (vec![0.0; t], vec![0.0; t]);
             let (mut ref_out, mut fast) = (Collect(Vec::new()), Collect(Vec::new()));
-            egarch_reference(input, vol, &mut s_ref, &mut ref_out);
+            egarch_recursion(input, vol, &mut s_ref, &mut ref_out);
             egarch111_recursion::<N, MU, _>(input, vol, &mut s_fast, &mut fast);
             assert_eq!(ref_out.0.len(), fast.0.len());
             let first_diff = ref_out
@@ -763,6 +815,7 @@ mod tests {
                     n_params,
                     backcast: bc,
                     bounds: &bounds,
+                    regressors: None,
                 };
                 match (n_params, mu_index.is_some()) {
                     (4, false) => compare::<4, false>(&input, vol),
@@ -797,6 +850,7 @@ mod tests {
             n_params: 6,
             backcast: backcast(&y).ln(),
             bounds: &bounds,
+            regressors: None,
         };
         let mu = [0.03, -0.2, 0.0, 1.5];
         let vol: [&[f64]; 4] = [
@@ -811,7 +865,7 @@ mod tests {
             let single = RecursionInput { mu: mu[l], ..input };
             let mut sigma2 = vec![0.0; y.len()];
             let mut reference = CollectValues(Vec::new());
-            egarch_reference(&single, vol[l], &mut sigma2, &mut reference);
+            egarch_recursion(&single, vol[l], &mut sigma2, &mut reference);
             assert_eq!(reference.0.len(), lanes[l].0.len());
             assert!(
                 reference

@@ -232,3 +232,60 @@ fn new_laws_and_forecast_intervals() {
     assert!(err.contains("between 0 and 1"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
 }
+
+#[test]
+fn ar_mean_with_lags_and_bad_lags_fail_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_prices(tmp.path(), "single.csv", false);
+    let out = bin()
+        .args(["fit", "--input"])
+        .arg(&file)
+        .args([
+            "--mean",
+            "ar",
+            "--lags",
+            "2",
+            "--format",
+            "json",
+            "--horizon",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 799 returns, the first two only regressors.
+    assert_eq!(v["report"]["nobs"], 797);
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Const", "y[1]", "y[2]", "omega", "alpha", "beta"]);
+    let steps = v["forecast"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    assert!(steps.iter().all(|s| s["mean"].as_f64().is_some()));
+    for bad in [
+        &["--mean", "ar"][..],
+        &["--mean", "ar", "--lags", "0"],
+        &["--mean", "ar", "--lags", "11"],
+        &["--mean", "constant", "--lags", "2"],
+        &["--lags", "1"],
+    ] {
+        let out = bin()
+            .args(["fit", "--input"])
+            .arg(&file)
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{bad:?}: {err}");
+        assert!(err.contains("lags"), "{bad:?}: {err}");
+    }
+}

@@ -80,13 +80,18 @@ fn project(x: &mut [f64], constraints: &[Constraint]) {
     }
 }
 
-/// Refines `start` on `constraints` (see the module docs). `kinked_mu`: the index of μ when the
-/// likelihood is kinked in it (EGARCH with a constant mean).
+/// Whether the model's mean is the constant μ (for the refinement's messages).
+fn kinked_mean_is_mu(lik: &Likelihood<'_>) -> bool {
+    lik.spec().layout().mu.is_some()
+}
+
+/// Refines `start` on `constraints` (see the module docs). `kinked_mean`: the indices of the
+/// mean parameters when the likelihood is kinked in them (EGARCH with a constant or AR mean).
 pub(super) fn refine(
     lik: &Likelihood<'_>,
     constraints: &[Constraint],
     start: &[f64],
-    kinked_mu: Option<usize>,
+    kinked_mean: std::ops::Range<usize>,
 ) -> Option<Refined> {
     let k = start.len();
     let t = lik.nobs() as f64;
@@ -154,7 +159,7 @@ pub(super) fn refine(
         let h = (&h + h.transpose()) * 0.5;
         // Rows held fixed: the working set, plus μ where the likelihood is kinked in it.
         let mut rows: Vec<Vec<f64>> = working.iter().map(|&i| constraints[i].a.clone()).collect();
-        if let Some(m) = kinked_mu {
+        for m in kinked_mean.clone() {
             let mut e = vec![0.0; k];
             e[m] = 1.0;
             rows.push(e);
@@ -274,8 +279,9 @@ pub(super) fn refine(
         f = ft;
         g = gt;
     }
-    // μ at a kink: optimal if neither one-sided step improves.
-    if kkt && let Some(m) = kinked_mu {
+    // Mean parameters at a kink: optimal if no one-sided step improves.
+    let check_kinks = kkt;
+    for m in kinked_mean.filter(|_| check_kinks) {
         let h = 1e-7 * x[m].abs().max(1e-3);
         for s in [h, -h] {
             let mut xs = x.clone();
@@ -283,7 +289,11 @@ pub(super) fn refine(
             evaluations += 1;
             if objective(lik, &xs).is_some_and(|(fs, _)| t * (f - fs) > DECREMENT_TOL) {
                 kkt = false;
-                reason = "mu is not optimal at the kink".into();
+                reason = if m == 0 && k > 0 && kinked_mean_is_mu(lik) {
+                    "mu is not optimal at the kink".into()
+                } else {
+                    "a mean parameter is not optimal at the kink".into()
+                };
             }
         }
     }

@@ -136,7 +136,9 @@ impl FittedModel {
     pub fn returns(&self) -> &Returns {
         &self.returns
     }
-    /// In-sample conditional variances `σ²_t` (as `arch`'s `conditional_volatility²`).
+    /// In-sample conditional variances `σ²_t` (as `arch`'s `conditional_volatility²`). With an
+    /// AR(p) mean they start at observation `p` (the first `p` are only regressors; `arch`
+    /// reports them as NaN), so there are `T − p` of them.
     pub fn conditional_variance(&self) -> &[f64] {
         &self.conditional_variance
     }
@@ -149,14 +151,17 @@ impl FittedModel {
     pub fn shock_law(&self) -> Result<ShockLaw, SpecError> {
         ShockLaw::of_params(self.spec.distribution, &self.params)
     }
-    /// Standardised residuals `(y_t − μ)/σ_t`.
+    /// Residuals `ε_t = y_t − E[y_t | past]` at the fitted mean (from observation `p` with an
+    /// AR(p) mean, aligned with [`Self::conditional_variance`]).
+    pub fn resids(&self) -> Vec<f64> {
+        crate::mean::residuals(self.spec.mean, &self.params, self.returns.as_slice())
+    }
+    /// Standardised residuals `ε_t/σ_t` (from observation `p` with an AR(p) mean).
     pub fn std_resids(&self) -> Vec<f64> {
-        let mu = self.spec.layout().mu.map_or(0.0, |m| self.params[m]);
-        self.returns
-            .as_slice()
+        self.resids()
             .iter()
             .zip(&self.conditional_variance)
-            .map(|(y, v)| (y - mu) / v.sqrt())
+            .map(|(e, v)| e / v.sqrt())
             .collect()
     }
     /// Applies these parameters, without refitting, to `extended` (typically the original
@@ -284,12 +289,13 @@ fn fit_inner(
     {
         let v = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
         let constraints = transform.linear_constraints(v, &names);
-        let kinked_mu = match spec.volatility {
-            crate::spec::VolatilityModel::Egarch => spec.layout().mu,
-            _ => None,
+        // EGARCH's |z| kinks the likelihood in every mean parameter.
+        let kinked_mean = match spec.volatility {
+            crate::spec::VolatilityModel::Egarch => 0..spec.layout().n_mean,
+            _ => 0..0,
         };
         let (mut best, mut best_active, mut best_ll) =
-            refine_optimum(&lik, &constraints, opt, kinked_mu);
+            refine_optimum(&lik, &constraints, opt, kinked_mean.clone());
         // Restarts where the variance parameters sit on a constraint (where the
         // reparameterisation misled L-BFGS before) or the refinement failed; a shape parameter
         // at its bound (tails that look normal) alone does not call for them.
@@ -310,7 +316,7 @@ fn fit_inner(
                 let Ok(o) = optimise(&lik, &transform, &alt, options) else {
                     continue;
                 };
-                let (o, a, ll) = refine_optimum(&lik, &constraints, o, kinked_mu);
+                let (o, a, ll) = refine_optimum(&lik, &constraints, o, kinked_mean.clone());
                 extra += o.evaluations;
                 if ll > best_ll + 1e-9 {
                     note = format!(
@@ -333,7 +339,7 @@ fn fit_inner(
     let cov = match &last_pass {
         // Newton's last pass is at the optimum: reuse it if it has what the flavour needs.
         Some(so) if so.scores.is_some() || !robust => {
-            covariance_from_second_order(so, y.len(), options.covariance)
+            covariance_from_second_order(so, lik.nobs(), options.covariance)
         }
         _ => covariance(&lik, &opt.params, options.covariance),
     };
@@ -354,7 +360,7 @@ fn fit_inner(
         cov.as_ref(),
         options.covariance,
         ll,
-        y.len(),
+        lik.nobs(),
         opt.converged,
         opt.iterations,
         opt.evaluations,
@@ -377,10 +383,10 @@ fn refine_optimum(
     lik: &Likelihood<'_>,
     constraints: &[crate::transform::Constraint],
     opt: Optimum,
-    kinked_mu: Option<usize>,
+    kinked_mean: std::ops::Range<usize>,
 ) -> (Optimum, Vec<String>, f64) {
     let before = lik.value(&opt.params);
-    match active_set::refine(lik, constraints, &opt.params, kinked_mu) {
+    match active_set::refine(lik, constraints, &opt.params, kinked_mean) {
         // The refinement may move onto a constraint at a cost within evaluation noise.
         Some(r) if r.log_likelihood >= before - 1e-9 || !before.is_finite() => {
             let status = format!(
@@ -435,7 +441,7 @@ pub fn fix(returns: &Returns, spec: ModelSpec, params: &[f64]) -> Result<FittedM
         None,
         CovarianceType::Robust,
         ll,
-        y.len(),
+        lik.nobs(),
         true,
         0,
         1,
@@ -485,11 +491,11 @@ impl FittedModel {
             });
         }
         let y = returns.as_slice();
-        if report.nobs != y.len() {
+        let used = y.len().saturating_sub(spec.mean.hold_back());
+        if report.nobs != used {
             return Err(FitError::InfeasibleParameters(format!(
                 "the report does not match the series: it is for {} observations, the series has {}",
-                report.nobs,
-                y.len()
+                report.nobs, used
             )));
         }
         let e0 = starting_resids(&spec, y);

@@ -1,23 +1,20 @@
 //! Where the optimiser starts: `arch`'s starting residuals and starting values
 //! (`GARCH.starting_values`, `EGARCH.starting_values` in `arch/univariate/volatility.py`):
-//! a grid of variance parameters scored by their Gaussian likelihood, the sample mean for μ,
+//! a grid of variance parameters scored by their Gaussian likelihood, the sample mean for μ
+//! (least squares for an AR mean, [`crate::mean::starting_mean`]),
 //! Student-t ν and skewed-t η from the kurtosis of the standardised residuals (λ = 0), GED
 //! ν = 1.5 (`starting_values` of each law in `arch/univariate/distribution.py`). A fit's optimum depends on its
 //! start only through which local optimum it finds, so matching `arch` here is what makes the
 //! two agree on hard series.
 
 use crate::likelihood::Likelihood;
-use crate::spec::{Distribution, MeanModel, ModelSpec, VolatilityModel};
+use crate::mean;
+use crate::spec::{Distribution, ModelSpec, VolatilityModel};
 
-/// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean.
+/// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean, the least-squares
+/// residuals after the hold-back for an AR mean (`arch`'s `resids(starting_values())`).
 pub(crate) fn starting_resids(spec: &ModelSpec, y: &[f64]) -> Vec<f64> {
-    match spec.mean {
-        MeanModel::Constant => {
-            let m = y.iter().sum::<f64>() / y.len() as f64;
-            y.iter().map(|v| v - m).collect()
-        }
-        MeanModel::Zero => y.to_vec(),
-    }
+    mean::residuals(spec.mean, &mean::starting_mean(spec.mean, y), y)
 }
 
 /// `arch`'s starting values for `main`'s model on `y`: mean, variance grid, ν rule. `e0` are
@@ -110,8 +107,8 @@ pub(crate) fn starting_candidates(
         .collect()
 }
 
-/// A complete starting vector around the variance start `vol_sv`: the sample mean for μ, the
-/// shape rule of the law.
+/// A complete starting vector around the variance start `vol_sv`: the sample mean for μ (least
+/// squares for an AR mean), the shape rule of the law.
 fn full_start(
     lik: &Likelihood<'_>,
     spec: &ModelSpec,
@@ -121,9 +118,7 @@ fn full_start(
 ) -> Vec<f64> {
     let layout = spec.layout();
     let mut sv = vec![0.0; layout.len];
-    if let Some(m) = layout.mu {
-        sv[m] = y.iter().sum::<f64>() / y.len() as f64;
-    }
+    sv[..layout.n_mean].copy_from_slice(&mean::starting_mean(spec.mean, y));
     sv[layout.vol..layout.vol + vol_sv.len()].copy_from_slice(vol_sv);
     if spec.distribution == Distribution::Ged {
         // arch's GeneralizedError.starting_values: 1.5, heavier tails than the normal.

@@ -11,6 +11,15 @@
 //! * `grid`: `arch`'s starting grid scored many candidates per sweep;
 //! * `hessian`: the exact Hessian of first-order GARCH/GJR in one pass (Newton's method and
 //!   the sandwich covariance).
+//!
+//! The mean enters through the residuals. A constant mean is the kernels' `μ` (residual
+//! derivative −1); an AR(p) mean ([`crate::mean`]) is a regression: the likelihood holds the
+//! sample after the hold-back and the regressor matrix, computes the residuals at each
+//! parameter vector and hands the general recursions their derivative rows
+//! (`∂ε_t/∂b = −x_t`), which flow through the variance recursion as `μ`'s −1 does. The
+//! backcast and bounds stay fixed, as in `arch`. AR models have no exact second-order pass:
+//! their fits use L-BFGS and their covariance the gradient-difference (GARCH/GJR) or
+//! `approx_hess3` (EGARCH) Hessian, the fallback the skewed t and the GED use.
 
 mod grid;
 mod hessian;
@@ -19,8 +28,9 @@ mod logsum;
 use std::borrow::Cow;
 
 use crate::distribution::{Density, Normal};
+use crate::mean;
 use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
-use crate::variance::{self, RecursionInput, VarianceSink};
+use crate::variance::{self, RecursionInput, Regressors, VarianceSink};
 
 pub(crate) use hessian::SecondOrder;
 use logsum::LogSum;
@@ -31,9 +41,12 @@ use logsum::LogSum;
 pub(crate) struct Likelihood<'a> {
     spec: ModelSpec,
     layout: Layout,
+    /// The observations the likelihood is over (after an AR mean's hold-back).
     y: &'a [f64],
     backcast: f64,
     bounds: Cow<'a, [[f64; 2]]>,
+    /// An AR mean's regressors, row-major `y.len() × n_mean` (see [`mean::regressors`]).
+    regressors: Option<Vec<f64>>,
 }
 
 /// Sums the log density over observations: the linear terms directly, the logarithms through
@@ -118,6 +131,8 @@ struct GradientSink<'s> {
     density: Density,
     sum: LogLikSum,
     mu: Option<usize>,
+    /// A regression mean's residual derivatives (`∂ε_t/∂b = −x_t`).
+    regressors: Option<Regressors<'s>>,
     /// Index of the first shape parameter and their number.
     shape: Option<usize>,
     n_shape: usize,
@@ -141,6 +156,11 @@ impl VarianceSink for GradientSink<'_> {
             if let Some(m) = self.mu {
                 row[m] -= p.e;
             }
+            if let Some(r) = self.regressors {
+                for (g, x) in row.iter_mut().zip(r.row(t)) {
+                    *g -= p.e * x;
+                }
+            }
             if let Some(n) = self.shape {
                 for (i, d) in dl_dshape.iter().take(n_shape).enumerate() {
                     row[n + i] += d;
@@ -158,37 +178,35 @@ impl VarianceSink for GradientSink<'_> {
 }
 
 impl<'a> Likelihood<'a> {
-    /// Prepares the likelihood of `spec` on `y`, with backcast and bounds from `start_resids`
-    /// (`arch` uses the residuals at the starting mean, `y − ȳ`).
+    /// Prepares the likelihood of `spec` on the whole series `y`, with backcast and bounds
+    /// from `start_resids` (`arch` uses the residuals at the starting mean: `y − ȳ`, or the
+    /// least-squares AR residuals, which start after the hold-back).
     pub(crate) fn new(spec: ModelSpec, y: &'a [f64], start_resids: &[f64]) -> Self {
         let bc = variance::backcast(start_resids);
         let backcast = match spec.volatility {
             VolatilityModel::Egarch => bc.ln(),
             VolatilityModel::Garch(_) => bc,
         };
-        Self {
-            spec,
-            layout: spec.layout(),
-            y,
-            backcast,
-            bounds: Cow::Owned(variance::variance_bounds(start_resids)),
-        }
+        Self::with_start(spec, y, backcast, variance::variance_bounds(start_resids))
     }
 
-    /// A likelihood with an explicit backcast and bounds (forecasting reruns the path with
-    /// values recomputed from the fitted residuals).
+    /// A likelihood on the whole series `y` with an explicit backcast and bounds (one per
+    /// observation after the hold-back; forecasting reruns the path with values recomputed
+    /// from the fitted residuals).
     pub(crate) fn with_start(
         spec: ModelSpec,
         y: &'a [f64],
         backcast: f64,
         bounds: Vec<[f64; 2]>,
     ) -> Self {
+        let hold = spec.mean.hold_back().min(y.len());
         Self {
             spec,
             layout: spec.layout(),
-            y,
+            y: &y[hold..],
             backcast,
             bounds: Cow::Owned(bounds),
+            regressors: mean::regressors(spec.mean, y),
         }
     }
 
@@ -203,10 +221,11 @@ impl<'a> Likelihood<'a> {
             y: e0,
             backcast: self.backcast,
             bounds: Cow::Borrowed(&self.bounds),
+            regressors: None,
         }
     }
 
-    /// Number of observations.
+    /// Number of observations in the likelihood (after an AR mean's hold-back).
     pub(crate) fn nobs(&self) -> usize {
         self.y.len()
     }
@@ -225,6 +244,47 @@ impl<'a> Likelihood<'a> {
             n_params: self.layout.len,
             backcast: self.backcast,
             bounds: &self.bounds,
+            regressors: None,
+        }
+    }
+
+    /// The regression (AR) mean's residuals at `params`, with their regressors: the input of the
+    /// general recursions, whose `y` is then the residuals and `μ` zero. `None` for the
+    /// constant and zero means.
+    fn regression_residuals(&self, params: &[f64]) -> Option<Vec<f64>> {
+        let x = self.regressors.as_deref()?;
+        let k = self.layout.n_mean;
+        let b = &params[..k];
+        // The hold-back is k − 1 = p observations before `self.y`; rebuild each fitted mean from
+        // the regressor row (same operations as `mean::ar_residuals_into`).
+        Some(
+            self.y
+                .iter()
+                .zip(x.chunks_exact(k))
+                .map(|(yt, row)| {
+                    let mut m = b[0];
+                    for (phi, xj) in b[1..].iter().zip(&row[1..]) {
+                        m += phi * xj;
+                    }
+                    yt - m
+                })
+                .collect(),
+        )
+    }
+
+    fn regression_input<'s>(&'s self, resid: &'s [f64]) -> RecursionInput<'s> {
+        RecursionInput {
+            y: resid,
+            mu: 0.0,
+            mu_index: None,
+            vol_index: self.layout.vol,
+            n_params: self.layout.len,
+            backcast: self.backcast,
+            bounds: &self.bounds,
+            regressors: self.regressors.as_deref().map(|x| Regressors {
+                x,
+                k: self.layout.n_mean,
+            }),
         }
     }
 
@@ -237,8 +297,18 @@ impl<'a> Likelihood<'a> {
     }
 
     fn run<S: VarianceSink>(&self, params: &[f64], sigma2: &mut [f64], sink: &mut S) {
-        let input = self.input(params);
         let vol = &params[self.layout.vol..self.layout.vol + self.spec.volatility.n_params()];
+        if let Some(resid) = self.regression_residuals(params) {
+            let input = self.regression_input(&resid);
+            match self.spec.volatility {
+                VolatilityModel::Garch(g) => {
+                    variance::garch_recursion(&input, (g.p(), g.o(), g.q()), vol, sigma2, sink)
+                }
+                VolatilityModel::Egarch => variance::egarch_recursion(&input, vol, sigma2, sink),
+            }
+            return;
+        }
+        let input = self.input(params);
         match self.spec.volatility {
             VolatilityModel::Garch(g) if g.p() == 1 && g.o() <= 1 && g.q() == 1 => {
                 let has_gamma = g.o() == 1;
@@ -291,7 +361,7 @@ impl<'a> Likelihood<'a> {
     /// the data ([`variance::egarch111_values`]), then four, then one at a time; other models
     /// one at a time.
     pub(crate) fn values(&self, points: &[Vec<f64>]) -> Vec<f64> {
-        if self.spec.volatility != VolatilityModel::Egarch {
+        if self.spec.volatility != VolatilityModel::Egarch || self.regressors.is_some() {
             return points.iter().map(|p| self.value(p)).collect();
         }
         let mut out = Vec::with_capacity(points.len());
@@ -349,6 +419,10 @@ impl<'a> Likelihood<'a> {
             density,
             sum: LogLikSum::new(density),
             mu: self.layout.mu,
+            regressors: self.regressors.as_deref().map(|x| Regressors {
+                x,
+                k: self.layout.n_mean,
+            }),
             shape: self.layout.nu,
             n_shape: self.layout.n_shape,
             grad,

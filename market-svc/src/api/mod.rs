@@ -80,17 +80,37 @@ pub fn dist_field_schema() -> Object {
 /// `mean` in a JSON body: as the parameter, or null.
 pub fn mean_field_schema() -> Object {
     nullable_string_enum(
-        &["constant", "zero"],
-        "`constant` (default) or `zero` (case-insensitive)",
+        &["constant", "zero", "ar"],
+        "`constant` (default), `zero` or `ar` (an AR(p) mean as arch's ARX, with `lags`), \
+         case-insensitive",
     )
 }
 
 /// Published form of the `mean` parameter (parsed case-insensitively).
 pub fn mean_schema() -> Object {
     string_enum(
-        &["constant", "zero"],
-        "`constant` (default) or `zero` (case-insensitive)",
+        &["constant", "zero", "ar"],
+        "`constant` (default), `zero` or `ar` (an AR(p) mean as arch's ARX, with `lags`), \
+         case-insensitive",
     )
+}
+
+/// Parses model, distribution, mean and the AR order `lags` (only with `mean=ar`, and
+/// required by it: 1 to [`garch_core::ArLags::MAX`]); a bad `lags` is a problem naming `lags`.
+pub fn parse_spec_with_lags(
+    model: Option<&str>,
+    dist: Option<&str>,
+    mean: Option<&str>,
+    lags: Option<usize>,
+) -> Result<ModelSpec, Problem> {
+    let spec = parse_spec(model, dist, mean.filter(|m| !m.eq_ignore_ascii_case("ar")))?;
+    let name = mean.unwrap_or("constant");
+    if lags.is_none() && !name.eq_ignore_ascii_case("ar") {
+        return Ok(spec);
+    }
+    let mean = MeanModel::from_name_and_lags(name, lags)
+        .map_err(|e| Problem::invalid_parameter("lags", e.to_string()))?;
+    Ok(ModelSpec { mean, ..spec })
 }
 
 /// Default forecast horizon.
@@ -211,6 +231,13 @@ pub fn parse_spec(
         .transpose()
         .map_err(|e| Problem::invalid_parameter("mean", e.to_string()))?
         .unwrap_or_default();
+    // The published names only: an AR mean is `mean=ar` with `lags` (parse_spec_with_lags).
+    if let MeanModel::Ar(_) = mean {
+        return Err(Problem::invalid_parameter(
+            "mean",
+            format!("unknown mean '{mean}'; expected one of constant, zero, ar (with lags)"),
+        ));
+    }
     Ok(ModelSpec::new(mean, volatility, distribution))
 }
 
@@ -348,8 +375,11 @@ pub struct FitRequest {
     pub model: Option<String>,
     /// `normal` (default), `t`, `skewt` or `ged`.
     pub dist: Option<String>,
-    /// `constant` (default) or `zero`.
+    /// `constant` (default), `zero` or `ar`.
     pub mean: Option<String>,
+    /// AR order of `mean = ar`, 1–10.
+    #[serde(default, deserialize_with = "svc_kit::problem::whole_number")]
+    pub lags: Option<usize>,
     /// Forecast horizon, 1–1000 (default 10).
     #[serde(default, deserialize_with = "svc_kit::problem::whole_number")]
     pub horizon: Option<usize>,
@@ -386,9 +416,12 @@ pub struct PostedPrices {
     /// `normal` (default), `t`, `skewt` or `ged`.
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
-    /// `constant` (default) or `zero`.
+    /// `constant` (default), `zero` or `ar`.
     #[schema(schema_with = mean_field_schema)]
     pub mean: Option<String>,
+    /// AR order of `mean = ar` (required by it, refused with another mean), 1–10.
+    #[schema(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Forecast horizon, 1–1000 (default 10).
     #[schema(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
@@ -410,9 +443,12 @@ pub struct PostedReturns {
     /// `normal` (default), `t`, `skewt` or `ged`.
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
-    /// `constant` (default) or `zero`.
+    /// `constant` (default), `zero` or `ar`.
     #[schema(schema_with = mean_field_schema)]
     pub mean: Option<String>,
+    /// AR order of `mean = ar` (required by it, refused with another mean), 1–10.
+    #[schema(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Forecast horizon, 1–1000 (default 10).
     #[schema(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,

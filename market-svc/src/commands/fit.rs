@@ -38,9 +38,12 @@ pub struct FitArgs {
     /// Error distribution: normal, t, skewt (Hansen's skewed t) or ged.
     #[arg(long, default_value = "normal")]
     pub dist: Distribution,
-    /// Mean: constant or zero.
-    #[arg(long, default_value = "constant")]
-    pub mean: MeanModel,
+    /// Mean: constant, zero or ar (an AR(p) mean as arch's ARX; give --lags).
+    #[arg(long, default_value = "constant", value_parser = ["constant", "zero", "ar"], ignore_case = true)]
+    pub mean: String,
+    /// AR order p of `--mean ar`, 1–10 (only with `--mean ar`).
+    #[arg(long)]
+    pub lags: Option<usize>,
     /// Forecast horizon in days (1–1000).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub horizon: u16,
@@ -76,6 +79,9 @@ pub struct FitOutput {
 
 /// Runs the command, writing to `out`.
 pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    // The mean first: a bad --lags stops before any file is read.
+    let mean = MeanModel::from_name_and_lags(&args.mean, args.lags)
+        .map_err(|e| anyhow::anyhow!("--lags: {e}"))?;
     let data = load_daily(&args.input)?;
     for warning in &data.warnings {
         eprintln!("market-svc: note: {warning}");
@@ -103,7 +109,7 @@ pub fn run(args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let returns = series
         .returns()
         .with_context(|| format!("{file}: cannot fit {}", series.symbol))?;
-    let spec = ModelSpec::new(args.mean, args.model, args.dist);
+    let spec = ModelSpec::new(mean, args.model, args.dist);
     let model =
         fit(&returns, spec, &FitOptions::default()).with_context(|| format!("fitting {spec}"))?;
     let forecast = model.forecast(usize::from(args.horizon), &ForecastOptions::default())?;

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{
     AssetVolatilityQuery, FitRequest, ModelQuery, ScreenerResponse, ScreenerRow,
-    VolatilityResponse, parse_horizon, parse_spec,
+    VolatilityResponse, parse_horizon, parse_spec_with_lags,
 };
 use crate::state::{AppState, CachedFit, on_rayon};
 
@@ -191,9 +191,12 @@ pub struct PostedFitQuery {
     /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = crate::api::dist_schema)]
     pub dist: Option<String>,
-    /// `constant` (default) or `zero`.
+    /// `constant` (default), `zero` or `ar`.
     #[param(schema_with = crate::api::mean_schema)]
     pub mean: Option<String>,
+    /// AR order of `mean=ar` (required by it, refused with another mean), 1–10.
+    #[param(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Forecast horizon, 1–1000 (default 10).
     #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
@@ -247,6 +250,7 @@ fn parse_csv_body(body: &[u8]) -> Result<FitRequest, Problem> {
         model: None,
         dist: None,
         mean: None,
+        lags: None,
         horizon: None,
     };
     if field == "prices" {
@@ -331,7 +335,12 @@ async fn fit_posted_authorised(
         .unwrap_or("")
         .to_ascii_lowercase();
     // The query's options are checked whatever the body: a bad one is an error, not ignored.
-    parse_spec(q.model.as_deref(), q.dist.as_deref(), q.mean.as_deref())?;
+    parse_spec_with_lags(
+        q.model.as_deref(),
+        q.dist.as_deref(),
+        q.mean.as_deref(),
+        q.lags,
+    )?;
     if q.horizon.is_some() {
         parse_horizon(q.horizon)?;
     }
@@ -347,6 +356,7 @@ async fn fit_posted_authorised(
         r.model = r.model.or(q.model.clone());
         r.dist = r.dist.or(q.dist.clone());
         r.mean = r.mean.or(q.mean.clone());
+        r.lags = r.lags.or(q.lags);
         r.horizon = r.horizon.or(q.horizon);
         r
     } else if content_type.starts_with("text/csv") {
@@ -354,6 +364,7 @@ async fn fit_posted_authorised(
         r.model = q.model.clone();
         r.dist = q.dist.clone();
         r.mean = q.mean.clone();
+        r.lags = q.lags;
         r.horizon = q.horizon;
         r
     } else {
@@ -364,10 +375,11 @@ async fn fit_posted_authorised(
         )
         .with_field("content-type"));
     };
-    let spec = parse_spec(
+    let spec = parse_spec_with_lags(
         req.model.as_deref(),
         req.dist.as_deref(),
         req.mean.as_deref(),
+        req.lags,
     )?;
     let horizon = parse_horizon(req.horizon)?;
     let (returns, dates_of_returns) = match (req.prices, req.returns) {

@@ -194,3 +194,74 @@ async fn posted_series_errors() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn posted_fit_with_an_ar_mean() {
+    let app = spawn_with(None).await;
+    let r = app
+        .post_json(
+            "/v1/volatility/fit",
+            json!({"returns": returns(400), "mean": "ar", "lags": 2, "horizon": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["report"]["nobs"], 398);
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..3], ["Const", "y[1]", "y[2]"]);
+    assert!(v["forecast"]["steps"][0]["mean"].as_f64().is_some());
+    // From the query string, case-insensitive.
+    let r = app
+        .post_json(
+            "/v1/volatility/fit?mean=AR&lags=1",
+            json!({"returns": returns(300)}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["report"]["params"][1]["name"], "y[1]");
+    for (path, body, field) in [
+        (
+            "/v1/volatility/fit",
+            json!({"returns": returns(300), "mean": "ar"}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit",
+            json!({"returns": returns(300), "mean": "ar", "lags": 0}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit",
+            json!({"returns": returns(300), "mean": "ar", "lags": 11}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit",
+            json!({"returns": returns(300), "lags": 2}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit?lags=2&mean=zero",
+            json!({"returns": returns(300)}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit?mean=ar&lags=99",
+            json!({"returns": returns(300)}),
+            "lags",
+        ),
+        (
+            "/v1/volatility/fit",
+            json!({"returns": returns(300), "mean": "ar(2)"}),
+            "mean",
+        ),
+    ] {
+        assert_problem(app.post_json(path, body).await, 400, Some(field)).await;
+    }
+}

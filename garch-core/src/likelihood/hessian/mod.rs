@@ -71,9 +71,11 @@ pub(crate) struct ScoreMoments {
 }
 
 impl Likelihood<'_> {
-    /// Whether [`Self::second_order`] covers this model (first-order GARCH or GJR).
+    /// Whether [`Self::second_order`] covers this model (first-order GARCH or GJR with a
+    /// constant or zero mean; an AR mean has no second-order pass).
     pub(crate) fn has_second_order(&self) -> bool {
-        matches!(self.spec.volatility, VolatilityModel::Garch(g)
+        self.regressors.is_none()
+            && matches!(self.spec.volatility, VolatilityModel::Garch(g)
             if g.p() == 1 && g.o() <= 1 && g.q() == 1)
     }
 
