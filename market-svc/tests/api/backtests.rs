@@ -118,6 +118,7 @@ async fn bad_settings_name_their_field() {
         ("model=arima", 400, "model"),
         ("dist=cauchy", 400, "dist"),
         ("expanding=maybe", 400, "expanding"),
+        ("mean=ar", 400, "mean"),
     ];
     for (query, status, field) in cases {
         let resp = app.get(&format!("/v1/assets/AAA/backtest?{query}")).await;
