@@ -219,8 +219,9 @@ impl App {
     }
 
     /// A stream event: `symbol` has new data on `service`. Refetch the screener part it serves
-    /// and, if that symbol's detail is open, its parts from that service, so an append shows
-    /// without a key press (a fetch already in flight is not doubled).
+    /// and, if that symbol's detail is open, its parts from that service (and its backtest and
+    /// ranking if the Risk view shows it), so an append shows without a key press (a fetch
+    /// already in flight is not doubled).
     fn pushed(&mut self, service: Service, symbol: &str) -> Vec<Command> {
         let mut cmds = self.refetch(service);
         let (model, dist, horizon) = (self.model, self.dist, self.horizon);
@@ -244,6 +245,17 @@ impl App {
                     }
                 }
             }
+        }
+        // New prices change that symbol's backtest and ranking (market-svc caches them per data
+        // version): refetch them if the Risk view shows it.
+        if service == Service::Market
+            && self.view == View::Risk
+            && self
+                .risk
+                .as_ref()
+                .is_some_and(|r| r.symbol.eq_ignore_ascii_case(symbol))
+        {
+            cmds.extend(self.refresh_risk(true));
         }
         cmds
     }

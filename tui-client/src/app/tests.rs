@@ -982,3 +982,46 @@ fn universe_backtest_runs_the_three_modes_in_turn_and_compares_digests() {
     assert_eq!(app.bench.bit_identical(), Some(false));
     assert_eq!(app.bench.backtest_runs, 2);
 }
+
+#[test]
+fn a_pushed_market_change_refetches_the_risk_view_of_that_symbol_only() {
+    let mut app = loaded_app();
+    app.open_risk("AAA");
+    let key: BacktestKey = ("AAA".into(), Model::Garch, Dist::Normal);
+    // In flight (or still computing): nothing doubled.
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "AAA".into()));
+    assert!(backtest_cmds(&cmds).is_empty(), "{cmds:?}");
+    app.apply(ApiResult::Backtest(
+        key.clone(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/backtest",
+            Computed::Ready(report("AAA")),
+        ),
+    ));
+    app.apply(ApiResult::Ranking(
+        "AAA".into(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/models",
+            Computed::Ready(ModelRanking {
+                symbol: "AAA".into(),
+                days: 1,
+                models: vec![],
+                failed: vec![],
+            }),
+        ),
+    ));
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "BBB".into()));
+    assert!(backtest_cmds(&cmds).is_empty(), "{cmds:?}");
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "aaa".into()));
+    assert_eq!(
+        backtest_cmds(&cmds),
+        vec![
+            &Command::FetchBacktest(key),
+            &Command::FetchRanking("AAA".into())
+        ]
+    );
+    // The old numbers stay on screen meanwhile.
+    assert!(app.risk.as_ref().unwrap().backtest.res.data.is_some());
+}
