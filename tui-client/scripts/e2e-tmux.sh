@@ -107,7 +107,7 @@ wait_for 'market up'
 wait_for 'signals up'
 wait_for '^│> [^ ]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +(long|short|flat)'
 screen >"$out/screener-80x24.txt"
-expect '1 Screener \| 2 Detail \| 3 Benchmark \| 4 Status'
+expect '1 Screener \| 2 Detail \| 3 Risk \| 4 Bench \| 5 Status'
 expect 'Symbol\^ +Vol% +Persist +RSI +%B +Signal'
 pass "screener merges vol forecasts with RSI, %B and signals at 80x24"
 first="$(screen | sed -n 's/^│> \([A-Za-z0-9._^-]*\) .*/\1/p' | head -1)"
@@ -141,7 +141,7 @@ keys g Enter
 wait_for 'Fit: GARCH\(1,1\) normal'
 wait_for 'converged \(|NOT converged'
 wait_for 'param +value +± s.e.'
-expect 'Forecast 10d %'
+expect 'Forecast 10d: σ'
 wait_for 'Price 5m: close, BB\(20,2\), mid'
 wait_for 'RSI\(14\): RSI, 70, 30'
 screen | grep -q 'signals-svc:' && fail "signals pane in error state"
@@ -156,12 +156,21 @@ wait_for 'Fit: GJR\(1,1,1\) Student-t'
 wait_for 'nu '
 keys +
 wait_for 'h=21d'
-wait_for 'Forecast 21d %'
+wait_for 'Forecast 21d: σ'
 keys j
 wait_for 'converged \(|NOT converged'
 pass "m/d/+ switch model, distribution and horizon; j moves to the next symbol"
-keys m m d - # back to GARCH normal h=10 for the benchmark
+keys m m d d d - # back to GARCH normal h=10 (d cycles t, skew-t, GED, normal)
 wait_for 'GARCH\(1,1\) normal h=10d'
+
+keys Tab
+wait_for 'Models \(refit every 20, w 1000\)'
+wait_for 'VaR  exc/exp +Kupiec p +CC p' 600
+wait_for 'Basel' 600
+wait_for '#  model  law +QLIKE +DM p +BIC' 600
+expect 'ret %: VaR 5%'
+screen >"$out/risk-80x24.txt"
+pass "risk view: VaR chart, coverage table, traffic light and model ranking (202s polled)"
 
 keys Tab
 wait_for 'Press b or Enter to run'
@@ -171,6 +180,14 @@ wait_for 'unavailable: '
 expect 'sequential +[0-9.]+ s'
 screen >"$out/benchmark-80x24.txt"
 pass "benchmark: sequential and parallel timed, distributed unavailable (no NATS workers)"
+
+keys B
+wait_for 'backtesting GARCH\(1,1\) normal'
+wait_for 'bit-identical ✓' 900
+wait_for 'distributed: mode=distributed' 60
+expect 'parallel +[0-9.]+ s +[0-9]+ +[0-9.]+x'
+screen >"$out/benchmark-backtest-80x24.txt"
+pass "universe backtest: sequential and parallel bit-identical, distributed's 503 detail shown"
 
 keys Tab
 wait_for 'market-svc - refresh every 2s'

@@ -4,7 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::app::{ApiResult, Command, HISTORY_LIMIT, INTERVAL, Key, SIGNAL_POINTS};
+use crate::app::{
+    ApiResult, Command, HISTORY_LIMIT, INTERVAL, Key, RANKING_SETTING, RISK_DAYS, RISK_SETTING,
+    SIGNAL_POINTS, UNIVERSE_SETTING,
+};
 use crate::client::ApiClient;
 
 /// Maps a terminal key event to a [`Key`] (`None` for releases and keys the app ignores).
@@ -64,6 +67,22 @@ pub fn spawn_command(cmd: Command, client: ApiClient, tx: UnboundedSender<ApiRes
             Command::RunFits(mode, model, dist) => {
                 let call = client.run_fits(mode, model, dist).await;
                 let _ = tx.send(ApiResult::Fits(mode, call));
+            }
+            Command::FetchBacktest(key) => {
+                let call = client
+                    .backtest(&key.0, key.1, key.2, RISK_SETTING, RISK_DAYS)
+                    .await;
+                let _ = tx.send(ApiResult::Backtest(key, call));
+            }
+            Command::FetchRanking(symbol) => {
+                let call = client.models(&symbol, RANKING_SETTING).await;
+                let _ = tx.send(ApiResult::Ranking(symbol, call));
+            }
+            Command::RunBacktests(mode, model, dist) => {
+                let call = client
+                    .run_backtests(mode, model, dist, UNIVERSE_SETTING)
+                    .await;
+                let _ = tx.send(ApiResult::Backtests(mode, call));
             }
             Command::CheckHealth(service) => {
                 let (health, ready) = tokio::join!(client.health(service), client.ready(service));

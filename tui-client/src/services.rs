@@ -74,7 +74,7 @@ pub async fn start_market(data_dir: &Path) -> anyhow::Result<InProcess> {
 }
 
 /// Runs a bound service in the background until its [`InProcess`] handle stops it.
-fn spawn(server: svc_kit::server::BoundServer) -> InProcess {
+pub(crate) fn spawn(server: svc_kit::server::BoundServer) -> InProcess {
     let url = format!("http://127.0.0.1:{}", server.port());
     let (tx, shutdown) = shutdown_pair();
     tokio::spawn(server.run_until(shutdown));
@@ -121,7 +121,7 @@ pub fn data_notes(data_dir: &Path, market_in_process: bool) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[tokio::test]
@@ -163,7 +163,7 @@ mod tests {
 
     /// A daily file (AAA, 400 days of a deterministic wiggly path) and a bar file (AAA, two
     /// sessions of 78 five-minute bars) in `dir`.
-    fn write_data(dir: &Path) {
+    pub(crate) fn write_data(dir: &Path) {
         let mut x = 7u64;
         let mut noise = move || {
             x = x

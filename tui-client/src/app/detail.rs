@@ -63,18 +63,25 @@ impl App {
 
     /// Moves to the previous/next symbol in the detail view (following the screener order).
     pub(super) fn step_detail(&mut self, delta: isize) -> Vec<Command> {
+        let current = self.detail.as_ref().map(|d| d.symbol.clone());
+        match self.neighbour(current.as_deref(), delta) {
+            Some(symbol) => self.open_detail(&symbol),
+            None => Vec::new(),
+        }
+    }
+
+    /// The symbol `delta` rows from `current` in screener order (wrapping; from the selected
+    /// row when `current` is not shown), and selects it.
+    pub(super) fn neighbour(&mut self, current: Option<&str>, delta: isize) -> Option<String> {
         let rows = self.rows();
         if rows.is_empty() {
-            return Vec::new();
+            return None;
         }
-        let cur = self
-            .detail
-            .as_ref()
-            .and_then(|d| rows.iter().position(|r| r.symbol == d.symbol))
+        let cur = current
+            .and_then(|s| rows.iter().position(|r| r.symbol == s))
             .unwrap_or(self.selected.min(rows.len() - 1));
         let next = (cur as isize + delta).rem_euclid(rows.len() as isize) as usize;
         self.selected = next;
-        let symbol = rows[next].symbol.clone();
-        self.open_detail(&symbol)
+        Some(rows[next].symbol.clone())
     }
 }

@@ -1,5 +1,5 @@
 //! The key bindings: a terminal-independent [`Key`] and what each one does, first the global
-//! keys (quit, help, views, model/distribution/horizon, refresh, benchmark), then those of the
+//! keys (quit, help, views, model/distribution/horizon, refresh, benchmarks), then those of the
 //! view shown. The help overlay in [`crate::ui`] lists the same bindings.
 
 use super::screener::SortColumn;
@@ -98,7 +98,7 @@ impl App {
             }
             Key::Tab => return self.switch_view(self.view.next()),
             Key::BackTab => return self.switch_view(self.view.prev()),
-            Key::Char(c @ '1'..='4') => {
+            Key::Char(c @ '1'..='5') => {
                 let i = c as usize - '1' as usize;
                 return self.switch_view(View::ALL[i]);
             }
@@ -135,11 +135,16 @@ impl App {
                 self.view = View::Benchmark;
                 return self.start_bench();
             }
+            Key::Char('B') => {
+                self.view = View::Benchmark;
+                return self.start_universe();
+            }
             _ => {}
         }
         match self.view {
             View::Screener => self.screener_key(key),
             View::Detail => self.detail_key(key),
+            View::Risk => self.risk_key(key),
             View::Benchmark => {
                 if key == Key::Enter {
                     self.start_bench()
@@ -152,18 +157,52 @@ impl App {
     }
 
     fn switch_view(&mut self, view: View) -> Vec<Command> {
-        if view == View::Detail {
-            let symbol = self
-                .detail
-                .as_ref()
-                .map(|d| d.symbol.clone())
-                .or_else(|| self.selected_row().map(|r| r.symbol));
+        // The symbol views open on the symbol last shown in either, else the selected row.
+        if matches!(view, View::Detail | View::Risk) {
+            let shown = |v: View| match v {
+                View::Detail => self.detail.as_ref().map(|d| d.symbol.clone()),
+                _ => self.risk.as_ref().map(|r| r.symbol.clone()),
+            };
+            let other = if view == View::Detail {
+                View::Risk
+            } else {
+                View::Detail
+            };
+            let symbol = (if self.view == other {
+                shown(other)
+            } else {
+                None
+            })
+            .or_else(|| shown(view))
+            .or_else(|| shown(other))
+            .or_else(|| self.selected_row().map(|r| r.symbol));
             if let Some(s) = symbol {
-                return self.open_detail(&s);
+                return if view == View::Detail {
+                    self.open_detail(&s)
+                } else {
+                    self.open_risk(&s)
+                };
             }
         }
         self.view = view;
         Vec::new()
+    }
+
+    fn risk_key(&mut self, key: Key) -> Vec<Command> {
+        let delta = match key {
+            Key::Up | Key::Char('k') | Key::Left | Key::Char('h') => -1,
+            Key::Down | Key::Char('j') | Key::Right | Key::Char('l') => 1,
+            Key::Backspace => {
+                self.view = View::Screener;
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        let current = self.risk.as_ref().map(|r| r.symbol.clone());
+        match self.neighbour(current.as_deref(), delta) {
+            Some(symbol) => self.open_risk(&symbol),
+            None => Vec::new(),
+        }
     }
 
     fn screener_key(&mut self, key: Key) -> Vec<Command> {

@@ -11,8 +11,8 @@
 //! * `refresh`: [`Command`]s and [`ApiResult`]s, start-up, the refresh clock, applying results.
 //! * `resource`: [`Resource`], a remote value keyed by what was asked for.
 //! * `spec`: what is asked for — model, distribution, horizon, bar interval, sizes.
-//! * `screener`, `detail`, `benchmark`, `status`: each view's state and rules, named as their
-//!   renderers in [`crate::ui`].
+//! * `screener`, `detail`, `risk`, `benchmark`, `status`: each view's state and rules, named as
+//!   their renderers in [`crate::ui`].
 //! * `tests`: unit tests of these rules, and the fixtures the renderer tests share.
 
 mod benchmark;
@@ -20,6 +20,7 @@ mod detail;
 mod keys;
 mod refresh;
 mod resource;
+mod risk;
 mod screener;
 mod spec;
 mod status;
@@ -36,8 +37,12 @@ pub use detail::{Detail, DetailKey, HistoryKey};
 pub use keys::Key;
 pub use refresh::{ApiResult, Command};
 pub use resource::Resource;
+pub use risk::{BacktestKey, Computing, Poll, Polled, Risk};
 pub use screener::{Row, Signal, SortColumn, VolKey, matches_filter, merge_rows, sort_rows};
-pub use spec::{Dist, HISTORY_LIMIT, HORIZONS, INTERVAL, Model, SIGNAL_POINTS};
+pub use spec::{
+    Dist, HISTORY_LIMIT, HORIZONS, INTERVAL, Model, RANKING_SETTING, RISK_DAYS, RISK_SETTING,
+    SIGNAL_POINTS, UNIVERSE_SETTING,
+};
 pub use status::{CallRecord, Service, ServiceStatus};
 
 /// The views, in Tab order.
@@ -47,6 +52,8 @@ pub enum View {
     Screener,
     /// One symbol.
     Detail,
+    /// One symbol's backtest and model ranking.
+    Risk,
     /// Refit timings.
     Benchmark,
     /// Service health.
@@ -55,14 +62,21 @@ pub enum View {
 
 impl View {
     /// All views in Tab order.
-    pub const ALL: [View; 4] = [Self::Screener, Self::Detail, Self::Benchmark, Self::Status];
+    pub const ALL: [View; 5] = [
+        Self::Screener,
+        Self::Detail,
+        Self::Risk,
+        Self::Benchmark,
+        Self::Status,
+    ];
 
-    /// Tab title.
+    /// Tab title (short: five tabs and the spec share 80 columns).
     pub fn title(self) -> &'static str {
         match self {
             Self::Screener => "Screener",
             Self::Detail => "Detail",
-            Self::Benchmark => "Benchmark",
+            Self::Risk => "Risk",
+            Self::Benchmark => "Bench",
             Self::Status => "Status",
         }
     }
@@ -111,6 +125,8 @@ pub struct App {
     pub signals: Resource<String, SignalScreener>,
     /// Symbol detail (once a symbol was opened).
     pub detail: Option<Detail>,
+    /// Risk view (once a symbol was opened there).
+    pub risk: Option<Risk>,
     /// Benchmark.
     pub bench: Benchmark,
     /// market-svc status.
@@ -144,6 +160,7 @@ impl App {
             vol: Resource::default(),
             signals: Resource::default(),
             detail: None,
+            risk: None,
             bench: Benchmark::new(),
             market_status: market,
             signals_status: signals,
@@ -183,5 +200,6 @@ impl App {
                 .detail
                 .as_ref()
                 .is_some_and(|d| d.fit.loading || d.history.loading || d.signals.loading)
+            || self.risk.as_ref().is_some_and(Risk::loading)
     }
 }

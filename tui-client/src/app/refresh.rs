@@ -1,17 +1,18 @@
 //! Data in and out: the [`Command`]s the app asks the event loop to run and the [`ApiResult`]s
 //! that come back, the first fetch at start-up, the refresh clock (refetch and retry every
-//! `refresh_every`), applying results to the state, and refetching after a spec change or when
-//! a service turns ready.
+//! `refresh_every`, and every tick the Risk view's 202 retries), applying results to the state,
+//! and refetching after a spec change or when a service turns ready.
 
 use std::time::Instant;
 
 use super::detail::{DetailKey, HistoryKey};
+use super::risk::BacktestKey;
 use super::screener::VolKey;
 use super::spec::{Dist, INTERVAL, Model};
 use super::{App, Service, View};
 use crate::client::{
-    Call, FitMode, FitsRun, History, Readiness, SignalScreener, SymbolSignals, VolDetail,
-    VolScreener,
+    BacktestReport, Call, Computed, FitMode, FitsRun, History, ModelRanking, Readiness,
+    SignalScreener, SymbolSignals, UniverseRun, VolDetail, VolScreener,
 };
 
 /// Work for the event loop: each becomes one spawned HTTP call (or two for health).
@@ -29,6 +30,12 @@ pub enum Command {
     FetchSymbolSignals(String),
     /// `POST /v1/fits`.
     RunFits(FitMode, Model, Dist),
+    /// `GET /v1/assets/{symbol}/backtest` at [`super::RISK_SETTING`].
+    FetchBacktest(BacktestKey),
+    /// `GET /v1/assets/{symbol}/models` at [`super::RANKING_SETTING`].
+    FetchRanking(String),
+    /// `POST /v1/backtests` at [`super::UNIVERSE_SETTING`].
+    RunBacktests(FitMode, Model, Dist),
     /// `GET /health` and `GET /ready`.
     CheckHealth(Service),
 }
@@ -48,6 +55,12 @@ pub enum ApiResult {
     SymbolSignals(String, Call<SymbolSignals>),
     /// A refit.
     Fits(FitMode, Call<FitsRun>),
+    /// One symbol's backtest (or 202: still computing).
+    Backtest(BacktestKey, Call<Computed<BacktestReport>>),
+    /// One symbol's model ranking (or 202: still computing).
+    Ranking(String, Call<Computed<ModelRanking>>),
+    /// A universe backtest.
+    Backtests(FitMode, Call<UniverseRun>),
     /// Liveness.
     Health(Service, Call<()>),
     /// Readiness.
@@ -71,8 +84,10 @@ impl App {
             Command::CheckHealth(Service::Signals),
         ];
         cmds.extend(self.refresh_screener());
-        if self.view == View::Detail {
-            cmds.extend(self.refresh_detail(true));
+        match self.view {
+            View::Detail => cmds.extend(self.refresh_detail(true)),
+            View::Risk => cmds.extend(self.refresh_risk(true)),
+            _ => {}
         }
         cmds
     }
@@ -89,25 +104,29 @@ impl App {
         cmds
     }
 
-    /// A UI tick: advances the spinner and, every `refresh_every`, refreshes the data and
-    /// retries what failed.
+    /// A UI tick: advances the spinner, asks again for what answered 202 once its
+    /// `Retry-After` has passed and, every `refresh_every`, refreshes the data and retries what
+    /// failed.
     pub fn tick(&mut self, now: Instant) -> Vec<Command> {
         self.frame = self.frame.wrapping_add(1);
+        let mut cmds = self.poll_risk(now);
         let due = self
             .last_refresh
             .is_none_or(|t| now.saturating_duration_since(t) >= self.refresh_every);
         if !due {
-            return Vec::new();
+            return cmds;
         }
         self.last_refresh = Some(now);
-        let mut cmds = vec![
+        cmds.extend([
             Command::CheckHealth(Service::Market),
             Command::CheckHealth(Service::Signals),
-        ];
+        ]);
         cmds.extend(self.refresh_screener());
         // The detail's data only changes with the keys; refetch only what failed.
-        if self.view == View::Detail {
-            cmds.extend(self.refresh_detail(false));
+        match self.view {
+            View::Detail => cmds.extend(self.refresh_detail(false)),
+            View::Risk => cmds.extend(self.refresh_risk(false)),
+            _ => {}
         }
         cmds
     }
@@ -146,6 +165,18 @@ impl App {
             ApiResult::Fits(mode, call) => {
                 self.status_mut(Service::Market).record(&call);
                 return self.bench_result(mode, call.result);
+            }
+            ApiResult::Backtest(key, call) => {
+                self.status_mut(Service::Market).record(&call);
+                self.backtest_result(&key, call.result);
+            }
+            ApiResult::Ranking(key, call) => {
+                self.status_mut(Service::Market).record(&call);
+                self.ranking_result(&key, call.result);
+            }
+            ApiResult::Backtests(mode, call) => {
+                self.status_mut(Service::Market).record(&call);
+                return self.universe_result(mode, call.result);
             }
             ApiResult::Health(service, call) => {
                 let st = self.status_mut(service);
@@ -188,8 +219,9 @@ impl App {
     }
 
     /// A stream event: `symbol` has new data on `service`. Refetch the screener part it serves
-    /// and, if that symbol's detail is open, its parts from that service, so an append shows
-    /// without a key press (a fetch already in flight is not doubled).
+    /// and, if that symbol's detail is open, its parts from that service (and its backtest and
+    /// ranking if the Risk view shows it), so an append shows without a key press (a fetch
+    /// already in flight is not doubled).
     fn pushed(&mut self, service: Service, symbol: &str) -> Vec<Command> {
         let mut cmds = self.refetch(service);
         let (model, dist, horizon) = (self.model, self.dist, self.horizon);
@@ -214,6 +246,17 @@ impl App {
                 }
             }
         }
+        // New prices change that symbol's backtest and ranking (market-svc caches them per data
+        // version): refetch them if the Risk view shows it.
+        if service == Service::Market
+            && self.view == View::Risk
+            && self
+                .risk
+                .as_ref()
+                .is_some_and(|r| r.symbol.eq_ignore_ascii_case(symbol))
+        {
+            cmds.extend(self.refresh_risk(true));
+        }
         cmds
     }
 
@@ -221,6 +264,10 @@ impl App {
     pub(super) fn spec_changed(&mut self) -> Vec<Command> {
         let mut cmds = self.refetch(Service::Market);
         cmds.extend(self.refresh_detail(false));
+        // A backtest is heavy: only for the view showing it (opening the view fetches anyway).
+        if self.view == View::Risk {
+            cmds.extend(self.refresh_risk(false));
+        }
         cmds
     }
 }

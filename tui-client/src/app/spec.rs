@@ -1,6 +1,9 @@
 //! What the dashboard asks the services for: the forecast's model, error distribution and
 //! horizon (switched with `m`, `d`, `+`/`-`), and the fixed sizes of the signals and history
-//! requests. Every remote value is keyed by these, so they live apart from the views using them.
+//! requests, and the backtest settings of the Risk and Benchmark views. Every remote value is
+//! keyed by these, so they live apart from the views using them.
+
+use crate::client::Setting;
 
 /// Volatility model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,3 +101,26 @@ pub const HISTORY_LIMIT: usize = 250;
 
 /// Bars of price/RSI fetched for the detail charts.
 pub const SIGNAL_POINTS: usize = 150;
+
+/// The Risk view's backtest: rolling window of 1000 returns, re-estimated every day.
+pub const RISK_SETTING: Setting = Setting {
+    window: 1000,
+    refit_every: 1,
+};
+
+/// The Risk view's model ranking: 12 candidates, so refits every 20 days (seconds, not a
+/// minute, the first time).
+pub const RANKING_SETTING: Setting = Setting {
+    window: 1000,
+    refit_every: 20,
+};
+
+/// Out-of-sample days of the Risk chart (the summary covers every day).
+pub const RISK_DAYS: usize = 250;
+
+/// The Benchmark's universe backtest: window 1000, refits every 5 days (seconds of real work
+/// for the bundled 25 symbols).
+pub const UNIVERSE_SETTING: Setting = Setting {
+    window: 1000,
+    refit_every: 5,
+};

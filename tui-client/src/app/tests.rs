@@ -1,13 +1,14 @@
 //! Unit tests of the app's rules (keys, sorting, filtering, refetching, stale results, errors,
-//! the refresh clock, the benchmark sequence, health tracking), and the fixtures the renderer
+//! the refresh clock, the benchmark sequences, the Risk view's polling of 202 answers, health
+//! tracking), and the fixtures the renderer
 //! tests in [`crate::ui`] build their states from.
 
 use std::time::{Duration, Instant};
 
 use super::*;
 use crate::client::{
-    ApiError, Call, FitMode, FitsRun, History, Readiness, SignalRow, SignalScreener, VolRow,
-    VolScreener,
+    ApiError, BacktestReport, Call, Computed, DistributedStats, FitMode, FitsRun, History,
+    ModelRanking, Pending, Readiness, SignalRow, SignalScreener, UniverseRun, VolRow, VolScreener,
 };
 
 pub(crate) fn vol_row(symbol: &str, vol: f64, persistence: f64) -> VolRow {
@@ -254,6 +255,9 @@ fn tab_cycles_views_both_ways_and_digits_jump() {
     // No symbol yet: the detail view opens empty.
     assert_eq!(app.view, View::Detail);
     app.handle_key(Key::Tab);
+    // No symbol yet: the risk view opens empty too.
+    assert_eq!(app.view, View::Risk);
+    app.handle_key(Key::Tab);
     assert_eq!(app.view, View::Benchmark);
     app.handle_key(Key::Tab);
     assert_eq!(app.view, View::Status);
@@ -261,8 +265,10 @@ fn tab_cycles_views_both_ways_and_digits_jump() {
     assert_eq!(app.view, View::Screener);
     app.handle_key(Key::BackTab);
     assert_eq!(app.view, View::Status);
-    app.handle_key(Key::Char('3'));
+    app.handle_key(Key::Char('4'));
     assert_eq!(app.view, View::Benchmark);
+    app.handle_key(Key::Char('3'));
+    assert_eq!(app.view, View::Risk);
 }
 
 #[test]
@@ -470,7 +476,7 @@ fn fits(total: f64) -> FitsRun {
 #[test]
 fn benchmark_runs_modes_in_turn_and_shows_501_as_unavailable() {
     let mut app = new_app();
-    app.handle_key(Key::Char('3'));
+    app.handle_key(Key::Char('4'));
     let cmds = app.handle_key(Key::Enter);
     assert_eq!(
         cmds,
@@ -661,4 +667,361 @@ fn a_pushed_change_refetches_the_screener_and_the_open_detail_of_that_symbol() {
     );
     app.apply(ApiResult::Streaming(Service::Signals, true));
     assert_eq!(app.signals_status.streaming, Some(true));
+}
+
+pub(crate) fn report(symbol: &str) -> BacktestReport {
+    BacktestReport {
+        symbol: symbol.into(),
+        refit_count: 1520,
+        days: 1520,
+        path: Vec::new(),
+        kupiec: Default::default(),
+        christoffersen: Default::default(),
+        traffic_light: None,
+        qlike: Some(1.5),
+        mse: Some(2.0),
+        mincer_zarnowitz: None,
+        realized_variance_days: 0,
+    }
+}
+
+fn pending(retry_after: u64) -> Computed<BacktestReport> {
+    Computed::Pending(Pending {
+        detail: "the garch-normal backtest of AAA is being computed".into(),
+        retry_after,
+    })
+}
+
+fn backtest_cmds(cmds: &[Command]) -> Vec<&Command> {
+    cmds.iter()
+        .filter(|c| matches!(c, Command::FetchBacktest(_) | Command::FetchRanking(_)))
+        .collect()
+}
+
+#[test]
+fn risk_view_opens_on_the_detail_symbol_and_fetches_backtest_and_ranking() {
+    let mut app = loaded_app();
+    app.handle_key(Key::Down);
+    app.handle_key(Key::Enter); // detail of BBB
+    let cmds = app.handle_key(Key::Tab);
+    assert_eq!(app.view, View::Risk);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchBacktest(("BBB".into(), Model::Garch, Dist::Normal)),
+            Command::FetchRanking("BBB".into()),
+        ]
+    );
+    assert!(app.is_loading());
+    // The model key refetches the backtest, not the ranking (it covers every model).
+    let cmds = app.handle_key(Key::Char('m'));
+    assert_eq!(
+        backtest_cmds(&cmds),
+        vec![&Command::FetchBacktest((
+            "BBB".into(),
+            Model::Gjr,
+            Dist::Normal
+        ))]
+    );
+    // j steps to the next symbol in screener order, both parts.
+    let cmds = app.handle_key(Key::Char('j'));
+    assert_eq!(app.risk.as_ref().unwrap().symbol, "CCC");
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchBacktest(("CCC".into(), Model::Gjr, Dist::Normal)),
+            Command::FetchRanking("CCC".into()),
+        ]
+    );
+    // Away from the Risk view, a spec change does not start a backtest.
+    app.handle_key(Key::Char('1'));
+    let cmds = app.handle_key(Key::Char('d'));
+    assert!(backtest_cmds(&cmds).is_empty(), "{cmds:?}");
+    app.handle_key(Key::Char('3'));
+    assert_eq!(app.view, View::Risk);
+    app.handle_key(Key::Backspace);
+    assert_eq!(app.view, View::Screener);
+}
+
+#[test]
+fn a_202_is_asked_again_after_retry_after_on_the_ticks_then_the_result_is_applied() {
+    let t0 = Instant::now();
+    let mut app = loaded_app();
+    app.refresh_every = Duration::from_secs(3600);
+    app.last_refresh = Some(t0);
+    app.open_risk("AAA");
+    let key: BacktestKey = ("AAA".into(), Model::Garch, Dist::Normal);
+    assert!(
+        app.apply(ApiResult::Backtest(
+            key.clone(),
+            ok(Service::Market, "/v1/assets/AAA/backtest", pending(5))
+        ))
+        .is_empty()
+    );
+    let r = app.risk.as_ref().unwrap();
+    let c = r.backtest.computing.as_ref().unwrap();
+    assert_eq!(c.polls, 1);
+    assert_eq!(c.retry_after, Duration::from_secs(5));
+    // Still loading (the spinner turns), not an error.
+    assert!(r.backtest.res.loading && r.backtest.res.error.is_none());
+    // The delay starts at the first tick after the answer, and nothing is sent before it ends.
+    assert!(app.tick(t0).is_empty());
+    assert!(app.tick(t0 + Duration::from_secs(4)).is_empty());
+    assert_eq!(
+        app.tick(t0 + Duration::from_secs(5)),
+        vec![Command::FetchBacktest(key.clone())]
+    );
+    // Asked: not asked again while that request is in flight.
+    assert!(app.tick(t0 + Duration::from_secs(60)).is_empty());
+    // A second 202, then the result.
+    app.apply(ApiResult::Backtest(
+        key.clone(),
+        ok(Service::Market, "/v1/assets/AAA/backtest", pending(2)),
+    ));
+    assert_eq!(
+        app.risk
+            .as_ref()
+            .unwrap()
+            .backtest
+            .computing
+            .as_ref()
+            .unwrap()
+            .polls,
+        2
+    );
+    assert!(app.tick(t0 + Duration::from_secs(61)).is_empty());
+    assert_eq!(
+        app.tick(t0 + Duration::from_secs(63)),
+        vec![Command::FetchBacktest(key.clone())]
+    );
+    app.apply(ApiResult::Backtest(
+        key.clone(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/backtest",
+            Computed::Ready(report("AAA")),
+        ),
+    ));
+    let r = app.risk.as_ref().unwrap();
+    assert!(r.backtest.computing.is_none());
+    assert_eq!(r.backtest.res.data.as_ref().unwrap().days, 1520);
+    assert!(!r.backtest.res.loading);
+    assert!(app.tick(t0 + Duration::from_secs(99)).is_empty());
+    // The ranking polls the same way, independently.
+    app.apply(ApiResult::Ranking(
+        "AAA".into(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/models",
+            Computed::Pending(Pending {
+                detail: "the model ranking of AAA".into(),
+                retry_after: 1,
+            }),
+        ),
+    ));
+    app.tick(t0 + Duration::from_secs(100));
+    assert_eq!(
+        app.tick(t0 + Duration::from_secs(101)),
+        vec![Command::FetchRanking("AAA".into())]
+    );
+    app.apply(ApiResult::Ranking(
+        "AAA".into(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/models",
+            Computed::Ready(ModelRanking {
+                symbol: "AAA".into(),
+                days: 1520,
+                models: vec![],
+                failed: vec![],
+            }),
+        ),
+    ));
+    assert!(!app.is_loading() || app.vol.loading || app.signals.loading);
+    assert!(app.risk.as_ref().unwrap().ranking.res.data.is_some());
+}
+
+#[test]
+fn a_202_for_an_old_key_is_dropped_and_errors_are_retried_by_the_refresh_clock() {
+    let t0 = Instant::now();
+    let mut app = loaded_app();
+    app.last_refresh = Some(t0);
+    app.open_risk("AAA");
+    app.handle_key(Key::Char('m')); // now GJR: the GARCH answer is stale
+    let old: BacktestKey = ("AAA".into(), Model::Garch, Dist::Normal);
+    app.apply(ApiResult::Backtest(
+        old,
+        ok(Service::Market, "/v1/assets/AAA/backtest", pending(1)),
+    ));
+    assert!(app.risk.as_ref().unwrap().backtest.computing.is_none());
+    assert_eq!(app.market_status.ok_calls, 2, "still counted");
+    // 429 (busy) is an error, retried on the next due refresh.
+    let key: BacktestKey = ("AAA".into(), Model::Gjr, Dist::Normal);
+    app.apply(ApiResult::Backtest(
+        key.clone(),
+        err(
+            Service::Market,
+            "/v1/assets/AAA/backtest",
+            ApiError::Status {
+                status: 429,
+                title: "Too Many Requests".into(),
+                detail: Some("busy".into()),
+            },
+        ),
+    ));
+    assert!(app.risk.as_ref().unwrap().backtest.res.error.is_some());
+    assert!(
+        !app.tick(t0 + Duration::from_secs(1))
+            .contains(&Command::FetchBacktest(key.clone()))
+    );
+    assert!(
+        app.tick(t0 + Duration::from_secs(6))
+            .contains(&Command::FetchBacktest(key))
+    );
+}
+
+pub(crate) fn universe(total: f64, digest: &str, distributed: bool) -> UniverseRun {
+    UniverseRun {
+        total_seconds: total,
+        refits: 7600,
+        refits_per_second: 7600.0 / total,
+        threads: (!distributed).then_some(2),
+        digest: digest.into(),
+        assets: vec![],
+        distributed: distributed.then(|| DistributedStats {
+            workers: vec!["w1".into(), "w2".into()],
+            chunks: 50,
+            redelivered_chunks: 1,
+            duplicate_results: 0,
+        }),
+    }
+}
+
+#[test]
+fn universe_backtest_runs_the_three_modes_in_turn_and_compares_digests() {
+    let mut app = new_app();
+    app.handle_key(Key::Char('d')); // Student-t
+    let cmds = app.handle_key(Key::Char('B'));
+    assert_eq!(app.view, View::Benchmark);
+    assert_eq!(
+        cmds,
+        vec![Command::RunBacktests(
+            FitMode::Sequential,
+            Model::Garch,
+            Dist::T
+        )]
+    );
+    // One benchmark at a time: neither b nor B starts another.
+    assert!(app.handle_key(Key::Char('b')).is_empty());
+    assert!(app.handle_key(Key::Char('B')).is_empty());
+    let path = "/v1/backtests";
+    let cmds = app.apply(ApiResult::Backtests(
+        FitMode::Sequential,
+        ok(Service::Market, path, universe(8.0, "abc", false)),
+    ));
+    assert_eq!(
+        cmds,
+        vec![Command::RunBacktests(
+            FitMode::Parallel,
+            Model::Garch,
+            Dist::T
+        )]
+    );
+    assert_eq!(app.bench.bit_identical(), None);
+    let cmds = app.apply(ApiResult::Backtests(
+        FitMode::Parallel,
+        ok(Service::Market, path, universe(4.0, "abc", false)),
+    ));
+    assert_eq!(
+        cmds,
+        vec![Command::RunBacktests(
+            FitMode::Distributed,
+            Model::Garch,
+            Dist::T
+        )]
+    );
+    let cmds = app.apply(ApiResult::Backtests(
+        FitMode::Distributed,
+        err(
+            Service::Market,
+            path,
+            ApiError::Status {
+                status: 503,
+                title: "distributed-unavailable".into(),
+                detail: Some("no NATS server configured".into()),
+            },
+        ),
+    ));
+    assert!(cmds.is_empty());
+    assert!(!app.bench.running());
+    assert_eq!(app.bench.backtest_speedup(FitMode::Parallel), Some(2.0));
+    assert_eq!(app.bench.bit_identical(), Some(true));
+    assert_eq!(
+        app.bench.backtest(FitMode::Distributed),
+        &BenchState::Unavailable("no NATS server configured".into())
+    );
+    // The refits' states are untouched, and a late answer is ignored.
+    assert_eq!(app.bench.state(FitMode::Sequential), &BenchState::Idle);
+    assert!(
+        app.apply(ApiResult::Backtests(
+            FitMode::Parallel,
+            ok(Service::Market, path, universe(1.0, "zzz", false)),
+        ))
+        .is_empty()
+    );
+    // Again: a differing digest is noticed.
+    app.handle_key(Key::Char('B'));
+    app.apply(ApiResult::Backtests(
+        FitMode::Sequential,
+        ok(Service::Market, path, universe(8.0, "abc", false)),
+    ));
+    app.apply(ApiResult::Backtests(
+        FitMode::Parallel,
+        ok(Service::Market, path, universe(4.0, "abd", false)),
+    ));
+    assert_eq!(app.bench.bit_identical(), Some(false));
+    assert_eq!(app.bench.backtest_runs, 2);
+}
+
+#[test]
+fn a_pushed_market_change_refetches_the_risk_view_of_that_symbol_only() {
+    let mut app = loaded_app();
+    app.open_risk("AAA");
+    let key: BacktestKey = ("AAA".into(), Model::Garch, Dist::Normal);
+    // In flight (or still computing): nothing doubled.
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "AAA".into()));
+    assert!(backtest_cmds(&cmds).is_empty(), "{cmds:?}");
+    app.apply(ApiResult::Backtest(
+        key.clone(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/backtest",
+            Computed::Ready(report("AAA")),
+        ),
+    ));
+    app.apply(ApiResult::Ranking(
+        "AAA".into(),
+        ok(
+            Service::Market,
+            "/v1/assets/AAA/models",
+            Computed::Ready(ModelRanking {
+                symbol: "AAA".into(),
+                days: 1,
+                models: vec![],
+                failed: vec![],
+            }),
+        ),
+    ));
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "BBB".into()));
+    assert!(backtest_cmds(&cmds).is_empty(), "{cmds:?}");
+    let cmds = app.apply(ApiResult::Pushed(Service::Market, "aaa".into()));
+    assert_eq!(
+        backtest_cmds(&cmds),
+        vec![
+            &Command::FetchBacktest(key),
+            &Command::FetchRanking("AAA".into())
+        ]
+    );
+    // The old numbers stay on screen meanwhile.
+    assert!(app.risk.as_ref().unwrap().backtest.res.data.is_some());
 }

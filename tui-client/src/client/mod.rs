@@ -24,13 +24,35 @@ use error::ProblemBody;
 
 pub use error::ApiError;
 pub use wire::{
-    FitMode, FitsRun, FitsSymbol, ForecastPath, ForecastStep, History, IntervalStep, Intervals,
-    LatestSignal, Param, Quantile, Readiness, Report, SignalPoints, SignalRow, SignalScreener,
-    SymbolSignals, VolDetail, VolRow, VolScreener,
+    BacktestDay, BacktestReport, Christoffersen, Computed, CoverageTest, DieboldMariano,
+    DistributedStats, FailedModel, FitMode, FitsRun, FitsSymbol, ForecastPath, ForecastStep,
+    History, IntervalStep, Intervals, LatestSignal, MincerZarnowitz, ModelRanking, Param, Pending,
+    Quantile, RankedModel, Readiness, Report, SignalPoints, SignalRow, SignalScreener,
+    SymbolSignals, TrafficLight, UniverseAsset, UniverseRun, VolDetail, VolRow, VolScreener,
+    WireSpec, WireVolatility, Zone,
 };
 
 /// Levels of the forecast band the detail view draws: the 5 % and 95 % return quantiles.
 pub const BAND_LEVELS: [f64; 2] = [0.05, 0.95];
+
+/// VaR levels of every backtest the dashboard asks for: 1 % and 5 % (the JSON keys `0.01`,
+/// `0.05`).
+pub const VAR_LEVELS: [f64; 2] = [0.01, 0.05];
+
+/// The JSON key of a VaR level, as market-svc writes it (`0.01`).
+pub fn level_key(level: f64) -> String {
+    format!("{level}")
+}
+
+/// The setting of a backtest request: estimation window and returns between refits (rolling
+/// windows, levels [`VAR_LEVELS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Setting {
+    /// Estimation window in returns.
+    pub window: usize,
+    /// Returns between refits.
+    pub refit_every: usize,
+}
 
 /// What a call did: which service and path, how long it took, and its result.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +128,7 @@ pub struct ApiClient {
 
 /// Timeout of ordinary calls.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Timeout of a whole refit (the sequential one fits every symbol on one thread).
+/// Timeout of a whole refit or universe backtest (the sequential one runs on one thread).
 const FITS_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl ApiClient {
@@ -158,6 +180,18 @@ impl ApiClient {
         path: &str,
         build: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
     ) -> Call<Vec<u8>> {
+        self.send_full(service, path, build)
+            .await
+            .map(|answer| answer.body)
+    }
+
+    /// As [`Self::send`], keeping the success status and its `Retry-After` (202 answers).
+    async fn send_full(
+        &self,
+        service: Service,
+        path: &str,
+        build: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
+    ) -> Call<Answer> {
         let base = match self.base(service) {
             Ok(b) => b.trim_end_matches('/').to_string(),
             Err(why) => return Call::unavailable(service, path, why),
@@ -177,12 +211,21 @@ impl ApiClient {
                 .await
                 .map_err(|e| ApiError::Unreachable(describe(&e)))?;
             let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
             let body = resp
                 .bytes()
                 .await
                 .map_err(|e| ApiError::Unreachable(describe(&e)))?;
             if status.is_success() {
-                Ok(body.to_vec())
+                Ok(Answer {
+                    status: status.as_u16(),
+                    retry_after,
+                    body: body.to_vec(),
+                })
             } else {
                 let problem: Option<ProblemBody> = serde_json::from_slice(&body).ok();
                 let reason = status.canonical_reason().unwrap_or("error").to_string();
@@ -327,6 +370,118 @@ impl ApiClient {
             })
             .await;
         decode(call)
+    }
+
+    /// `GET /v1/assets/{symbol}/backtest` at [`VAR_LEVELS`], the last `limit` days of the path;
+    /// 202 (still computing) is [`Computed::Pending`].
+    pub async fn backtest(
+        &self,
+        symbol: &str,
+        model: Model,
+        dist: Dist,
+        setting: Setting,
+        limit: usize,
+    ) -> Call<Computed<BacktestReport>> {
+        let path = format!(
+            "/v1/assets/{}/backtest?model={}&dist={}&window={}&refit_every={}&levels={}&limit={limit}",
+            encode(symbol),
+            model.as_str(),
+            dist.as_str(),
+            setting.window,
+            setting.refit_every,
+            levels_query(),
+        );
+        let call = self
+            .send_full(Service::Market, &path, |c, url| {
+                c.get(url).timeout(CALL_TIMEOUT)
+            })
+            .await;
+        decode_computed(call)
+    }
+
+    /// `GET /v1/assets/{symbol}/models`: the candidate models ranked by mean QLIKE; 202 (still
+    /// computing) is [`Computed::Pending`].
+    pub async fn models(&self, symbol: &str, setting: Setting) -> Call<Computed<ModelRanking>> {
+        let path = format!(
+            "/v1/assets/{}/models?window={}&refit_every={}&levels={}",
+            encode(symbol),
+            setting.window,
+            setting.refit_every,
+            levels_query(),
+        );
+        let call = self
+            .send_full(Service::Market, &path, |c, url| {
+                c.get(url).timeout(CALL_TIMEOUT)
+            })
+            .await;
+        decode_computed(call)
+    }
+
+    /// `POST /v1/backtests` in `mode`: every symbol backtested, with timings and digests.
+    pub async fn run_backtests(
+        &self,
+        mode: FitMode,
+        model: Model,
+        dist: Dist,
+        setting: Setting,
+    ) -> Call<UniverseRun> {
+        let body = serde_json::json!({
+            "mode": mode.as_str(),
+            "model": model.as_str(),
+            "dist": dist.as_str(),
+            "window": setting.window,
+            "refit_every": setting.refit_every,
+            "levels": levels_query(),
+        });
+        let call = self
+            .send(Service::Market, "/v1/backtests", |c, url| {
+                c.post(url).json(&body).timeout(FITS_TIMEOUT)
+            })
+            .await;
+        decode(call)
+    }
+}
+
+/// `0.01,0.05`.
+fn levels_query() -> String {
+    VAR_LEVELS.map(level_key).join(",")
+}
+
+/// A successful answer: status, `Retry-After` seconds and body.
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    body: Vec<u8>,
+}
+
+/// Decodes an answer of an on-demand route: 202 is [`Computed::Pending`] (its body, or the
+/// `Retry-After` header when the body says nothing), any other success the result.
+fn decode_computed<T: DeserializeOwned>(call: Call<Answer>) -> Call<Computed<T>> {
+    let Call {
+        service,
+        path,
+        latency,
+        result,
+    } = call;
+    let result = result.and_then(|a| {
+        if a.status == 202 {
+            let pending = serde_json::from_slice::<Pending>(&a.body).unwrap_or(Pending {
+                detail: "being computed".into(),
+                retry_after: a.retry_after.unwrap_or(5),
+            });
+            Ok(Computed::Pending(pending))
+        } else {
+            serde_json::from_slice::<T>(&a.body)
+                .map(Computed::Ready)
+                .map_err(|e| ApiError::Decode(e.to_string()))
+        }
+    });
+    Call {
+        service,
+        path,
+        latency,
+        result,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Tests of the client: decoding with extra and null fields, a bad body, how errors read,
-//! path encoding, a closed port, a service that is not available, and which token goes where.
+//! path encoding, a closed port, a service that is not available, which token goes where, and
+//! the backtest routes of a real market-svc (202 then the result, the ranking, universe runs).
 
 use std::time::Duration;
 
@@ -129,4 +130,155 @@ async fn each_service_gets_its_own_token_and_none_is_sent_without_one() {
     );
     assert!(!signals_head.contains("authorization"), "{signals_head}");
     assert!(!format!("{client:?}").contains("m-secret"));
+}
+
+/// Asks `ask` until it is no longer 202 (a minute at most).
+async fn until_ready<T, F, Fut>(mut ask: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Call<Computed<T>>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match ask().await.result {
+            Ok(Computed::Ready(v)) => return v,
+            Ok(Computed::Pending(p)) => assert!(p.retry_after >= 1, "{p:?}"),
+            Err(e) => panic!("{e}"),
+        }
+        assert!(std::time::Instant::now() < deadline, "still computing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn backtest_ranking_and_universe_runs_parse_from_a_real_market_svc() {
+    use crate::app::{Dist, Model};
+    let dir = tempfile::tempdir().unwrap();
+    crate::services::tests::write_data(dir.path());
+    let mut config = crate::services::market_config(dir.path());
+    // No wait at all: the first answer of an on-demand route is 202.
+    config.budget.backtest_wait = 0.0;
+    let svc = crate::services::spawn(market_svc::startup::build(&config).await.unwrap());
+    let client = ApiClient::new(Endpoints {
+        market: Ok(svc.url.clone()),
+        signals: Err("n/a".into()),
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while client.ready(Service::Market).await.result != Ok(Readiness::Ready) {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // 400 days of AAA: windows of 100 leave 299 out-of-sample days (the Basel light needs 250).
+    let setting = Setting {
+        window: 100,
+        refit_every: 20,
+    };
+    let first = client
+        .backtest("AAA", Model::Gjr, Dist::T, setting, 50)
+        .await;
+    assert_eq!(first.path, "/v1/assets/AAA/backtest");
+    match first.result {
+        Ok(Computed::Pending(p)) => {
+            assert_eq!(p.retry_after, 5);
+            assert!(p.detail.contains("AAA"), "{p:?}");
+        }
+        other => panic!("expected 202, got {other:?}"),
+    }
+    let report = until_ready(|| client.backtest("AAA", Model::Gjr, Dist::T, setting, 50)).await;
+    assert_eq!(report.symbol, "AAA");
+    assert_eq!(report.path.len(), 50);
+    assert_eq!(report.days, 299);
+    assert_eq!(report.refit_count, 15);
+    for key in ["0.01", "0.05"] {
+        let k = &report.kupiec[key];
+        assert!(k.p_value.is_some() && k.expected.is_some(), "{key}: {k:?}");
+        assert!(
+            report.christoffersen[key]
+                .conditional_coverage
+                .p_value
+                .is_some()
+        );
+        let day = &report.path[0];
+        assert!(day.var[key].is_some() && day.exceedance.contains_key(key));
+    }
+    let light = report.traffic_light.expect("299 days have a traffic light");
+    assert_ne!(light.zone, Zone::Other);
+    assert_eq!(light.days, 250);
+    assert!(report.qlike.is_some() && report.mse.is_some());
+    assert!(report.mincer_zarnowitz.is_some_and(|m| m.r2.is_some()));
+
+    let ranking = until_ready(|| {
+        client.models(
+            "AAA",
+            Setting {
+                window: 100,
+                refit_every: 50,
+            },
+        )
+    })
+    .await;
+    assert_eq!(ranking.symbol, "AAA");
+    assert_eq!(ranking.models.len() + ranking.failed.len(), 12);
+    assert!(!ranking.models.is_empty());
+    for (i, m) in ranking.models.iter().enumerate() {
+        assert_eq!(m.rank, i + 1);
+        assert_eq!(m.dm_vs_best.is_none(), i == 0);
+        assert!(["garch", "gjr", "egarch"].contains(&m.spec.model_name().as_str()));
+        assert!(["normal", "t", "skewt", "ged"].contains(&m.spec.distribution.as_str()));
+    }
+    let names: Vec<(String, String)> = ranking
+        .models
+        .iter()
+        .map(|m| (m.spec.model_name(), m.spec.distribution.clone()))
+        .chain(
+            ranking
+                .failed
+                .iter()
+                .map(|f| (f.spec.model_name(), f.spec.distribution.clone())),
+        )
+        .collect();
+    // Every model/law the dashboard can ask for is among the candidates.
+    for model in [Model::Garch, Model::Gjr, Model::Egarch] {
+        for dist in [Dist::Normal, Dist::T, Dist::SkewT, Dist::Ged] {
+            let pair = (model.as_str().to_string(), dist.as_str().to_string());
+            assert!(names.contains(&pair), "{pair:?} not in {names:?}");
+        }
+    }
+
+    let universe = Setting {
+        window: 100,
+        refit_every: 50,
+    };
+    let seq = client
+        .run_backtests(FitMode::Sequential, Model::Garch, Dist::Normal, universe)
+        .await
+        .result
+        .unwrap();
+    let par = client
+        .run_backtests(FitMode::Parallel, Model::Garch, Dist::Normal, universe)
+        .await
+        .result
+        .unwrap();
+    assert_eq!(seq.threads, Some(1));
+    assert!(seq.refits > 0 && seq.total_seconds > 0.0 && seq.refits_per_second > 0.0);
+    assert_eq!(seq.digest.len(), 16);
+    assert_eq!(seq.digest, par.digest);
+    assert_eq!(seq.assets.len(), 1);
+    assert_eq!(seq.assets[0].symbol, "AAA");
+    assert!(seq.assets[0].error.is_none() && seq.assets[0].digest.is_some());
+    assert!(seq.distributed.is_none());
+    // No NATS in-process: distributed is a 503 problem with a detail to show.
+    let dist = client
+        .run_backtests(FitMode::Distributed, Model::Garch, Dist::Normal, universe)
+        .await;
+    match dist.result {
+        Err(ApiError::Status {
+            status: 503,
+            detail: Some(d),
+            ..
+        }) => assert!(d.contains("NATS"), "{d}"),
+        other => panic!("expected 503, got {other:?}"),
+    }
+    svc.stop();
 }

@@ -1,15 +1,17 @@
-//! Benchmark: `POST /v1/fits` in sequential, parallel and distributed mode, with times,
-//! throughput and the speedup as a bar chart.
+//! Benchmark: `POST /v1/fits` (key `b`) and the universe backtest `POST /v1/backtests` (key
+//! `B`) in sequential, parallel and distributed mode: times, throughput, speedups, whether the
+//! modes' results are bit-identical, the distributed run's workers, and the refit wall times
+//! as a bar chart.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Table, Wrap};
 
 use super::widgets::{block, error_style, spinner, warn_style};
-use crate::app::{App, BenchState};
-use crate::client::FitMode;
+use crate::app::{App, BenchState, UNIVERSE_SETTING};
+use crate::client::{FitMode, UniverseRun};
 
 fn mode_color(mode: FitMode) -> Color {
     match mode {
@@ -22,24 +24,46 @@ fn mode_color(mode: FitMode) -> Color {
 /// Renders the benchmark view.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let b = &app.bench;
-    let [intro, table_area, chart_area] = Layout::vertical([
+    let [intro, table_area, backtest_area, bottom] = Layout::vertical([
         Constraint::Length(4),
+        Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Min(3),
     ])
     .areas(area);
+    let [chart_area, notes_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    render_backtests(frame, backtest_area, app);
+    render_notes(frame, notes_area, app);
 
     let mut lines = vec![Line::raw(
-        "Refits every symbol through POST /v1/fits, one mode after the other.",
+        "b: refits (POST /v1/fits); B: universe backtest (POST /v1/backtests).",
     )];
-    if b.runs == 0 {
+    if b.runs == 0 && b.backtest_runs == 0 {
         lines.push(Line::styled(
             format!(
-                "Press b or Enter to run ({} {}).",
+                "Press b or Enter to run ({} {}); B runs the universe backtest.",
                 app.model.label(),
                 app.dist.label()
             ),
             warn_style(),
+        ));
+    } else if b.backtests.contains(&BenchState::Running) {
+        let (model, dist) = b.backtest_spec;
+        lines.push(Line::styled(
+            format!(
+                "{} backtesting {} {} (run {})...",
+                spinner(app),
+                model.label(),
+                dist.label(),
+                b.backtest_runs
+            ),
+            warn_style(),
+        ));
+    } else if b.runs == 0 {
+        lines.push(Line::styled(
+            "Universe backtest done; b runs the refits, B again.",
+            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
         ));
     } else if b.running() {
         lines.push(Line::styled(
@@ -70,7 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
-            .block(block(" Benchmark: POST /v1/fits ")),
+            .block(block(" Benchmark ")),
         intro,
     );
 
@@ -131,7 +155,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ],
         )
         .header(header)
-        .block(block(" Runs ")),
+        .block(block(" Refits: POST /v1/fits ")),
         table_area,
     );
 
@@ -157,8 +181,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let title = match b.speedup() {
-        Some(s) => format!(" Wall time (ms), parallel speedup {s:.2}x "),
-        None => " Wall time (ms) ".to_string(),
+        Some(s) => format!(" Refit wall time (ms), parallel speedup {s:.2}x "),
+        None => " Refit wall time (ms) ".to_string(),
     };
     frame.render_widget(
         BarChart::default()
@@ -168,6 +192,181 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .bar_gap(1)
             .data(BarGroup::default().bars(&bars)),
         chart_area,
+    );
+}
+
+/// Style and text of a mode that did not complete.
+fn not_done<T>(state: &BenchState<T>, app: &App) -> Option<Cell<'static>> {
+    Some(match state {
+        BenchState::Idle => Cell::from("-"),
+        BenchState::Running => Cell::from(format!("{} running", spinner(app))).style(warn_style()),
+        BenchState::Unavailable(why) => {
+            Cell::from(format!("unavailable: {why}")).style(warn_style())
+        }
+        BenchState::Failed(e) => Cell::from(format!("failed: {e}")).style(error_style()),
+        BenchState::Done(_) => return None,
+    })
+}
+
+/// The universe backtest's table: per mode wall time, refits/s, speedup over sequential, the
+/// digest and the distributed run's workers; the title says whether the modes agree.
+fn render_backtests(frame: &mut Frame, area: Rect, app: &App) {
+    let b = &app.bench;
+    let rows: Vec<Row> = FitMode::ALL
+        .iter()
+        .map(|&mode| {
+            let state = b.backtest(mode);
+            let cells: Vec<Cell> = match state {
+                BenchState::Done(run) => {
+                    let speedup = b
+                        .backtest_speedup(mode)
+                        .map_or("-".into(), |s| format!("{s:.2}x"));
+                    vec![
+                        Cell::from(format!("{:.2} s", run.total_seconds)),
+                        Cell::from(format!("{:.0}", run.refits_per_second)),
+                        Cell::from(speedup),
+                        Cell::from(short_digest(run)),
+                        Cell::from(execution(run)),
+                    ]
+                }
+                other => {
+                    let status = not_done(other, app).unwrap_or_default();
+                    vec![
+                        Cell::from("-"),
+                        Cell::from("-"),
+                        Cell::from("-"),
+                        Cell::from("-"),
+                        status,
+                    ]
+                }
+            };
+            let mut row = vec![Cell::from(mode.as_str()).style(Style::new().fg(mode_color(mode)))];
+            row.extend(cells);
+            Row::new(row)
+        })
+        .collect();
+    let header = Row::new(["mode", "total", "refits/s", "speedup", "digest", "run"])
+        .style(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD));
+    let (model, dist) = b.backtest_spec;
+    let spec = if b.backtest_runs == 0 {
+        format!("{} {}", app.model.label(), app.dist.label())
+    } else {
+        format!("{} {}", model.label(), dist.label())
+    };
+    let mut title = vec![Span::raw(format!(
+        " Backtests {spec}, w {} refit every {}",
+        UNIVERSE_SETTING.window, UNIVERSE_SETTING.refit_every
+    ))];
+    match b.bit_identical() {
+        Some(true) => title.push(Span::styled(
+            ": bit-identical ✓",
+            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+        )),
+        Some(false) => title.push(Span::styled(
+            ": digests differ ✗",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        None => {}
+    }
+    title.push(Span::raw(" "));
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Min(10),
+            ],
+        )
+        .header(header)
+        .block(block(Line::from(title))),
+        area,
+    );
+}
+
+/// The first 8 hex digits of a run's digest.
+fn short_digest(run: &UniverseRun) -> String {
+    run.digest.chars().take(8).collect()
+}
+
+/// How a run executed: threads, or the distributed workers and redeliveries.
+fn execution(run: &UniverseRun) -> String {
+    match (&run.distributed, run.threads) {
+        (Some(d), _) => format!(
+            "{} workers, {}/{} chunks redelivered",
+            d.workers.len(),
+            d.redelivered_chunks,
+            d.chunks
+        ),
+        (None, Some(t)) => format!("{t} thread{}", if t == 1 { "" } else { "s" }),
+        (None, None) => String::new(),
+    }
+}
+
+/// Notes under the tables: the universe backtest's verdict and what a mode that did not run
+/// said, in full (the table cuts it).
+fn render_notes(frame: &mut Frame, area: Rect, app: &App) {
+    let b = &app.bench;
+    // What a mode said when it did not run first: the table cuts it.
+    let mut lines: Vec<Line> = FitMode::ALL
+        .iter()
+        .filter_map(|&mode| match b.backtest(mode) {
+            BenchState::Unavailable(why) | BenchState::Failed(why) => Some(Line::styled(
+                format!("{}: {why}", mode.as_str()),
+                warn_style(),
+            )),
+            _ => None,
+        })
+        .collect();
+    match b.bit_identical() {
+        Some(true) => lines.push(Line::styled(
+            "bit-identical ✓ (equal digests across modes)",
+            Style::new().fg(Color::Green),
+        )),
+        Some(false) => lines.push(Line::styled("digests differ ✗ across modes", error_style())),
+        None => {}
+    }
+    if let BenchState::Done(seq) = b.backtest(FitMode::Sequential) {
+        let failed = seq.assets.iter().filter(|a| a.error.is_some()).count();
+        lines.push(Line::raw(format!(
+            "{} refits over {} symbols{}",
+            seq.refits,
+            seq.assets.len(),
+            if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    for mode in FitMode::ALL {
+        if let BenchState::Done(UniverseRun {
+            distributed: Some(d),
+            ..
+        }) = b.backtest(mode)
+        {
+            lines.push(Line::raw(format!(
+                "workers: {}; redelivered {}, duplicates {}",
+                d.workers.join(", "),
+                d.redelivered_chunks,
+                d.duplicate_results
+            )));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            "B backtests every symbol in the three modes.",
+            Style::new().fg(Color::DarkGray),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(block(" Universe backtest ")),
+        area,
     );
 }
 
@@ -189,9 +388,9 @@ mod tests {
     #[test]
     fn idle_then_running_then_done_with_unavailable_distributed() {
         let mut app = new_app();
-        app.handle_key(Key::Char('3'));
+        app.handle_key(Key::Char('4'));
         let screen = render(&app, 80, 24);
-        assert_shows(&screen, "Press b or Enter to run (GARCH(1,1) normal).");
+        assert_shows(&screen, "Press b or Enter to run (GARCH(1,1) normal);");
 
         app.handle_key(Key::Char('b'));
         let screen = render(&app, 80, 24);
@@ -243,5 +442,85 @@ mod tests {
         ));
         let screen = render(&app, 120, 40);
         assert_shows(&screen, "failed: unreachable: connection failed");
+    }
+
+    #[test]
+    fn universe_backtest_rows_speedup_identity_and_unavailable_distributed() {
+        use crate::app::tests::universe;
+        let mut app = new_app();
+        app.handle_key(Key::Char('4'));
+        let screen = render(&app, 80, 24);
+        assert_shows(&screen, "B runs the universe backtest.");
+        app.handle_key(Key::Char('B'));
+        let screen = render(&app, 80, 24);
+        assert_shows(&screen, "backtesting GARCH(1,1) normal (run 1)...");
+        let path = "/v1/backtests";
+        app.apply(ApiResult::Backtests(
+            FitMode::Sequential,
+            ok(
+                Service::Market,
+                path,
+                universe(8.0, "0123456789abcdef", false),
+            ),
+        ));
+        app.apply(ApiResult::Backtests(
+            FitMode::Parallel,
+            ok(
+                Service::Market,
+                path,
+                universe(4.0, "0123456789abcdef", false),
+            ),
+        ));
+        app.apply(ApiResult::Backtests(
+            FitMode::Distributed,
+            err(
+                Service::Market,
+                path,
+                ApiError::Status {
+                    status: 503,
+                    title: "distributed-unavailable".into(),
+                    detail: Some("mode=distributed runs on NATS JetStream workers".into()),
+                },
+            ),
+        ));
+        for (w, h) in [(80, 24), (120, 40)] {
+            let screen = render(&app, w, h);
+            assert_shows(&screen, "w 1000 refit every 5: bit-identical ✓");
+            assert_shows(&screen, "mode         total     refits/s speedup  digest");
+            assert_shows(&screen, "sequential   8.00 s    950      1.00x    01234567");
+            assert_shows(&screen, "parallel     4.00 s    1900     2.00x    01234567");
+            assert_shows(&screen, "unavailable: mode=distrib");
+            assert_shows(&screen, "distributed: mode=distributed runs on");
+        }
+        // A distributed run that worked shows its workers and redeliveries.
+        app.handle_key(Key::Char('B'));
+        app.apply(ApiResult::Backtests(
+            FitMode::Sequential,
+            ok(
+                Service::Market,
+                path,
+                universe(8.0, "0123456789abcdef", false),
+            ),
+        ));
+        app.apply(ApiResult::Backtests(
+            FitMode::Parallel,
+            ok(
+                Service::Market,
+                path,
+                universe(4.0, "0123456789abcdef", false),
+            ),
+        ));
+        app.apply(ApiResult::Backtests(
+            FitMode::Distributed,
+            ok(
+                Service::Market,
+                path,
+                universe(5.0, "0123456789abcdef", true),
+            ),
+        ));
+        let screen = render(&app, 120, 40);
+        assert_shows(&screen, "2 workers, 1/50 chunks redelivered");
+        assert_shows(&screen, "workers: w1, w2; redelivered 1, duplicates 0");
+        assert_shows(&screen, "bit-identical ✓ (equal digests across modes)");
     }
 }

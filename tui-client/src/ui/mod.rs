@@ -11,6 +11,7 @@ use crate::app::{App, Service, View};
 
 pub mod benchmark;
 pub mod detail;
+pub mod risk;
 pub mod screener;
 pub mod status;
 pub mod widgets;
@@ -27,6 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.view {
         View::Screener => screener::render(frame, body, app),
         View::Detail => detail::render(frame, body, app),
+        View::Risk => risk::render(frame, body, app),
         View::Benchmark => benchmark::render(frame, body, app),
         View::Status => status::render(frame, body, app),
     }
@@ -69,8 +71,9 @@ fn render_header(frame: &mut Frame, area: Rect, app: &App) {
                     .bg(Color::Cyan)
                     .add_modifier(Modifier::BOLD),
             )
-            .divider("|")
-            .padding(" ", " "),
+            // Five tabs and the spec fit in 80 columns.
+            .divider(" | ")
+            .padding("", ""),
         tabs_area,
     );
     frame.render_widget(
@@ -119,7 +122,8 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
         let text = match app.view {
             View::Screener => "Enter detail / filter s sort ? help q quit",
             View::Detail => "jk symbol m d +- model Bksp back ? help q quit",
-            View::Benchmark => "b/Enter run  m d model  Tab view ? help q quit",
+            View::Risk => "jk symbol m d model r refresh Bksp back ? help q quit",
+            View::Benchmark => "b/Enter refits B backtest m d model ? help q quit",
             View::Status => "r refresh  Tab view  ? help  q quit",
         };
         Line::styled(text, Style::new().fg(Color::DarkGray))
@@ -163,7 +167,8 @@ pub(crate) mod tests {
         let app = crate::app::tests::loaded_app();
         let screen = render(&app, 80, 24);
         assert!(screen[0].contains("1 Screener"));
-        assert!(screen[0].contains("4 Status"));
+        assert!(screen[0].contains("3 Risk"));
+        assert!(screen[0].contains("5 Status"));
         assert!(screen[0].contains("GARCH(1,1) normal h=10d"));
         assert!(screen[23].contains("q quit"));
         assert!(screen[23].contains("signals n/a"));

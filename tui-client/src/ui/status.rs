@@ -145,7 +145,7 @@ mod tests {
         let mut app = new_app();
         app.notes
             .push("data/simulated_daily_data.csv not found: market-svc will not be ready".into());
-        app.handle_key(Key::Char('4'));
+        app.handle_key(Key::Char('5'));
         app.apply(ApiResult::Health(
             Service::Market,
             ok(Service::Market, "/health", ()),

@@ -265,19 +265,23 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// The key help, as (keys, what) pairs.
-pub const HELP: [(&str, &str); 15] = [
-    ("Tab / Shift-Tab, 1-4", "next / previous view, jump to view"),
-    ("Up/Down, j/k", "move (screener rows, detail symbol)"),
-    ("Left/Right, h/l", "sort column (screener), symbol (detail)"),
+pub const HELP: [(&str, &str); 16] = [
+    ("Tab / Shift-Tab, 1-5", "next / previous view, jump to view"),
+    ("Up/Down, j/k", "move (screener rows, detail/risk symbol)"),
+    (
+        "Left/Right, h/l",
+        "sort column (screener), symbol (detail/risk)",
+    ),
     ("PgUp/PgDn, g/G", "page, first / last row"),
     ("Enter", "open detail (screener), run (benchmark)"),
-    ("Backspace", "back to the screener (detail)"),
+    ("Backspace", "back to the screener (detail, risk)"),
     ("s / S", "cycle sort column / reverse order"),
     ("/", "filter symbols (Enter keep, Esc clear)"),
-    ("m", "model: GARCH, GJR, EGARCH"),
+    ("m", "model: GARCH, GJR, EGARCH (also the risk backtest)"),
     ("d", "distribution: normal, Student-t, skew-t, GED"),
     ("+ / -", "forecast horizon 1,5,10,21,63,126,252 d"),
     ("b", "run the refit benchmark"),
+    ("B", "run the universe backtest benchmark (3 modes)"),
     ("r", "refresh now (and retry)"),
     ("?", "this help (any key closes)"),
     ("q / Esc / Ctrl-C", "quit (Esc first clears a filter)"),
