@@ -59,10 +59,10 @@ pub struct DayOut {
 /// A coverage test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TestOut {
-    /// Likelihood ratio.
-    pub lr: f64,
-    /// Its p-value.
-    pub p_value: f64,
+    /// Likelihood ratio (`null` where the statistic is undefined).
+    pub lr: Option<f64>,
+    /// Its p-value (`null` where the statistic is undefined).
+    pub p_value: Option<f64>,
     /// Exceedances observed.
     pub exceedances: usize,
     /// Exceedances expected.
@@ -104,13 +104,18 @@ pub struct BacktestReport {
     /// Mean QLIKE (days with a positive proxy).
     pub qlike: Option<f64>,
     /// Mean MSE.
-    pub mse: f64,
+    pub mse: Option<f64>,
     /// Mincer–Zarnowitz regression of the proxy on the one-step forecast.
     pub mincer_zarnowitz: Option<MincerZarnowitz>,
     /// Days whose proxy was intraday realized variance (plus the squared overnight return).
     pub realized_variance_days: usize,
     /// Days whose proxy was the squared daily return.
     pub squared_return_days: usize,
+}
+
+/// `Some` for a finite number: JSON has no NaN, and `null` says "undefined" honestly.
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
 /// A level as a JSON key: `0.01`.
@@ -135,9 +140,9 @@ impl BacktestReport {
                 .zip(values.iter().copied())
                 .collect()
         };
-        let test = |lr, p_value, exceedances, expected| TestOut {
-            lr,
-            p_value,
+        let test = |lr: f64, p_value: f64, exceedances, expected| TestOut {
+            lr: finite(lr),
+            p_value: finite(p_value),
             exceedances,
             expected,
         };
@@ -213,7 +218,7 @@ impl BacktestReport {
                 .collect(),
             traffic_light: s.traffic_light,
             qlike: s.qlike,
-            mse: s.mse,
+            mse: finite(s.mse),
             mincer_zarnowitz: s.mincer_zarnowitz,
             realized_variance_days: s.realized_variance_days,
             squared_return_days: s.squared_return_days,

@@ -310,9 +310,10 @@ pub struct AssetBacktestSummary {
     pub days: usize,
     /// Exceedances per VaR level.
     pub exceedances: BTreeMap<String, usize>,
-    /// Kupiec's p-value per level.
+    /// Kupiec's p-value per level (levels whose statistic is undefined are left out).
     pub kupiec_p_value: BTreeMap<String, f64>,
-    /// Christoffersen's conditional-coverage p-value per level.
+    /// Christoffersen's conditional-coverage p-value per level (levels whose statistic is
+    /// undefined are left out).
     pub christoffersen_p_value: BTreeMap<String, f64>,
     /// Basel zone of the last 250 days at 1 %.
     pub traffic_light: Option<Zone>,

@@ -277,12 +277,12 @@ fn write_table(
             k.0,
             k.1.exceedances,
             k.1.expected,
-            k.1.lr,
-            k.1.p_value,
-            c.independence.lr,
-            c.independence.p_value,
-            c.conditional_coverage.lr,
-            c.conditional_coverage.p_value
+            k.1.lr.unwrap_or(f64::NAN),
+            k.1.p_value.unwrap_or(f64::NAN),
+            c.independence.lr.unwrap_or(f64::NAN),
+            c.independence.p_value.unwrap_or(f64::NAN),
+            c.conditional_coverage.lr.unwrap_or(f64::NAN),
+            c.conditional_coverage.p_value.unwrap_or(f64::NAN)
         )?;
     }
     match &o.traffic_light {
@@ -300,9 +300,9 @@ fn write_table(
     let opt = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |x| format!("{x:.6}"));
     writeln!(
         out,
-        "QLIKE {}   MSE {:.6}   proxy: {} days realized variance, {} days squared return",
+        "QLIKE {}   MSE {}   proxy: {} days realized variance, {} days squared return",
         opt(o.qlike),
-        o.mse,
+        opt(o.mse),
         o.realized_variance_days,
         o.squared_return_days
     )?;

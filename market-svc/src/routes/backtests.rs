@@ -26,7 +26,7 @@ use crate::api::backtest::{
     AssetBacktestSummary, BacktestMode, BacktestQuery, BacktestSettingQuery, DistributedStats,
     FailedModel, ModelRanking, Pending, UniverseBacktestRequest, UniverseBacktestResponse,
 };
-use crate::backtest_report::{BacktestReport, level_key};
+use crate::backtest_report::{BacktestReport, finite, level_key};
 use crate::backtests::{Ready, SymbolBacktest, combine, digest, proxy_of};
 use crate::state::{AppState, on_rayon};
 use crate::universe::{Asset, Universe};
@@ -378,12 +378,12 @@ fn summarize(asset: &Asset, result: Result<Backtest, String>) -> AssetBacktestSu
         kupiec_p_value: s
             .kupiec
             .iter()
-            .map(|k| (level_key(k.level), k.p_value))
+            .filter_map(|k| Some((level_key(k.level), finite(k.p_value)?)))
             .collect(),
         christoffersen_p_value: s
             .christoffersen
             .iter()
-            .map(|c| (level_key(c.level), c.p_value_cc))
+            .filter_map(|c| Some((level_key(c.level), finite(c.p_value_cc)?)))
             .collect(),
         traffic_light: s.traffic_light.map(|t| t.zone),
         qlike: s.qlike,
