@@ -15,7 +15,7 @@
 use garch_core::{ModelSpec, ShockLaw};
 use serde::{Deserialize, Serialize};
 
-use crate::rolling::{BacktestError, RawDay, Refit, mean_of, params_of, shape_of};
+use crate::rolling::{BacktestError, RawDay, Refit, conditional_mean, params_of, shape_of};
 
 /// One out-of-sample day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct Day {
     /// The realised return `r_t`.
     #[serde(rename = "return")]
     pub ret: f64,
-    /// Fitted mean `μ`.
+    /// Fitted conditional mean of the day (`μ`, 0, or the AR forecast from the day before).
     pub mean: f64,
     /// One-step variance forecast `σ²_t` made at the close of day `t − 1`.
     pub variance: f64,
@@ -44,17 +44,19 @@ pub struct Day {
     pub exceedance: Vec<bool>,
 }
 
-/// VaR and ES at `levels` of a day with variance forecast `variance` under a model with
-/// parameters `params` (`arch`'s order): `(VaR, ES)`, one entry per level.
+/// VaR and ES at `levels` of a day with conditional mean `mu` (see [`day_mean`]) and variance
+/// forecast `variance` under a model with parameters `params` (`arch`'s order): `(VaR, ES)`,
+/// one entry per level.
 pub fn measures(
     spec: &ModelSpec,
     params: &[f64],
+    mu: f64,
     variance: f64,
     levels: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), BacktestError> {
     let law = ShockLaw::new(spec.distribution, shape_of(spec, params))
         .map_err(|e| BacktestError::Law(e.to_string()))?;
-    let (mu, sigma) = (mean_of(spec, params), variance.sqrt());
+    let sigma = variance.sqrt();
     Ok(levels
         .iter()
         .map(|&a| {
@@ -66,9 +68,15 @@ pub fn measures(
         .unzip())
 }
 
+/// The conditional mean of day `t` of the returns `y` under `params`: `μ`, 0, or with an AR(p)
+/// mean `c + Σ φ_i y_{t−i}` (`arch`'s one-step `forecast(...).mean` from origin `t − 1`).
+pub fn day_mean(spec: &ModelSpec, params: &[f64], y: &[f64], t: usize) -> f64 {
+    conditional_mean(spec, params, y, t)
+}
+
 /// The shock law of a refit, with its quantiles and tail means at `levels`.
 pub(crate) struct TailTable {
-    pub mean: f64,
+    pub params: Vec<f64>,
     pub q: Vec<f64>,
     pub es: Vec<f64>,
 }
@@ -82,7 +90,7 @@ pub(crate) fn tail_table(
     let law = ShockLaw::new(spec.distribution, shape_of(spec, &params))
         .map_err(|e| BacktestError::Law(e.to_string()))?;
     Ok(TailTable {
-        mean: mean_of(spec, &params),
+        params,
         q: levels.iter().map(|&a| law.quantile(a)).collect(),
         es: levels.iter().map(|&a| law.expected_shortfall(a)).collect(),
     })
@@ -107,14 +115,15 @@ pub(crate) fn attach(
             let tab = &tables[d.refit - refit_offset];
             let sigma = d.variance.sqrt();
             let ret = y[d.index];
-            let var: Vec<f64> = tab.q.iter().map(|q| tab.mean + sigma * q).collect();
-            let es = tab.es.iter().map(|e| tab.mean + sigma * e).collect();
+            let mean = conditional_mean(spec, &tab.params, y, d.index);
+            let var: Vec<f64> = tab.q.iter().map(|q| mean + sigma * q).collect();
+            let es = tab.es.iter().map(|e| mean + sigma * e).collect();
             let exceedance = var.iter().map(|v| ret < *v).collect();
             Day {
                 index: d.index,
                 refit: d.refit,
                 ret,
-                mean: tab.mean,
+                mean,
                 variance: d.variance,
                 horizons: d.horizons,
                 var,

@@ -54,10 +54,6 @@ pub enum BacktestError {
     /// The run was stopped before this asset was done.
     #[error("stopped before it was done")]
     Stopped,
-    /// A mean the rolling evaluation does not model: its VaR/ES use a time-invariant mean, so
-    /// an AR mean (whose conditional mean moves every day) is refused rather than misused.
-    #[error("mean: the backtest supports the constant and zero means, not {0}")]
-    UnsupportedMean(garch_core::MeanModel),
     /// The variance proxy does not line up with the returns.
     #[error("proxy: {got} values for {expected} returns")]
     ProxyLength {
@@ -108,12 +104,16 @@ pub(crate) fn params_of(report: &FitReport) -> Vec<f64> {
     report.params.iter().map(|p| p.value).collect()
 }
 
-/// Index of the mean parameter, if any.
-pub(crate) fn mean_of(spec: &ModelSpec, params: &[f64]) -> f64 {
+/// The conditional mean of day `t` of `y` under the mean parameters of `params` (`arch`'s
+/// `forecast(...).mean["h.1"]` from origin `t − 1`): `μ`, 0, or `c + Σ φ_i y_{t−i}`.
+pub(crate) fn conditional_mean(spec: &ModelSpec, params: &[f64], y: &[f64], t: usize) -> f64 {
     match spec.mean {
         garch_core::MeanModel::Constant => params[0],
         garch_core::MeanModel::Zero => 0.0,
-        garch_core::MeanModel::Ar(_) => unreachable!("AR means are refused before a backtest runs"),
+        garch_core::MeanModel::Ar(_) => {
+            let p = spec.mean.hold_back();
+            params[0] + (1..=p).map(|i| params[i] * y[t - i]).sum::<f64>()
+        }
     }
 }
 
@@ -148,6 +148,9 @@ pub(crate) fn fit_window(
     options: &FitOptions,
     previous: Option<&[f64]>,
 ) -> Result<Refit, BacktestError> {
+    // With an AR(p) mean garch-core holds the first p observations of the sample back as
+    // regressors, as `arch`'s `fit(first_obs, …)` does (its `_adjust_sample` adds the hold-back
+    // to `first_obs`): the likelihood covers `start + p .. end`.
     let returns = Returns::new(y[window.start..window.end].to_vec())?;
     let err = |source| BacktestError::Fit {
         start: window.start,
@@ -203,7 +206,8 @@ pub(crate) fn run_windows(
         let refit = fit_window(y, w, spec, options, previous.as_deref())?;
         let params = params_of(&refit.report);
         // The path from the window's start through the last day it forecasts; bounds from the
-        // whole rest of the series, as `arch`.
+        // whole rest of the series, as `arch`. With an AR(p) mean it starts at `start + p`.
+        let first = w.start + spec.mean.hold_back();
         let path = continued_variance(
             spec,
             &params,
@@ -213,25 +217,28 @@ pub(crate) fn run_windows(
         )?;
         let recursion = first_order_recursion(&spec, &params);
         for t in w.end..w.forecast_end {
-            let variance = path[t - w.start];
+            let variance = path[t - first];
             let horizons = if config.horizons().is_empty() {
                 None
             } else {
                 recursion.map(|(omega, persistence)| {
                     let max_h = *config.horizons().last().unwrap_or(&1);
+                    // Residual variances of steps 1..=max_h (GARCH/GJR: ω + persistence · previous).
+                    let mut steps = Vec::with_capacity(max_h);
                     let mut f = variance;
-                    let mut out = Vec::with_capacity(config.horizons().len());
-                    let mut hs = config.horizons().iter().peekable();
                     for h in 1..=max_h {
                         if h > 1 {
                             f = omega + persistence * f;
                         }
-                        if hs.peek() == Some(&&h) {
-                            out.push(f);
-                            hs.next();
-                        }
+                        steps.push(f);
                     }
-                    out
+                    // arch's h-step `variance` of an AR mean is the return's: the residual
+                    // variances convolved with the AR impulse response.
+                    if let garch_core::MeanModel::Ar(_) = spec.mean {
+                        let b = &params[..spec.mean.n_params()];
+                        steps = garch_core::mean::return_variances(spec.mean, b, &steps);
+                    }
+                    config.horizons().iter().map(|h| steps[h - 1]).collect()
                 })
             };
             days.push(RawDay {

@@ -86,9 +86,6 @@ pub fn run_block_with_progress(
     refit_offset: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Block, BacktestError> {
-    if let garch_core::MeanModel::Ar(_) = spec.mean {
-        return Err(BacktestError::UnsupportedMean(spec.mean));
-    }
     let (refits, raw) = run_windows(
         returns,
         spec,

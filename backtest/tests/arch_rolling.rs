@@ -15,7 +15,7 @@
 
 mod common;
 
-use backtest::risk::measures;
+use backtest::risk::{day_mean, measures};
 use backtest::universe::run_block;
 use backtest::{BacktestConfig, Scheme};
 use common::{fixture, floats, nasdaq, rel};
@@ -36,7 +36,11 @@ fn spec_of(case: &serde_json::Value) -> ModelSpec {
     } else {
         Distribution::Normal
     };
-    ModelSpec::new(MeanModel::Constant, vol, dist)
+    let mean = match case["lags"].as_u64() {
+        Some(p) => MeanModel::from_name_and_lags("ar", Some(p as usize)).unwrap(),
+        None => MeanModel::Constant,
+    };
+    ModelSpec::new(mean, vol, dist)
 }
 
 #[test]
@@ -110,19 +114,22 @@ fn rolling_refits_match_arch() {
             // The forecast machinery at arch's own parameters: arch's one-step variances and
             // 1 % VaR of the 50 days after the window.
             let w = ours.window;
+            // With an AR(p) mean the path starts at the sample's p-th observation.
+            let p = spec.mean.hold_back();
+            let lo = w.start;
             let path = continued_variance(
                 spec,
                 &arch_params,
-                &y[w.start..],
-                w.end - w.start,
-                w.forecast_end - w.start,
+                &y[lo..],
+                w.end - lo,
+                w.forecast_end - lo,
             )
             .unwrap();
             let arch_var = floats(&theirs["variance"]);
             let arch_q = floats(&theirs["var_01"]);
             assert_eq!(arch_var.len(), w.forecast_end - w.end);
             for (k, t) in (w.end..w.forecast_end).enumerate() {
-                let v = path[t - w.start];
+                let v = path[t - lo - p];
                 let d = rel(v, arch_var[k]);
                 worst[1] = worst[1].max(d);
                 assert!(
@@ -130,7 +137,8 @@ fn rolling_refits_match_arch() {
                     "{label} day {t}: variance {v} vs arch {}",
                     arch_var[k]
                 );
-                let (q, _) = measures(&spec, &arch_params, v, &[0.01]).unwrap();
+                let mu = day_mean(&spec, &arch_params, &y, t);
+                let (q, _) = measures(&spec, &arch_params, mu, v, &[0.01]).unwrap();
                 let d = rel(q[0], arch_q[k]);
                 worst[2] = worst[2].max(d);
                 assert!(

@@ -32,7 +32,9 @@ fn var_and_es_match_scipy() {
         let mut params = vec![c["mu"].as_f64().unwrap(), 0.01, 0.05, 0.9];
         params.extend(floats(&c["shape"]));
         let level = c["level"].as_f64().unwrap();
-        let (var, es) = measures(&spec, &params, c["sigma2"].as_f64().unwrap(), &[level]).unwrap();
+        let mu = params[0];
+        let (var, es) =
+            measures(&spec, &params, mu, c["sigma2"].as_f64().unwrap(), &[level]).unwrap();
         let (ev, ee) = (c["var"].as_f64().unwrap(), c["es"].as_f64().unwrap());
         for (got, want, what) in [(var[0], ev, "VaR"), (es[0], ee, "ES")] {
             let d = rel(got, want);

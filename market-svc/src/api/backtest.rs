@@ -13,39 +13,10 @@ use serde::{Deserialize, Serialize};
 use svc_kit::problem::Problem;
 use utoipa::{IntoParams, ToSchema};
 
-use svc_kit::openapi::schema::{nullable_string_enum, string_enum};
-use utoipa::openapi::Object;
-
-use super::{dist_field_schema, dist_schema, model_field_schema, model_schema, parse_spec};
-
-/// The means a backtest takes: its VaR/ES use the fitted mean of each day, which the rolling
-/// evaluation models for constant and zero means (an AR mean is refused, see
-/// `backtest::BacktestError::UnsupportedMean`).
-const BACKTEST_MEANS: &[&str] = &["constant", "zero"];
-const BACKTEST_MEAN_DOC: &str = "`constant` (default) or `zero` (case-insensitive)";
-
-/// Published form of a backtest's `mean` parameter.
-pub fn backtest_mean_schema() -> Object {
-    string_enum(BACKTEST_MEANS, BACKTEST_MEAN_DOC)
-}
-
-/// Published form of a backtest's `mean` body field.
-pub fn backtest_mean_field_schema() -> Object {
-    nullable_string_enum(BACKTEST_MEANS, BACKTEST_MEAN_DOC)
-}
-
-/// A backtest's mean, within [`BACKTEST_MEANS`] (400 naming `mean` otherwise).
-fn backtest_mean(mean: Option<&str>) -> Result<Option<&str>, Problem> {
-    match mean {
-        Some(m) if !BACKTEST_MEANS.iter().any(|b| b.eq_ignore_ascii_case(m)) => {
-            Err(Problem::invalid_parameter(
-                "mean",
-                format!("a backtest takes a constant or zero mean, not '{m}'"),
-            ))
-        }
-        other => Ok(other),
-    }
-}
+use super::{
+    dist_field_schema, dist_schema, mean_field_schema, mean_schema, model_field_schema,
+    model_schema, parse_spec_with_lags,
+};
 
 /// Default estimation window (returns).
 pub const DEFAULT_WINDOW: usize = 1000;
@@ -94,8 +65,11 @@ pub struct BacktestQuery {
     #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
-    #[param(schema_with = backtest_mean_schema)]
+    #[param(schema_with = mean_schema)]
     pub mean: Option<String>,
+    /// AR order of `mean=ar`, 1–10 (only with `mean=ar`).
+    #[param(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Estimation window in returns (default 1000; the initial window when `expanding`).
     #[param(minimum = 100, maximum = 100_000)]
     pub window: Option<usize>,
@@ -120,10 +94,11 @@ pub struct BacktestQuery {
 impl BacktestQuery {
     /// The model, the setting and the limit, or a problem naming the bad parameter.
     pub fn parse(&self) -> Result<(ModelSpec, BacktestConfig, usize), Problem> {
-        let spec = parse_spec(
+        let spec = parse_spec_with_lags(
             self.model.as_deref(),
             self.dist.as_deref(),
-            backtest_mean(self.mean.as_deref())?,
+            self.mean.as_deref(),
+            self.lags,
         )?;
         let config = parse_setting(
             self.window,
@@ -246,8 +221,11 @@ pub struct UniverseBacktestRequest {
     #[schema(schema_with = dist_field_schema)]
     pub dist: Option<String>,
     /// `constant` (default) or `zero`.
-    #[schema(schema_with = backtest_mean_field_schema)]
+    #[schema(schema_with = mean_field_schema)]
     pub mean: Option<String>,
+    /// AR order of `mean=ar`, 1–10 (only with `mean=ar`).
+    #[schema(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Estimation window in returns (default 1000).
     #[schema(minimum = 100, maximum = 100_000)]
     pub window: Option<usize>,
@@ -272,10 +250,11 @@ pub struct UniverseBacktestRequest {
 impl UniverseBacktestRequest {
     /// The model, the setting and the block, or a problem naming the bad field.
     pub fn parse(&self) -> Result<(ModelSpec, BacktestConfig, usize), Problem> {
-        let spec = parse_spec(
+        let spec = parse_spec_with_lags(
             self.model.as_deref(),
             self.dist.as_deref(),
-            backtest_mean(self.mean.as_deref())?,
+            self.mean.as_deref(),
+            self.lags,
         )?;
         let config = parse_setting(
             self.window,

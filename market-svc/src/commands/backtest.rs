@@ -45,12 +45,15 @@ pub struct BacktestArgs {
     /// Volatility model: garch, gjr or egarch.
     #[arg(long, default_value = "garch")]
     pub model: VolatilityModel,
-    /// Error distribution: normal or t.
+    /// Error distribution: normal, t, skewt (Hansen's skewed t) or ged.
     #[arg(long, default_value = "normal")]
     pub dist: Distribution,
-    /// Mean: constant or zero.
-    #[arg(long, default_value = "constant")]
-    pub mean: MeanModel,
+    /// Mean: constant, zero or ar (an AR(p) mean as arch's ARX; give --lags).
+    #[arg(long, default_value = "constant", value_parser = ["constant", "zero", "ar"], ignore_case = true)]
+    pub mean: String,
+    /// AR order p of `--mean ar`, 1–10 (only with `--mean ar`).
+    #[arg(long)]
+    pub lags: Option<usize>,
     /// Estimation window in returns (the initial window with --expanding).
     #[arg(long, default_value_t = 1000)]
     pub window: usize,
@@ -91,6 +94,8 @@ pub fn run(args: &BacktestArgs, out: &mut impl Write) -> anyhow::Result<()> {
         Scheme::Rolling
     };
     // Settings first: a bad flag fails before any file is read.
+    let mean = MeanModel::from_name_and_lags(&args.mean, args.lags)
+        .map_err(|e| anyhow::anyhow!("--lags: {e}"))?;
     let levels: Vec<f64> = parse_list(&args.levels, "levels")?;
     let horizons: Vec<usize> = parse_list(&args.horizons, "horizons")?;
     let config = BacktestConfig::new(scheme, args.window, args.refit_every, &levels, &horizons)?;
@@ -122,7 +127,7 @@ pub fn run(args: &BacktestArgs, out: &mut impl Write) -> anyhow::Result<()> {
         None => None,
     };
 
-    let spec = ModelSpec::new(args.mean, args.model, args.dist);
+    let spec = ModelSpec::new(mean, args.model, args.dist);
     let refits = config.windows(y.len()).len() as u64;
     let progress = Progress::new(refits);
     let bt = run_with_progress(y, spec, &config, &FitOptions::default(), &|| progress.inc())

@@ -118,7 +118,9 @@ async fn bad_settings_name_their_field() {
         ("model=arima", 400, "model"),
         ("dist=cauchy", 400, "dist"),
         ("expanding=maybe", 400, "expanding"),
-        ("mean=ar", 400, "mean"),
+        ("mean=ar", 400, "lags"),
+        ("lags=2", 400, "lags"),
+        ("mean=ar&lags=11", 400, "lags"),
     ];
     for (query, status, field) in cases {
         let resp = app.get(&format!("/v1/assets/AAA/backtest?{query}")).await;
@@ -241,4 +243,41 @@ async fn a_long_backtest_answers_pending_then_the_cached_result() {
     let v = done.expect("the computation finishes and is served");
     assert_eq!(v["refit_count"], 10);
     assert_eq!(v["path"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn an_ar_mean_backtest_forecasts_the_conditional_mean() {
+    let app = spawn_app().await;
+    let resp = app
+        .get("/v1/assets/AAA/backtest?mean=ar&lags=1&window=500&refit_every=50&limit=3")
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    let names: Vec<&str> = v["refits"][0]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..2], ["Const", "y[1]"]);
+    // The VaR moves with the day's AR mean: the library's day mean, bit for bit.
+    let y = returns_of(&app.data, "AAA");
+    let spec: ModelSpec = serde_json::from_value(v["spec"].clone()).unwrap();
+    let config = BacktestConfig::new(Scheme::Rolling, 500, 50, &[0.01, 0.05], &[]).unwrap();
+    let bt = backtest::run(&y, spec, &config, &FitOptions::default()).unwrap();
+    let last = bt.path.last().unwrap();
+    let params: Vec<f64> = bt
+        .refits
+        .last()
+        .unwrap()
+        .report
+        .params
+        .iter()
+        .map(|p| p.value)
+        .collect();
+    assert_eq!(last.mean, params[0] + params[1] * y[last.index - 1]);
+    let served = v["path"].as_array().unwrap().last().unwrap()["var"]["0.01"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(served.to_bits(), last.var[0].to_bits());
 }
