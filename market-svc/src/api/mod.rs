@@ -126,15 +126,26 @@ pub struct ModelQuery {
     /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
+    /// `constant` (default), `zero` or `ar` (an AR(p) mean as arch's ARX, with `lags`).
+    #[param(schema_with = mean_schema)]
+    pub mean: Option<String>,
+    /// AR order of `mean=ar`, 1–10 (only with `mean=ar`).
+    #[param(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Forecast horizon in days, 1–1000 (default 10).
     #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
 }
 
 impl ModelQuery {
-    /// The model (constant mean) and horizon, or a problem naming the bad parameter.
+    /// The model and horizon, or a problem naming the bad parameter.
     pub fn parse(&self) -> Result<(ModelSpec, usize), Problem> {
-        let spec = parse_spec(self.model.as_deref(), self.dist.as_deref(), None)?;
+        let spec = parse_spec_with_lags(
+            self.model.as_deref(),
+            self.dist.as_deref(),
+            self.mean.as_deref(),
+            self.lags,
+        )?;
         Ok((spec, parse_horizon(self.horizon)?))
     }
 }
@@ -150,6 +161,12 @@ pub struct AssetVolatilityQuery {
     /// `normal` (default), `t`, `skewt` or `ged`.
     #[param(schema_with = dist_schema)]
     pub dist: Option<String>,
+    /// `constant` (default), `zero` or `ar` (an AR(p) mean as arch's ARX, with `lags`).
+    #[param(schema_with = mean_schema)]
+    pub mean: Option<String>,
+    /// AR order of `mean=ar`, 1–10 (only with `mean=ar`).
+    #[param(minimum = 1, maximum = 10)]
+    pub lags: Option<usize>,
     /// Forecast horizon in days, 1–1000 (default 10).
     #[param(minimum = 1, maximum = 1000)]
     pub horizon: Option<usize>,
@@ -166,7 +183,12 @@ pub struct AssetVolatilityQuery {
 impl AssetVolatilityQuery {
     /// The model (constant mean), horizon and levels, or a problem naming the bad parameter.
     pub fn parse(&self) -> Result<(ModelSpec, usize, Vec<f64>), Problem> {
-        let spec = parse_spec(self.model.as_deref(), self.dist.as_deref(), None)?;
+        let spec = parse_spec_with_lags(
+            self.model.as_deref(),
+            self.dist.as_deref(),
+            self.mean.as_deref(),
+            self.lags,
+        )?;
         Ok((
             spec,
             parse_horizon(self.horizon)?,

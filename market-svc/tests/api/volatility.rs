@@ -178,3 +178,40 @@ async fn new_laws_and_forecast_intervals() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn an_ar_mean_is_served_with_its_mean_forecasts() {
+    let app = spawn_app().await;
+    let v: serde_json::Value = app
+        .get("/v1/assets/AAA/volatility?mean=ar&lags=2&horizon=3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = v["report"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..3], ["Const", "y[1]", "y[2]"]);
+    // The mean path of an AR forecast moves towards the unconditional mean.
+    let steps = v["forecast"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    assert!(steps.iter().all(|s| s["mean"].is_number()));
+    let rows: serde_json::Value = app
+        .get("/v1/volatility?mean=zero")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!rows["rows"].as_array().unwrap().is_empty(), "{rows}");
+    for bad in ["mean=ar", "lags=2", "mean=ar&lags=0"] {
+        assert_problem(
+            app.get(&format!("/v1/assets/AAA/volatility?{bad}")).await,
+            400,
+            Some("lags"),
+        )
+        .await;
+    }
+}
