@@ -51,6 +51,9 @@ pub enum BacktestError {
     /// A shock law could not be built from fitted shape parameters.
     #[error("shock law: {0}")]
     Law(String),
+    /// A block's window range does not fit the series it came with (distributed tasks).
+    #[error("block: {0}")]
+    Block(String),
     /// The variance proxy does not line up with the returns.
     #[error("proxy: {got} values for {expected} returns")]
     ProxyLength {

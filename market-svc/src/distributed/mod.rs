@@ -75,7 +75,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 
 pub use coordinator::{
-    Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest, SymbolOutcome,
+    AssetBacktestOutcome, BacktestJobOutcome, BacktestJobRequest, Coordinator, CoordinatorConfig,
+    DistributedError, JobOutcome, JobRequest, SymbolOutcome,
 };
 pub use worker::{WorkerArgs, WorkerConfig, run_worker};
 
