@@ -693,7 +693,7 @@ impl Coordinator {
         let mut seconds = vec![0.0f64; n];
         let mut asset_workers = vec![BTreeSet::new(); n];
         let mut workers = BTreeSet::new();
-        let (mut duplicates, mut redelivered_chunks, mut outstanding) = (0usize, 0usize, 0usize);
+        let (mut duplicates, mut redelivered_chunks) = (0usize, 0usize);
         let mut job_id = String::new();
         if total_blocks > 0 {
             let mut d = self.open().await?;
@@ -759,10 +759,9 @@ impl Coordinator {
                 fresh
             })
             .await?;
-            outstanding = left;
             redelivered_chunks = redelivered.len();
-            let info = Self::close(&mut d, outstanding).await;
-            if outstanding == total_blocks {
+            let info = Self::close(&mut d, left).await;
+            if left == total_blocks {
                 let (pending, in_flight, waiting) = info
                     .map(|i| (i.num_pending, i.num_ack_pending, i.num_waiting))
                     .unwrap_or_default();
@@ -815,7 +814,6 @@ impl Coordinator {
             duplicates, redelivered = redelivered_chunks, workers = workers.len(),
             elapsed = ?elapsed, "backtest job finished"
         );
-        let _ = outstanding;
         Ok(BacktestJobOutcome {
             job_id,
             assets,

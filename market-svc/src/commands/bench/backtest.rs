@@ -105,7 +105,9 @@ fn packed(results: Vec<Result<Backtest, String>>) -> Reports {
 }
 
 fn errors_as_text<E: ToString>(r: Vec<Result<Backtest, E>>) -> Vec<Result<Backtest, String>> {
-    r.into_iter().map(|x| x.map_err(|e| e.to_string())).collect()
+    r.into_iter()
+        .map(|x| x.map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Runs the backtest workload and writes its report.
@@ -168,13 +170,27 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         timed(Execution::Sequential, None)
     })?;
     let seq_median = seq_timing.median;
-    let mut rows = vec![row("sequential", 1, seq_timing, &reference, None, seq_median)];
+    let mut rows = vec![row(
+        "sequential",
+        1,
+        seq_timing,
+        &reference,
+        None,
+        seq_median,
+    )];
     for &t in &threads {
         bar.set_message(format!("parallel, {t} threads"));
         let (timing, reports) = measure_timed(args.warmup, args.repeats, &bar, || {
             timed(Execution::Parallel, Some(t))
         })?;
-        rows.push(row("parallel", t, timing, &reports, Some(&reference), seq_median));
+        rows.push(row(
+            "parallel",
+            t,
+            timing,
+            &reports,
+            Some(&reference),
+            seq_median,
+        ));
     }
     let named: Vec<(String, Vec<f64>)> = w
         .symbols
@@ -208,7 +224,15 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         args, &reference, seq_median, &bar, &mut notes, &mut rows, &mut job,
     )?;
     bar.set_message("python arch (rolling loop)");
-    let arch = arch_rolling(args, &w.symbols[0], series[0], spec, &config, refits, &mut notes)?;
+    let arch = arch_rolling(
+        args,
+        &w.symbols[0],
+        series[0],
+        spec,
+        &config,
+        refits,
+        &mut notes,
+    )?;
     bar.inc(1);
     bar.finish_and_clear();
 

@@ -161,8 +161,9 @@ pub(super) fn distributed_rows_with(
         } else {
             format!("distributed, {n} workers")
         });
-        let (timing, reports) =
-            measure_timed(args.warmup, args.repeats, bar, || job(&runtime, &coordinator))?;
+        let (timing, reports) = measure_timed(args.warmup, args.repeats, bar, || {
+            job(&runtime, &coordinator)
+        })?;
         rows.push(row(
             "distributed",
             n,
