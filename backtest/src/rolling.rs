@@ -54,6 +54,9 @@ pub enum BacktestError {
     /// The run was stopped before this asset was done.
     #[error("stopped before it was done")]
     Stopped,
+    /// A block's window range does not fit the series it came with (distributed tasks).
+    #[error("block: {0}")]
+    Block(String),
     /// The variance proxy does not line up with the returns.
     #[error("proxy: {got} values for {expected} returns")]
     ProxyLength {

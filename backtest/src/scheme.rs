@@ -98,7 +98,10 @@ impl ConfigError {
 }
 
 /// A validated backtest setting. Build it with [`BacktestConfig::new`]; the fields are read-only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Deserialising validates through [`BacktestConfig::new`] too (a serialised setting parses
+/// back to an equal one; an invalid one is refused with the [`ConfigError`]'s message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ConfigFields")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BacktestConfig {
     scheme: Scheme,
@@ -106,6 +109,24 @@ pub struct BacktestConfig {
     refit_every: usize,
     levels: Vec<f64>,
     horizons: Vec<usize>,
+}
+
+/// The serialised form of a [`BacktestConfig`], validated on the way in.
+#[derive(Deserialize)]
+struct ConfigFields {
+    scheme: Scheme,
+    window: usize,
+    refit_every: usize,
+    levels: Vec<f64>,
+    #[serde(default)]
+    horizons: Vec<usize>,
+}
+
+impl TryFrom<ConfigFields> for BacktestConfig {
+    type Error = ConfigError;
+    fn try_from(f: ConfigFields) -> Result<Self, ConfigError> {
+        BacktestConfig::new(f.scheme, f.window, f.refit_every, &f.levels, &f.horizons)
+    }
 }
 
 impl BacktestConfig {

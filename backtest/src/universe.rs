@@ -99,6 +99,62 @@ pub fn run_block_with_progress(
     Ok(Block { refits, path })
 }
 
+/// [`run_block`] of the windows `range` (indices into `config.windows(offset + tail.len())`)
+/// of a series of which only `tail = y[offset..]` is at hand: what a distributed worker
+/// receives. Bit-identical to `run_block(y, …, &windows[range], range.start)`, indices
+/// included (refit windows and day indices are those of the whole series), provided
+/// `offset` is at most the first window's start: a block reads `y[w.start..]` of each of its
+/// windows and nothing before (the forecast path's variance bounds come from the whole rest
+/// of the series, so the tail must run to the end).
+pub fn run_block_tail(
+    tail: &[f64],
+    offset: usize,
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    range: Range<usize>,
+) -> Result<Block, BacktestError> {
+    let len = offset + tail.len();
+    config.check_len(len)?;
+    let windows = config.windows(len);
+    let first = windows.get(range.start).ok_or_else(|| {
+        BacktestError::Block(format!(
+            "windows {}..{} of {}",
+            range.start,
+            range.end,
+            windows.len()
+        ))
+    })?;
+    if range.is_empty() || range.end > windows.len() || first.start < offset {
+        return Err(BacktestError::Block(format!(
+            "windows {}..{} of {} starting at observation {} need the series from there, \
+             got it from observation {offset}",
+            range.start,
+            range.end,
+            windows.len(),
+            first.start
+        )));
+    }
+    let shifted: Vec<Window> = windows[range.clone()]
+        .iter()
+        .map(|w| Window {
+            start: w.start - offset,
+            end: w.end - offset,
+            forecast_end: w.forecast_end - offset,
+        })
+        .collect();
+    let mut block = run_block(tail, spec, config, options, &shifted, range.start)?;
+    for r in &mut block.refits {
+        r.window.start += offset;
+        r.window.end += offset;
+        r.window.forecast_end += offset;
+    }
+    for d in &mut block.path {
+        d.index += offset;
+    }
+    Ok(block)
+}
+
 /// An asset's windows and its blocks (ranges of window indices).
 type Plan = (Vec<Window>, Vec<Range<usize>>);
 

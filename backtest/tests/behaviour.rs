@@ -3,7 +3,7 @@
 
 mod common;
 
-use backtest::universe::{blocks, run_block};
+use backtest::universe::{self, blocks, run_block};
 use backtest::{
     BacktestConfig, BacktestError, Execution, Proxy, Scheme, Start, rank_models, run, run_universe,
 };
@@ -181,4 +181,43 @@ fn evaluation_uses_realized_variance_where_given_and_ranks_models() {
     assert!(ranked[0].dm_vs_best.is_none() && ranked[1].dm_vs_best.is_some());
     assert!(ranked[0].mean_qlike.unwrap() <= ranked[1].mean_qlike.unwrap());
     assert!(ranked.iter().all(|r| r.bic.is_some()));
+}
+
+/// What a distributed worker runs: a block from the tail of the series that starts at the
+/// block's first window equals the block run on the whole series, indices included.
+#[test]
+fn a_block_run_on_its_tail_equals_the_block_on_the_whole_series() {
+    let y = &nasdaq()[..1500];
+    let config = BacktestConfig::new(Scheme::Rolling, 1000, 5, &[0.01, 0.05], &[1, 5]).unwrap();
+    let s = spec(VolatilityModel::garch(), Distribution::Normal);
+    let options = FitOptions::default();
+    let windows = config.windows(y.len());
+    for r in blocks(&config, y.len(), 30).unwrap() {
+        let whole = run_block(y, s, &config, &options, &windows[r.clone()], r.start).unwrap();
+        let offset = windows[r.start].start;
+        let tail = universe::run_block_tail(&y[offset..], offset, s, &config, &options, r.clone())
+            .unwrap();
+        assert_eq!(format!("{whole:?}"), format!("{tail:?}"), "block {r:?}");
+    }
+    // A tail that starts after the block's first window is refused, not silently wrong.
+    let r = blocks(&config, y.len(), 30).unwrap()[2].clone();
+    let late = windows[r.start].start + 1;
+    assert!(matches!(
+        universe::run_block_tail(&y[late..], late, s, &config, &options, r),
+        Err(BacktestError::Block(_))
+    ));
+    assert!(matches!(
+        universe::run_block_tail(y, 0, s, &config, &options, 99..200),
+        Err(BacktestError::Block(_))
+    ));
+}
+
+#[test]
+fn a_setting_round_trips_through_json_and_is_validated_on_the_way_in() {
+    let c = BacktestConfig::new(Scheme::Expanding, 250, 5, &[0.05, 0.01], &[10, 1]).unwrap();
+    let text = serde_json::to_string(&c).unwrap();
+    assert_eq!(serde_json::from_str::<BacktestConfig>(&text).unwrap(), c);
+    let bad = text.replace("\"refit_every\":5", "\"refit_every\":0");
+    let err = serde_json::from_str::<BacktestConfig>(&bad).unwrap_err();
+    assert!(err.to_string().contains("refit_every"), "{err}");
 }

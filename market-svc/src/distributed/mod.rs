@@ -1,9 +1,11 @@
-//! Distributed fitting on NATS JetStream.
+//! Distributed fitting and backtesting on NATS JetStream.
 //!
-//! When a universe outgrows one machine, the fits of a job are spread over worker processes
+//! When a universe outgrows one machine, the work of a job is spread over worker processes
 //! (`market-svc worker`) on any number of hosts. The transport is NATS JetStream, an existing,
 //! well-understood engine: no protocol of our own beyond two JSON message types
-//! ([`protocol`]).
+//! ([`protocol`]), each with two kinds: **fit** jobs ([`Coordinator::run`]: one fit per
+//! series) and **backtest** jobs ([`Coordinator::run_backtest`]: a universe backtest cut into
+//! blocks of windows).
 //!
 //! # Design
 //!
@@ -37,6 +39,36 @@
 //!   result per (job id, symbol) and drops the rest, and stops when every symbol is back or
 //!   at its deadline. It then purges the job's subjects from both streams.
 //!
+//! # Backtest jobs
+//!
+//! * The unit of work is a **block**: consecutive estimation windows of one asset, cut by
+//!   [`backtest::universe::blocks`] with the job's block length, exactly as
+//!   [`backtest::run_universe`] cuts them on rayon. Each block starts cold from `arch`'s grid
+//!   and warm-starts the rest, so a block's result depends only on its asset, model, setting
+//!   and window range: the same block length gives the same bits in every mode.
+//! * A block task carries the asset's returns from its first window's start to the end of
+//!   the series, with that offset (not the whole series, and not less: each window's
+//!   forecast path takes its variance bounds from the whole rest of the series, as `arch`);
+//!   the worker runs [`backtest::universe::run_block_tail`], which maps the windows onto the
+//!   tail and the indices back. Daily refits on 2,520 returns in blocks of 250 are 27 KB per
+//!   task at most. Assets whose series or setting is unusable get their error at once, as
+//!   in `run_universe`, and send nothing.
+//! * Chunks hold `blocks_per_chunk` blocks (default 1: a block of 250 daily refits is tens of
+//!   milliseconds of work, and small chunks balance best), longest blocks first so the
+//!   short last block of each asset fills the end of the job. A worker answers **one result
+//!   message per block** (a block of hundreds of refits is ~0.2–0.5 MB; several would not
+//!   fit `max_payload`), each carrying the block as MessagePack in base64
+//!   ([`protocol::PackedBlock`]): bit-exact for every `f64`, including the infinite
+//!   unconditional variance an EGARCH window with β → 1 reports, which JSON cannot carry. A
+//!   block result that still exceeds `max_payload` comes back as that block's error ("use
+//!   smaller blocks").
+//! * The coordinator keeps the first result per (job, asset, block), drops duplicates, and
+//!   joins each asset's blocks in window order with [`backtest::Backtest::from_blocks`]. An
+//!   asset with a failed block gets the first failing block's error (as `run_universe`); one
+//!   with a block missing at the deadline is reported in `missing`. Failure semantics are
+//!   those of fit jobs below, per block instead of per symbol: a killed worker's chunk is
+//!   redelivered after `ack_wait`, and every window appears exactly once in the outcome.
+//!
 //! # Failure semantics
 //!
 //! * **Worker dies mid-chunk** (crash, `kill -9`, host lost): its chunk is never acked, so
@@ -59,7 +91,9 @@
 //! * **Bitwise identity**: a worker runs `garch_core::fit` with the options in the task on
 //!   the exact `f64`s sent (bit-exact encoding) and returns the report, whose numbers
 //!   round-trip JSON exactly; the coordinator rebuilds the model with
-//!   `FittedModel::from_report`. The result equals a local sequential fit bit for bit.
+//!   `FittedModel::from_report`. The result equals a local sequential fit bit for bit. A
+//!   backtest equals `run_universe` (sequential or rayon) with the same block length bit for
+//!   bit: same blocks, same `f64`s in, MessagePack out.
 //!
 //! Security: the NATS URL may carry credentials (`nats://user:pass@host`); TLS and auth
 //! are the deployment's concern (async-nats supports both; only the `ring` crypto backend is
@@ -75,7 +109,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 
 pub use coordinator::{
-    Coordinator, CoordinatorConfig, DistributedError, JobOutcome, JobRequest, SymbolOutcome,
+    AssetBacktestOutcome, BacktestJobOutcome, BacktestJobRequest, Coordinator, CoordinatorConfig,
+    DistributedError, JobOutcome, JobRequest, SymbolOutcome,
 };
 pub use worker::{WorkerArgs, WorkerConfig, run_worker};
 

@@ -1,23 +1,48 @@
 //! The messages exchanged through JetStream: chunk tasks (coordinator → workers) and chunk
-//! results (workers → coordinator).
+//! results (workers → coordinator). One protocol, two kinds of work ([`TaskWork`]): fits of
+//! whole series, and blocks of backtest windows.
 //!
-//! Both are JSON. The return series, the only bulky part, travel as the raw little-endian
-//! bytes of their `f64`s in base64 ([`f64_base64`]): exact by construction (no decimal
-//! conversion at all), 2.5–3× smaller than decimal text, and cheap to decode. Size matters
-//! because a NATS message is limited by the server's `max_payload` (1 MiB by default): 25
-//! symbols × 2,500 daily returns are ~0.67 MB this way and would be ~1.7 MB as JSON numbers.
-//! Everything else (ids, the model, the [`FitReport`]) is ordinary JSON, readable with the
-//! `nats` CLI; `serde_json` is built with `float_roundtrip`, so the report's `f64`s parse back
-//! to the very same bits (the worker checks this before sending, see
-//! [`SymbolResult::new`]).
+//! Both are JSON. The return series, the only bulky part of a task, travel as the raw
+//! little-endian bytes of their `f64`s in base64 ([`f64_base64`]): exact by construction (no
+//! decimal conversion at all), 2.5–3× smaller than decimal text, and cheap to decode. Size
+//! matters because a NATS message is limited by the server's `max_payload` (1 MiB by
+//! default): 25 symbols × 2,500 daily returns are ~0.67 MB this way and would be ~1.7 MB as
+//! JSON numbers. Ids, the model, the settings and the fit [`FitReport`] are ordinary JSON,
+//! readable with the `nats` CLI; `serde_json` is built with `float_roundtrip`, so finite
+//! `f64`s parse back to the very same bits, and the worker checks every fit report before
+//! sending it ([`SymbolResult::new`]): a non-finite number, which JSON cannot carry, turns
+//! the result into an error instead of a silently altered value.
+//!
+//! A backtest [`Block`] is the exception: it travels as MessagePack (named fields) in base64
+//! ([`PackedBlock`]). Its reports do carry non-finite numbers in practice (an EGARCH window
+//! whose β reaches 1 reports an infinite unconditional variance), which JSON would refuse and
+//! MessagePack keeps bit for bit, as it keeps every other `f64` (8 raw bytes, no decimal
+//! conversion); and a block of hundreds of refits is then about half the bytes and a small
+//! fraction of the encoding and parsing time of JSON text, which matters for a job whose
+//! results are tens of MB. The worker still checks each block (decoded and re-encoded to the
+//! same bytes) before sending it ([`BlockResult::new`]).
+//!
+//! **Backtest blocks.** A block of windows `first..last` of an asset reads the returns from
+//! its first window's start to the end of the series (each window's forecast path takes its
+//! variance bounds from the whole rest of the series, as `arch` does), and nothing before. So
+//! a [`BlockTask`] carries exactly that tail, `y[offset..]` with `offset` the first window's
+//! start, and the worker runs [`backtest::universe::run_block_tail`], which shifts the
+//! windows onto the tail and the results back: bit-identical to the block run on the whole
+//! series. For a rolling window of 1,000 on 2,520 returns a block's tail is at most 2,520
+//! values (27 KB), against the whole universe's 0.67 MB. Results go back one message per
+//! block, so a chunk of several blocks never has to fit one message.
 
+use std::ops::Range;
+
+use backtest::{BacktestConfig, Block};
 use garch_core::{FitOptions, FitReport, ModelSpec};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Version of the message format; a worker rejects (terminates) tasks of another version.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: tasks and results carry a kind (fit or backtest).
+pub const PROTOCOL_VERSION: u32 = 2;
 
-/// One message of the task stream: a chunk of series to fit under one model.
+/// One message of the task stream: a chunk of work of one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkTask {
     /// [`PROTOCOL_VERSION`] of the sender.
@@ -26,18 +51,35 @@ pub struct ChunkTask {
     pub job_id: String,
     /// Index of the chunk within its job.
     pub chunk_id: u32,
+    /// Unix time in milliseconds after which nobody waits for this chunk any more; a worker
+    /// that receives it later drops it without working on it.
+    pub deadline_unix_ms: u64,
+    /// What to do.
+    pub work: TaskWork,
+}
+
+/// The kinds of work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskWork {
+    /// Fit whole series.
+    Fit(FitWork),
+    /// Run blocks of backtest windows.
+    Backtest(BacktestWork),
+}
+
+/// A chunk of series to fit under one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitWork {
     /// Model to fit.
     pub spec: ModelSpec,
     /// Estimation settings (sent so every worker fits exactly as the coordinator would).
     pub options: FitOptions,
-    /// Unix time in milliseconds after which nobody waits for this chunk any more; a worker
-    /// that receives it later drops it without fitting.
-    pub deadline_unix_ms: u64,
     /// The series.
     pub series: Vec<SeriesTask>,
 }
 
-/// One symbol of a chunk.
+/// One symbol of a fit chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesTask {
     /// Ticker, unique within the job.
@@ -47,7 +89,36 @@ pub struct SeriesTask {
     pub returns: Vec<f64>,
 }
 
-/// The answer to one [`ChunkTask`], published on the job's result subject.
+/// A chunk of backtest blocks under one model and setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestWork {
+    /// Model backtested.
+    pub spec: ModelSpec,
+    /// The backtest setting (validated again when the worker parses it).
+    pub config: BacktestConfig,
+    /// Estimation settings of every refit.
+    pub options: FitOptions,
+    /// The blocks.
+    pub blocks: Vec<BlockTask>,
+}
+
+/// One block: consecutive windows of one asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockTask {
+    /// Ticker, unique within the job.
+    pub symbol: String,
+    /// Index of the block among the asset's blocks.
+    pub block: u32,
+    /// Window indices (into `config.windows(offset + returns.len())`).
+    pub windows: Range<usize>,
+    /// Index in the asset's series of `returns[0]`: the first window's start.
+    pub offset: usize,
+    /// The asset's percent returns from `offset` to the end of the series.
+    #[serde(with = "f64_base64")]
+    pub returns: Vec<f64>,
+}
+
+/// The answer to (part of) one [`ChunkTask`], published on the job's result subject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkResult {
     /// [`PROTOCOL_VERSION`] of the worker.
@@ -56,14 +127,25 @@ pub struct ChunkResult {
     pub job_id: String,
     /// Chunk id of the task.
     pub chunk_id: u32,
-    /// Which worker fitted it.
+    /// Which worker did it.
     pub worker_id: String,
     /// How many times JetStream had delivered the task when this worker got it (1 = first).
     pub delivery: u64,
-    /// Wall time the worker spent fitting the chunk, in seconds.
+    /// Wall time the worker spent on the chunk (on this message's part of it for
+    /// backtests), in seconds.
     pub chunk_seconds: f64,
-    /// One entry per symbol of the task, in task order.
-    pub results: Vec<SymbolResult>,
+    /// The results, of the task's kind.
+    pub results: ChunkResults,
+}
+
+/// Results of a chunk, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChunkResults {
+    /// One entry per symbol of a fit task, in task order.
+    Fit(Vec<SymbolResult>),
+    /// Blocks of a backtest task (one per message).
+    Backtest(Vec<BlockResult>),
 }
 
 /// One symbol's outcome.
@@ -77,26 +159,113 @@ pub struct SymbolResult {
     pub outcome: Result<FitReport, String>,
 }
 
+/// `value` if it survives the JSON round trip bit for bit (text and value), else an error.
+fn transportable<T: Serialize + DeserializeOwned + PartialEq>(
+    value: T,
+    what: &str,
+) -> Result<T, String> {
+    let text = serde_json::to_string(&value).map_err(|e| e.to_string())?;
+    let back: T = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if serde_json::to_string(&back).ok().as_deref() == Some(text.as_str()) && back == value {
+        Ok(value)
+    } else {
+        Err(format!(
+            "the {what} has non-finite values and cannot be transported exactly"
+        ))
+    }
+}
+
 impl SymbolResult {
     /// Wraps a fit outcome, turning a report that would not survive the JSON round trip
     /// bit for bit (a non-finite number, which JSON cannot carry) into an error, so the
     /// coordinator never receives a silently altered report.
     pub fn new(symbol: String, seconds: f64, outcome: Result<FitReport, String>) -> Self {
-        let outcome = outcome.and_then(|report| {
-            let text = serde_json::to_string(&report).map_err(|e| e.to_string())?;
-            let back: FitReport = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            if serde_json::to_string(&back).ok().as_deref() == Some(text.as_str()) && back == report
-            {
-                Ok(report)
-            } else {
-                Err("the fit report has non-finite values and cannot be transported exactly".into())
-            }
-        });
         Self {
             symbol,
             seconds,
-            outcome,
+            outcome: outcome.and_then(|r| transportable(r, "fit report")),
         }
+    }
+}
+
+/// One block's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockResult {
+    /// Ticker.
+    pub symbol: String,
+    /// Index of the block among the asset's blocks.
+    pub block: u32,
+    /// Wall time of the block on the worker, in seconds.
+    pub seconds: f64,
+    /// The block (refits and days, indices of the whole series), or why it failed.
+    pub outcome: Result<PackedBlock, String>,
+}
+
+impl BlockResult {
+    /// Wraps a block outcome, packing the block and checking that it unpacks to the very
+    /// same bytes (so every `f64` of its reports and days, finite or not, comes back bit for
+    /// bit); a block that would not is turned into an error.
+    pub fn new(symbol: String, block: u32, seconds: f64, outcome: Result<Block, String>) -> Self {
+        Self {
+            symbol,
+            block,
+            seconds,
+            outcome: outcome.and_then(|b| PackedBlock::pack(&b)),
+        }
+    }
+
+    /// The block, unpacked (or the worker's error).
+    pub fn into_block(self) -> Result<Block, String> {
+        self.outcome.and_then(|p| p.unpack())
+    }
+}
+
+/// A [`Block`] as MessagePack with named fields, base64 in the JSON message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PackedBlock(#[serde(with = "bytes_base64")] Vec<u8>);
+
+impl PackedBlock {
+    /// Packs `block`, checking that it unpacks and packs again to the same bytes.
+    pub fn pack(block: &Block) -> Result<Self, String> {
+        let bytes = rmp_serde::to_vec_named(block).map_err(|e| e.to_string())?;
+        let back: Block = rmp_serde::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if rmp_serde::to_vec_named(&back).ok().as_deref() == Some(bytes.as_slice()) {
+            Ok(Self(bytes))
+        } else {
+            Err("the backtest block does not survive its encoding and cannot be sent".into())
+        }
+    }
+
+    /// The block.
+    pub fn unpack(&self) -> Result<Block, String> {
+        rmp_serde::from_slice(&self.0).map_err(|e| format!("unreadable block: {e}"))
+    }
+
+    /// Encoded size in bytes (before base64).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty (never, for a packed block).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Serde adapter: bytes as standard base64.
+mod bytes_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)
     }
 }
 
@@ -170,13 +339,33 @@ mod tests {
             version: PROTOCOL_VERSION,
             job_id: "j1".into(),
             chunk_id: 3,
-            spec: ModelSpec::default(),
-            options: FitOptions::default(),
             deadline_unix_ms: 1,
-            series: vec![SeriesTask {
-                symbol: "AAA".into(),
-                returns: vec![0.5, -1.25, 0.1 + 0.2],
-            }],
+            work: TaskWork::Fit(FitWork {
+                spec: ModelSpec::default(),
+                options: FitOptions::default(),
+                series: vec![SeriesTask {
+                    symbol: "AAA".into(),
+                    returns: vec![0.5, -1.25, 0.1 + 0.2],
+                }],
+            }),
+        };
+        let text = serde_json::to_vec(&task).unwrap();
+        assert_eq!(serde_json::from_slice::<ChunkTask>(&text).unwrap(), task);
+        let task = ChunkTask {
+            work: TaskWork::Backtest(BacktestWork {
+                spec: ModelSpec::default(),
+                config: BacktestConfig::new(backtest::Scheme::Rolling, 250, 5, &[0.01], &[5])
+                    .unwrap(),
+                options: FitOptions::default(),
+                blocks: vec![BlockTask {
+                    symbol: "AAA".into(),
+                    block: 2,
+                    windows: 20..30,
+                    offset: 100,
+                    returns: vec![0.5, -0.0, 1e-300],
+                }],
+            }),
+            ..task
         };
         let text = serde_json::to_vec(&task).unwrap();
         assert_eq!(serde_json::from_slice::<ChunkTask>(&text).unwrap(), task);
@@ -186,5 +375,63 @@ mod tests {
     fn errors_survive_and_reports_are_checked() {
         let r = SymbolResult::new("X".into(), 0.1, Err("boom".into()));
         assert_eq!(r.outcome, Err("boom".into()));
+    }
+
+    /// A real block (GARCH refits with standard errors, days with h-step forecasts) passes the
+    /// check and parses back bit for bit; a NaN anywhere in it turns it into an error.
+    #[test]
+    fn blocks_round_trip_bit_for_bit_and_non_finite_ones_are_refused() {
+        let sim = garch_core::simulate(ModelSpec::default(), &[0.05, 0.05, 0.08, 0.88], 400, 9)
+            .unwrap()
+            .returns;
+        let config =
+            BacktestConfig::new(backtest::Scheme::Rolling, 300, 10, &[0.01, 0.05], &[1, 5])
+                .unwrap();
+        let spec = ModelSpec::default();
+        let windows = config.windows(sim.len());
+        let block =
+            backtest::universe::run_block(&sim, spec, &config, &FitOptions::default(), &windows, 0)
+                .unwrap();
+        let r = BlockResult::new("X".into(), 0, 0.1, Ok(block.clone()));
+        let text = serde_json::to_string(&r).unwrap();
+        let back: BlockResult = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        let back = back.into_block();
+        let bits = |b: &Block| -> Vec<u64> {
+            b.path
+                .iter()
+                .flat_map(|d| {
+                    [d.ret, d.mean, d.variance]
+                        .into_iter()
+                        .chain(d.var.iter().copied())
+                        .chain(d.es.iter().copied())
+                        .chain(d.horizons.iter().flatten().copied())
+                })
+                .chain(b.refits.iter().flat_map(|r| {
+                    r.report
+                        .params
+                        .iter()
+                        .flat_map(|p| [Some(p.value), p.std_err, p.t_stat, p.p_value])
+                        .flatten()
+                        .chain([r.report.log_likelihood, r.report.aic, r.report.bic])
+                }))
+                .map(f64::to_bits)
+                .collect()
+        };
+        assert_eq!(bits(back.as_ref().unwrap()), bits(&block));
+        assert_eq!(back.unwrap(), block);
+        // Non-finite values, a negative zero, an absent standard error: all kept exactly.
+        let mut odd = block;
+        odd.path[3].var[1] = f64::NAN;
+        odd.path[4].mean = -0.0;
+        odd.refits[0].report.params[1].std_err = Some(f64::INFINITY);
+        odd.refits[0].report.params[2].std_err = None;
+        odd.refits[1].report.unconditional_variance = Some(f64::INFINITY);
+        let r = BlockResult::new("X".into(), 0, 0.1, Ok(odd.clone()));
+        let back: BlockResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        let back = back.into_block().unwrap();
+        assert_eq!(bits(&back), bits(&odd));
+        assert_eq!(format!("{back:?}"), format!("{odd:?}"));
+        assert_eq!(back.refits[0].report.params[2].std_err, None);
     }
 }

@@ -16,7 +16,10 @@ use tokio::task::JoinSet;
 use tokio_stream::StreamExt;
 
 use super::Topology;
-use super::protocol::{ChunkResult, ChunkTask, PROTOCOL_VERSION, SymbolResult};
+use super::protocol::{
+    BacktestWork, BlockResult, ChunkResult, ChunkResults, ChunkTask, FitWork, PROTOCOL_VERSION,
+    SymbolResult, TaskWork,
+};
 
 /// How long one pull request waits on the server for a chunk when the queue is empty.
 const PULL_EXPIRES: Duration = Duration::from_secs(2);
@@ -83,7 +86,7 @@ impl WorkerConfig {
 pub struct WorkerStats {
     /// Chunks fitted, published and acked.
     pub chunks: u64,
-    /// Series fitted.
+    /// Series fitted, or backtest blocks run.
     pub fits: u64,
     /// Chunks dropped because their job's deadline had passed.
     pub stale: u64,
@@ -98,6 +101,7 @@ enum Handled {
 }
 
 struct Ctx {
+    client: async_nats::Client,
     js: jetstream::Context,
     topology: Topology,
     worker_id: String,
@@ -113,7 +117,7 @@ fn now_ms() -> u64 {
 
 /// Fits every series of `task` on the rayon pool (each with `garch_core::fit` and the task's
 /// options, exactly what `fit_batch(.., Execution::Parallel)` does, timing each fit).
-pub fn fit_chunk(task: &ChunkTask) -> Vec<SymbolResult> {
+pub fn fit_chunk(task: &FitWork) -> Vec<SymbolResult> {
     task.series
         .par_iter()
         .map(|s| {
@@ -130,12 +134,83 @@ pub fn fit_chunk(task: &ChunkTask) -> Vec<SymbolResult> {
         .collect()
 }
 
-async fn fit_on_rayon(task: Arc<ChunkTask>) -> Vec<SymbolResult> {
+/// Runs every block of `task` on the rayon pool ([`backtest::universe::run_block_tail`] with
+/// the task's model, setting and options), timing each.
+pub fn backtest_chunk(task: &BacktestWork) -> Vec<BlockResult> {
+    task.blocks
+        .par_iter()
+        .map(|b| {
+            let start = Instant::now();
+            let outcome = backtest::universe::run_block_tail(
+                &b.returns,
+                b.offset,
+                task.spec,
+                &task.config,
+                &task.options,
+                b.windows.clone(),
+            )
+            .map_err(|e| e.to_string());
+            BlockResult::new(
+                b.symbol.clone(),
+                b.block,
+                start.elapsed().as_secs_f64(),
+                outcome,
+            )
+        })
+        .collect()
+}
+
+/// The results of a task, one message's worth each: a fit chunk answers in one message, a
+/// backtest chunk in one message per block (a block of hundreds of refits is a few hundred
+/// KB of JSON, so several would not fit one message).
+fn work(task: &ChunkTask) -> Vec<ChunkResults> {
+    match &task.work {
+        TaskWork::Fit(w) => vec![ChunkResults::Fit(fit_chunk(w))],
+        TaskWork::Backtest(w) => backtest_chunk(w)
+            .into_iter()
+            .map(|b| ChunkResults::Backtest(vec![b]))
+            .collect(),
+    }
+}
+
+async fn work_on_rayon(task: Arc<ChunkTask>) -> Vec<ChunkResults> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
-        let _ = tx.send(fit_chunk(&task));
+        let _ = tx.send(work(&task));
     });
     rx.await.unwrap_or_default()
+}
+
+/// Items (symbols or blocks) of a task.
+fn items(task: &ChunkTask) -> usize {
+    match &task.work {
+        TaskWork::Fit(w) => w.series.len(),
+        TaskWork::Backtest(w) => w.blocks.len(),
+    }
+}
+
+/// A result message too large for the server is replaced by one that says so.
+fn oversize_error(results: &ChunkResults, bytes: usize, max_payload: usize) -> ChunkResults {
+    let why = format!(
+        "the result is {bytes} bytes, more than the NATS server's max_payload of \
+         {max_payload}{}",
+        match results {
+            ChunkResults::Fit(_) => "",
+            ChunkResults::Backtest(_) => "; use smaller blocks",
+        }
+    );
+    match results {
+        ChunkResults::Fit(r) => ChunkResults::Fit(
+            r.iter()
+                .map(|s| SymbolResult::new(s.symbol.clone(), s.seconds, Err(why.clone())))
+                .collect(),
+        ),
+        ChunkResults::Backtest(r) => ChunkResults::Backtest(
+            r.iter()
+                .map(|b| BlockResult::new(b.symbol.clone(), b.block, b.seconds, Err(why.clone())))
+                .collect(),
+        ),
+    }
 }
 
 async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
@@ -163,17 +238,17 @@ async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
         let _ = msg.ack().await;
         return Handled::Stale;
     }
-    tracing::debug!(%job, chunk, delivery, symbols = task.series.len(), "fitting chunk");
+    tracing::debug!(%job, chunk, delivery, items = items(&task), "working on chunk");
     let start = Instant::now();
     let task = Arc::new(task);
-    let fitting = fit_on_rayon(Arc::clone(&task));
-    tokio::pin!(fitting);
-    // Tell JetStream we are alive while fitting, so a short ack_wait only catches dead workers.
+    let working = work_on_rayon(Arc::clone(&task));
+    tokio::pin!(working);
+    // Tell JetStream we are alive while working, so a short ack_wait only catches dead workers.
     let mut heartbeat = tokio::time::interval((ctx.ack_wait / 3).max(Duration::from_millis(100)));
     heartbeat.tick().await;
-    let results = loop {
+    let messages = loop {
         tokio::select! {
-            r = &mut fitting => break r,
+            r = &mut working => break r,
             _ = heartbeat.tick() => {
                 if let Err(e) = msg.ack_with(AckKind::Progress).await {
                     tracing::warn!(%job, chunk, error = %e, "progress ack failed");
@@ -181,43 +256,65 @@ async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
             }
         }
     };
-    let fits = results.len() as u64;
-    let result = ChunkResult {
-        version: PROTOCOL_VERSION,
-        job_id: job.clone(),
-        chunk_id: chunk,
-        worker_id: ctx.worker_id.clone(),
-        delivery,
-        chunk_seconds: start.elapsed().as_secs_f64(),
-        results,
-    };
-    let payload: Bytes = match serde_json::to_vec(&result) {
-        Ok(p) => p.into(),
-        Err(e) => {
-            tracing::error!(%job, chunk, error = %e, "cannot encode the result");
-            return Handled::Failed;
-        }
-    };
-    // Publish and wait for JetStream's ack; retry while NATS reconnects, but not past the
-    // deadline. If it never succeeds the task stays un-acked and is redelivered.
+    let chunk_seconds = start.elapsed().as_secs_f64();
+    let fits = items(&task) as u64;
+    let max_payload = ctx.client.server_info().max_payload;
     let subject = ctx.topology.result_subject(&job);
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        let stored = match ctx.js.publish(subject.clone(), payload.clone()).await {
-            Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+    // Publish every message, then wait for JetStream's acks; retry while NATS reconnects,
+    // but not past the deadline. If one never succeeds the task stays un-acked and is
+    // redelivered (the coordinator drops what it already has).
+    let mut payloads = Vec::with_capacity(messages.len());
+    for results in messages {
+        let mut result = ChunkResult {
+            version: PROTOCOL_VERSION,
+            job_id: job.clone(),
+            chunk_id: chunk,
+            worker_id: ctx.worker_id.clone(),
+            delivery,
+            chunk_seconds,
+            results,
         };
-        match stored {
-            Ok(()) => break,
-            Err(e) if now_ms() < task.deadline_unix_ms => {
-                tracing::warn!(%job, chunk, error = %e, "result not stored yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-            }
+        let mut payload = match serde_json::to_vec(&result) {
+            Ok(p) => p,
             Err(e) => {
+                tracing::error!(%job, chunk, error = %e, "cannot encode the result");
+                return Handled::Failed;
+            }
+        };
+        if payload.len() > max_payload {
+            result.results = oversize_error(&result.results, payload.len(), max_payload);
+            payload = serde_json::to_vec(&result).unwrap_or_default();
+        }
+        payloads.push(Bytes::from(payload));
+    }
+    let mut pending: Vec<Bytes> = payloads;
+    let mut backoff = Duration::from_millis(100);
+    while !pending.is_empty() {
+        let mut acks = Vec::with_capacity(pending.len());
+        for payload in &pending {
+            acks.push(ctx.js.publish(subject.clone(), payload.clone()).await);
+        }
+        let mut failed = Vec::new();
+        let mut last_error = None;
+        for (payload, ack) in pending.into_iter().zip(acks) {
+            let stored = match ack {
+                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = stored {
+                last_error = Some(e);
+                failed.push(payload);
+            }
+        }
+        pending = failed;
+        if let Some(e) = last_error {
+            if now_ms() >= task.deadline_unix_ms {
                 tracing::error!(%job, chunk, error = %e, "result not stored before the deadline");
                 return Handled::Failed;
             }
+            tracing::warn!(%job, chunk, error = %e, "result not stored yet; retrying");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
     }
     // Only now is the task done. If this ack is lost the chunk is fitted again and the
@@ -272,6 +369,7 @@ pub async fn run_worker(
         threads = rayon::current_num_threads(), ?ack_wait, "worker ready"
     );
     let ctx = Arc::new(Ctx {
+        client: client.clone(),
         js: js.clone(),
         topology: config.topology.clone(),
         worker_id: config.worker_id.clone(),

@@ -5,6 +5,7 @@
 //! `CI=true`, where they fail (CI installs it, see `.ci/run`). They run one at a time (the
 //! kill and restart tests measure redelivery timing and must not compete for the 2 cores).
 
+mod backtests;
 mod harness;
 mod jobs;
 mod rest;

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 
 use super::BenchArgs;
 use super::report::ModeRow;
-use super::workload::{Reports, Workload, measure, row};
+use super::workload::{Reports, Workload, measure_timed, row};
 use crate::distributed::local_server::LocalNatsServer;
 use crate::distributed::{Coordinator, CoordinatorConfig, JobRequest, Topology};
 
@@ -36,7 +36,12 @@ async fn wait_for_pulls(js: &async_nats::jetstream::Context, topology: &Topology
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One job of the workload on the coordinator: its wall time in seconds and its results as
+/// comparable text.
+pub(super) type DistributedJob<'a> =
+    dyn FnMut(&tokio::runtime::Runtime, &Coordinator) -> anyhow::Result<(f64, Reports)> + 'a;
+
+/// The fit workload's distributed rows.
 pub(super) fn distributed_rows(
     args: &BenchArgs,
     w: &Workload,
@@ -45,6 +50,51 @@ pub(super) fn distributed_rows(
     bar: &ProgressBar,
     notes: &mut Vec<String>,
     rows: &mut Vec<ModeRow>,
+) -> anyhow::Result<()> {
+    let series: Vec<(String, Vec<f64>)> = w
+        .symbols
+        .iter()
+        .cloned()
+        .zip(w.returns.iter().map(|r| r.as_slice().to_vec()))
+        .collect();
+    let spec = w.spec;
+    let mut job = |runtime: &tokio::runtime::Runtime, coordinator: &Coordinator| {
+        let t = Instant::now();
+        let outcome = runtime.block_on(coordinator.run(JobRequest {
+            spec,
+            options: FitOptions::default(),
+            series: series.clone(),
+            deadline: Duration::from_secs(600),
+        }))?;
+        anyhow::ensure!(
+            outcome.is_complete(),
+            "distributed run incomplete: {} symbols missing",
+            outcome.missing.len()
+        );
+        let reports = outcome
+            .symbols
+            .into_iter()
+            .map(|s| {
+                s.outcome
+                    .map(|r| serde_json::to_string(&r).expect("reports serialise"))
+            })
+            .collect();
+        Ok((t.elapsed().as_secs_f64(), reports))
+    };
+    distributed_rows_with(args, reference, seq_median, bar, notes, rows, &mut job)
+}
+
+/// Distributed rows of any workload: per worker count, a NATS server (or `--nats`), the
+/// worker processes, then `job` timed like the other modes.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn distributed_rows_with(
+    args: &BenchArgs,
+    reference: &Reports,
+    seq_median: f64,
+    bar: &ProgressBar,
+    notes: &mut Vec<String>,
+    rows: &mut Vec<ModeRow>,
+    job: &mut DistributedJob<'_>,
 ) -> anyhow::Result<()> {
     let counts: Vec<usize> = if args.external_workers {
         vec![0]
@@ -74,6 +124,7 @@ pub(super) fn distributed_rows(
     let coordinator = runtime.block_on(async {
         let mut c = CoordinatorConfig::new(url.clone());
         c.chunk_size = args.chunk_size;
+        c.blocks_per_chunk = args.blocks_per_chunk;
         c.topology = topology.clone();
         Coordinator::connect(c).await
     })?;
@@ -83,12 +134,6 @@ pub(super) fn distributed_rows(
             .map(async_nats::jetstream::new)
     })?;
     let exe = std::env::current_exe()?;
-    let series: Vec<(String, Vec<f64>)> = w
-        .symbols
-        .iter()
-        .cloned()
-        .zip(w.returns.iter().map(|r| r.as_slice().to_vec()))
-        .collect();
     for n in counts {
         let workers: Vec<Reaped> = (0..n)
             .map(|i| {
@@ -101,6 +146,7 @@ pub(super) fn distributed_rows(
                         &format!("bench-w{i}"),
                     ])
                     .args(["--threads", &args.worker_threads.to_string()])
+                    .args(["--concurrency", &args.worker_concurrency.to_string()])
                     .args(["--ack-wait", "5"])
                     .env("RUST_LOG", "warn")
                     .stdout(Stdio::null())
@@ -115,26 +161,8 @@ pub(super) fn distributed_rows(
         } else {
             format!("distributed, {n} workers")
         });
-        let (timing, reports) = measure(args.warmup, args.repeats, bar, || {
-            let outcome = runtime.block_on(coordinator.run(JobRequest {
-                spec: w.spec,
-                options: FitOptions::default(),
-                series: series.clone(),
-                deadline: Duration::from_secs(600),
-            }))?;
-            anyhow::ensure!(
-                outcome.is_complete(),
-                "distributed run incomplete: {} symbols missing",
-                outcome.missing.len()
-            );
-            Ok(outcome
-                .symbols
-                .into_iter()
-                .map(|s| {
-                    s.outcome
-                        .map(|r| serde_json::to_string(&r).expect("reports serialise"))
-                })
-                .collect())
+        let (timing, reports) = measure_timed(args.warmup, args.repeats, bar, || {
+            job(&runtime, &coordinator)
         })?;
         rows.push(row(
             "distributed",

@@ -23,6 +23,7 @@
 //! PNG ([`charts`]).
 
 mod arch;
+mod backtest;
 pub mod charts;
 mod distributed;
 mod indicators;
@@ -42,9 +43,44 @@ use self::indicators::indicator_rows;
 use self::report::{BenchReport, print_table, write_outputs};
 use self::workload::{anatomy, as_text, measure, row, workload};
 
+/// What `market-svc bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchWorkload {
+    /// One fit per series (the indicator kernels, the anatomy of a fit, arch's fit).
+    Fit,
+    /// A universe backtest (rolling refits), and arch's rolling loop on a subset.
+    Backtest,
+}
+
 /// Arguments of `market-svc bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = BenchWorkload::Fit)]
+    pub workload: BenchWorkload,
+    /// Backtest workload: estimation window (rolling).
+    #[arg(long, default_value_t = 1000)]
+    pub window: usize,
+    /// Backtest workload: observations between refits (1 = daily).
+    #[arg(long, default_value_t = 1)]
+    pub refit_every: usize,
+    /// Backtest workload: windows per block, the unit of parallel and distributed work (part
+    /// of the setting: every mode uses the same blocks, hence the same bits).
+    #[arg(long, default_value_t = 250)]
+    pub block: usize,
+    /// Backtest workload: blocks per distributed chunk.
+    #[arg(long, default_value_t = 1)]
+    pub blocks_per_chunk: usize,
+    /// Backtest workload: windows of the first symbol timed with arch's rolling loop (0
+    /// skips it).
+    #[arg(long, default_value_t = 50)]
+    pub arch_refits: usize,
+    /// The arch rolling-loop script.
+    #[arg(long, default_value = "scripts/bench/arch_rolling_timing.py")]
+    pub arch_rolling_script: PathBuf,
+    /// Chunks each spawned worker holds at once (`worker --concurrency`).
+    #[arg(long, default_value_t = 1)]
+    pub worker_concurrency: u16,
     /// Daily price data to fit (long-format CSV); a synthetic universe is used when it is
     /// missing.
     #[arg(long, default_value = "data/simulated_daily_data.csv")]
@@ -119,6 +155,9 @@ pub struct BenchArgs {
 
 /// Runs the benchmark and writes the table to `out` and the files to `args.out`.
 pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.workload == BenchWorkload::Backtest {
+        return backtest::run(args, out);
+    }
     let mut notes = Vec::new();
     let w = workload(args, &mut notes)?;
     anyhow::ensure!(!w.returns.is_empty(), "the workload has no series");

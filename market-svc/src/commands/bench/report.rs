@@ -157,6 +157,15 @@ pub struct BenchReport {
 }
 
 pub(super) fn write_outputs(report: &BenchReport, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    write_json_csv(report, &report.modes, out_dir)
+}
+
+/// `bench.json` (the whole report) and `bench.csv` (its modes) in `out_dir`.
+pub(super) fn write_json_csv(
+    report: &impl Serialize,
+    modes: &[ModeRow],
+    out_dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let json = out_dir.join("bench.json");
@@ -176,7 +185,7 @@ pub(super) fn write_outputs(report: &BenchReport, out_dir: &Path) -> anyhow::Res
         "identical",
         "failed",
     ])?;
-    for r in &report.modes {
+    for r in modes {
         csv.write_record([
             r.mode.clone(),
             r.resources.to_string(),

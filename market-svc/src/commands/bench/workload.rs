@@ -90,16 +90,31 @@ pub(super) fn measure(
     bar: &ProgressBar,
     mut run: impl FnMut() -> anyhow::Result<Reports>,
 ) -> anyhow::Result<(Timing, Reports)> {
+    measure_timed(warmup, repeats, bar, || {
+        let t = Instant::now();
+        let reports = run()?;
+        Ok((t.elapsed().as_secs_f64(), reports))
+    })
+}
+
+/// [`measure`] for runs that time themselves (`(seconds, reports)`), so that turning
+/// results into comparable text stays out of the timing.
+pub(super) fn measure_timed(
+    warmup: usize,
+    repeats: u32,
+    bar: &ProgressBar,
+    mut run: impl FnMut() -> anyhow::Result<(f64, Reports)>,
+) -> anyhow::Result<(Timing, Reports)> {
     let mut last = Vec::new();
     for _ in 0..warmup {
-        last = run()?;
+        last = run()?.1;
         bar.inc(1);
     }
     let mut samples = Vec::new();
     for _ in 0..repeats {
-        let t = Instant::now();
-        last = run()?;
-        samples.push(t.elapsed().as_secs_f64());
+        let (seconds, reports) = run()?;
+        last = reports;
+        samples.push(seconds);
         bar.inc(1);
     }
     Ok((Timing::from_samples(samples), last))
