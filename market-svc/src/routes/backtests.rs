@@ -28,6 +28,7 @@ use crate::api::backtest::{
 };
 use crate::backtest_report::{BacktestReport, finite, level_key};
 use crate::backtests::{Ready, SymbolBacktest, combine, digest, proxy_of};
+use crate::distributed::{BacktestJobRequest, DistributedError};
 use crate::state::{AppState, on_rayon};
 use crate::universe::{Asset, Universe};
 
@@ -394,7 +395,9 @@ fn summarize(asset: &Asset, result: Result<Backtest, String>) -> AssetBacktestSu
 /// Per-symbol results and execution facts of a universe run on the NATS workers.
 type DistributedRun = (Vec<Result<Backtest, String>>, DistributedStats);
 
-/// `mode=distributed`: the universe as (symbol, block) chunks on the JetStream workers.
+/// `mode=distributed`: the universe as (symbol, block) chunks on the JetStream workers. 503
+/// when NATS is not configured or unreachable, or when no worker answered before the deadline;
+/// symbols whose blocks were missing at the deadline carry that error.
 async fn distributed_backtest(
     state: &AppState,
     universe: &Universe,
@@ -402,11 +405,40 @@ async fn distributed_backtest(
     config: &BacktestConfig,
     block: usize,
 ) -> Result<DistributedRun, Problem> {
-    let Some(_dist) = state.distributed.get().cloned() else {
+    let Some(dist) = state.distributed.get().cloned() else {
         return Err(distributed_unavailable());
     };
-    let _ = (universe, spec, config, block);
-    Err(distributed_unavailable())
+    let job = BacktestJobRequest {
+        spec,
+        config: config.clone(),
+        options: FitOptions::default(),
+        block,
+        series: universe
+            .assets
+            .iter()
+            .map(|a| (a.symbol.clone(), a.returns.as_slice().to_vec()))
+            .collect(),
+        deadline: dist.deadline,
+    };
+    let outcome = dist.coordinator.run_backtest(job).await.map_err(|e| {
+        let kind = match e {
+            DistributedError::NoResults { .. } => "no-workers",
+            DistributedError::Nats(_) => "nats-unavailable",
+            DistributedError::InvalidJob(_) => "distributed-failed",
+        };
+        tracing::warn!(error = %e, url = %dist.url, "distributed backtest failed");
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
+    })?;
+    let stats = DistributedStats {
+        workers: outcome.workers.iter().cloned().collect(),
+        chunks: outcome.chunks,
+        redelivered_chunks: outcome.redelivered_chunks,
+        duplicate_results: outcome.duplicate_results,
+    };
+    Ok((
+        outcome.assets.into_iter().map(|a| a.outcome).collect(),
+        stats,
+    ))
 }
 
 /// Sets its flag when dropped.

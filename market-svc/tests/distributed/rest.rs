@@ -132,6 +132,51 @@ async fn distributed_refit_is_served_and_identical_to_sequential() {
 }
 
 #[tokio::test]
+async fn distributed_universe_backtest_has_the_digests_of_the_local_modes() {
+    let _serial = SERIAL.lock().await;
+    let Some(bin) =
+        nats_server_or_skip("distributed_universe_backtest_has_the_digests_of_the_local_modes")
+    else {
+        return;
+    };
+    let nats = NatsServer::start(bin);
+    let _workers: Vec<_> = (0..2)
+        .map(|i| WorkerProcess::spawn(&nats.url(), &format!("bt{i}")))
+        .collect();
+    wait_for_workers(&nats.url(), 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = spawn_service(write_prices(dir.path(), 4, 400), Some(nats.url()), 30.0).await;
+    let run = |mode: &'static str| {
+        let base = base.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/v1/backtests"))
+                .json(
+                    &json!({"mode": mode, "model": "gjr", "dist": "t", "window": 250,
+                              "refit_every": 10, "block": 4}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{mode}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let distributed = run("distributed").await;
+    let sequential = run("sequential").await;
+    let parallel = run("parallel").await;
+    assert_eq!(distributed["mode"], "distributed");
+    let stats = &distributed["distributed"];
+    assert!(stats["chunks"].as_u64().unwrap() >= 4, "{stats}");
+    assert!(!stats["workers"].as_array().unwrap().is_empty());
+    for assets in [&distributed["assets"], &parallel["assets"]] {
+        assert_eq!(assets, &sequential["assets"]);
+    }
+    assert_eq!(distributed["digest"], sequential["digest"]);
+    assert_eq!(distributed["refits"], 4 * 15);
+}
+
+#[tokio::test]
 async fn no_workers_and_no_nats_answer_503_problems() {
     let _serial = SERIAL.lock().await;
     let Some(bin) = nats_server_or_skip("no_workers_and_no_nats_answer_503_problems") else {
