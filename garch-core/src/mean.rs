@@ -106,10 +106,17 @@ pub fn starting_mean(mean: MeanModel, y: &[f64]) -> Vec<f64> {
                     xtx[(j, i)] = xtx[(i, j)];
                 }
             }
+            // A series whose squares overflow has no least-squares start: NaN starts make the
+            // fit fail with its "not finite at the starting values" error. (nalgebra's SVD
+            // never returns on non-finite input, hence the check, and a bounded SVD besides.)
+            if !(xtx.iter().all(|v| v.is_finite()) && xty.iter().all(|v| v.is_finite())) {
+                return vec![f64::NAN; k];
+            }
             let tol = 1e-15 * xtx.norm();
             let pinv = xtx
-                .pseudo_inverse(tol)
-                .unwrap_or_else(|_| DMatrix::zeros(k, k));
+                .try_svd(true, true, f64::EPSILON, 1_000)
+                .and_then(|svd| svd.pseudo_inverse(tol).ok())
+                .unwrap_or_else(|| DMatrix::zeros(k, k));
             (pinv * xty).iter().copied().collect()
         }
     }

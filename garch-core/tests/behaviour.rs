@@ -42,6 +42,42 @@ fn degenerate_inputs_are_typed_errors() {
     ));
 }
 
+/// A series whose squares overflow f64 (values near 1e200, as a fuzzer posts them) is an error
+/// under every mean, at once. With an AR mean it used to hang: the least-squares start ran
+/// nalgebra's SVD on infinite normal equations, which never returns. Run on a thread so a
+/// regression fails the test instead of hanging the suite.
+#[test]
+fn an_overflowing_series_is_an_error_under_every_mean_not_a_hang() {
+    let y: Vec<f64> = (0..120)
+        .map(|i| {
+            if i % 3 == 0 {
+                1e200
+            } else {
+                -(i as f64) * 1e199
+            }
+        })
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let returns = Returns::new(y).unwrap();
+        let outcomes: Vec<bool> = [
+            MeanModel::Constant,
+            MeanModel::from_name_and_lags("ar", Some(2)).unwrap(),
+        ]
+        .into_iter()
+        .map(|mean| {
+            let spec = ModelSpec::new(mean, VolatilityModel::garch(), Distribution::Ged);
+            fit(&returns, spec, &FitOptions::default()).is_err()
+        })
+        .collect();
+        let _ = tx.send(outcomes);
+    });
+    let outcomes = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the fits return");
+    assert_eq!(outcomes, [true, true]);
+}
+
 #[test]
 fn wrong_or_infeasible_parameters_are_rejected() {
     let r = Returns::new((0..300).map(|i| (i as f64 * 0.7).sin()).collect()).unwrap();

@@ -9,7 +9,8 @@
 //!   the configured wait (`--backtest-wait`) and otherwise answers 202 with `Retry-After`
 //!   (the result is cached when done), so a long backtest is neither cut by the request
 //!   timeout nor computed twice. They have a budget of their own (one at a time, a few
-//!   queued, 429 beyond), so they never take the slots of the fit routes.
+//!   queued, 429 beyond), so they never take the slots of the fit routes, and they run on a
+//!   rayon pool of their own, never on the global pool that computes the other routes' fits.
 //! * A universe run (`POST /v1/backtests`) is seconds of work on every core. It runs on a rayon
 //!   pool of its own (parallel mode) or a thread of its own (sequential), so the global rayon
 //!   pool stays free for the fits of other requests, and one runs at a time: a second request
@@ -225,7 +226,22 @@ impl Backtests {
             })
     }
 
-    /// The universe runs' rayon pool (all cores).
+    /// Runs `f` on the backtests' pool and awaits its result without blocking the runtime.
+    /// Backtests never run on rayon's global pool: that one serves the fits of every other
+    /// route, and a minutes-long ranking there would hold them up until the request timeout.
+    pub async fn compute<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Problem> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pool()?.spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.await
+            .map_err(|_| Problem::internal("the computation was aborted"))
+    }
+
+    /// The backtests' rayon pool (all cores; universe runs, per-symbol backtests, rankings).
     pub fn pool(&self) -> Result<&rayon::ThreadPool, Problem> {
         self.pool
             .get_or_init(|| {

@@ -29,7 +29,7 @@ use crate::api::backtest::{
 use crate::backtest_report::{BacktestReport, finite, level_key};
 use crate::backtests::{Ready, SymbolBacktest, combine, digest, proxy_of};
 use crate::distributed::{BacktestJobRequest, DistributedError};
-use crate::state::{AppState, on_rayon};
+use crate::state::AppState;
 use crate::universe::{Asset, Universe};
 
 /// The candidates of a ranking: every volatility model × every error law, constant mean.
@@ -108,7 +108,8 @@ pub async fn asset_backtest(
         let (state, universe, config) = (Arc::clone(&state), Arc::clone(&universe), config.clone());
         async move {
             let _permit = state.backtests.admit().await?;
-            on_rayon(move || compute_backtest(&universe.assets[index], spec, &config)).await
+            let work = move || compute_backtest(&universe.assets[index], spec, &config);
+            state.backtests.compute(work).await
         }
     };
     match state
@@ -185,18 +186,20 @@ pub async fn asset_models(
         let (state, universe, config) = (Arc::clone(&state), Arc::clone(&universe), config.clone());
         async move {
             let _permit = state.backtests.admit().await?;
-            on_rayon(move || {
-                let asset = &universe.assets[index];
-                rank_models(
-                    asset.returns.as_slice(),
-                    &candidates(),
-                    &config,
-                    &FitOptions::default(),
-                    proxy_of(asset).as_deref(),
-                )
-                .map_err(|e| backtest_problem(&asset.symbol, e))
-            })
-            .await
+            state
+                .backtests
+                .compute(move || {
+                    let asset = &universe.assets[index];
+                    rank_models(
+                        asset.returns.as_slice(),
+                        &candidates(),
+                        &config,
+                        &FitOptions::default(),
+                        proxy_of(asset).as_deref(),
+                    )
+                    .map_err(|e| backtest_problem(&asset.symbol, e))
+                })
+                .await
         }
     };
     let ranking: Arc<Ranking> = match state
