@@ -143,13 +143,36 @@ fn first_order_recursion(spec: &ModelSpec, params: &[f64]) -> Option<(f64, f64)>
     }
 }
 
+/// Windows between cold checks of warm optima accepted on a verified face (see [`Previous`]).
+pub const RECHECK_EVERY: usize = 25;
+
+/// What a refit hands to the next window's.
+#[derive(Debug, Clone)]
+pub(crate) struct Previous {
+    /// The estimate: the warm start.
+    pub params: Vec<f64>,
+    /// The constraints active at that estimate when it is known to be the cold optimum (a
+    /// cold fit, a warm fit checked against one, or a warm fit accepted on such a face).
+    pub verified_face: Option<Vec<String>>,
+}
+
 /// Fits one window, warm from `previous` when given, with the cold fallback.
+///
+/// A converged warm optimum in the interior is the cold one (the tests check it on every
+/// window of long real series). One on a constraint (persistence = 1, α = 0, ν at its bound)
+/// is checked against a cold fit — unless it lies on the same face as the previous window's
+/// verified optimum and `recheck` is false: consecutive windows share all but a few
+/// observations, so the same active constraints at a KKT point are the same optimum moved a
+/// little. Series whose optimum stays on a face (IGARCH-like windows are common) would
+/// otherwise pay a cold fit with restarts on every window; the caller sets `recheck` every
+/// [`RECHECK_EVERY`] windows so a drift to another optimum is still caught.
 pub(crate) fn fit_window(
     y: &[f64],
     window: Window,
     spec: ModelSpec,
     options: &FitOptions,
-    previous: Option<&[f64]>,
+    previous: Option<&Previous>,
+    recheck: bool,
 ) -> Result<Refit, BacktestError> {
     // With an AR(p) mean garch-core holds the first p observations of the sample back as
     // regressors, as `arch`'s `fit(first_obs, …)` does (its `_adjust_sample` adds the hold-back
@@ -163,11 +186,18 @@ pub(crate) fn fit_window(
     let cold = || fit(&returns, spec, options).map(|m| m.report().clone());
     let (report, start) = match previous {
         None => (cold().map_err(err)?, Start::Cold),
-        Some(p) => match fit_from(&returns, spec, options, p) {
+        Some(prev) => match fit_from(&returns, spec, options, &prev.params) {
             // An interior, converged warm optimum is the cold one (the tests check it); at a
             // bound (ν → 500, α → 0) the likelihood is flat and the reparameterised optimiser
-            // may stop at a slightly different point, so those are checked against a cold fit.
-            Ok(m) if m.report().converged && m.report().at_bounds.is_empty() => {
+            // may stop at a slightly different point, so those are checked against a cold fit
+            // unless they stay on the previous window's verified face.
+            Ok(m)
+                if m.report().converged
+                    && (m.report().at_bounds.is_empty()
+                        || (!recheck
+                            && prev.verified_face.as_deref()
+                                == Some(m.report().at_bounds.as_slice()))) =>
+            {
                 (m.report().clone(), Start::Warm)
             }
             warm => {
@@ -204,9 +234,16 @@ pub(crate) fn run_windows(
 ) -> Result<(Vec<Refit>, Vec<RawDay>), BacktestError> {
     let mut refits = Vec::with_capacity(windows.len());
     let mut days = Vec::new();
-    let mut previous: Option<Vec<f64>> = None;
+    let mut previous: Option<Previous> = None;
+    let mut since_check = 0usize;
     for (j, &w) in windows.iter().enumerate() {
-        let refit = fit_window(y, w, spec, options, previous.as_deref())?;
+        let recheck = since_check + 1 >= RECHECK_EVERY;
+        let refit = fit_window(y, w, spec, options, previous.as_ref(), recheck)?;
+        let on_face = !refit.report.at_bounds.is_empty();
+        since_check = match refit.start {
+            Start::Warm if on_face => since_check + 1,
+            _ => 0,
+        };
         let params = params_of(&refit.report);
         // The path from the window's start through the last day it forecasts; bounds from the
         // whole rest of the series, as `arch`. With an AR(p) mean it starts at `start + p`.
@@ -251,7 +288,15 @@ pub(crate) fn run_windows(
                 horizons,
             });
         }
-        previous = Some(params);
+        // Cold and checked optima are verified; a warm one accepted on a face inherits its
+        // verification; an interior warm optimum is the cold one.
+        previous = Some(Previous {
+            verified_face: refit
+                .report
+                .converged
+                .then(|| refit.report.at_bounds.clone()),
+            params,
+        });
         refits.push(refit);
         progress();
     }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use backtest::rolling::RECHECK_EVERY;
 use backtest::universe::{self, blocks, run_block};
 use backtest::{
     BacktestConfig, BacktestError, Execution, Proxy, Scheme, Start, rank_models, run, run_universe,
@@ -220,4 +221,65 @@ fn a_setting_round_trips_through_json_and_is_validated_on_the_way_in() {
     let bad = text.replace("\"refit_every\":5", "\"refit_every\":0");
     let err = serde_json::from_str::<BacktestConfig>(&bad).unwrap_err();
     assert!(err.to_string().contains("refit_every"), "{err}");
+}
+
+/// Percent log returns of one symbol of the bundled data set.
+fn bundled(symbol: &str) -> Vec<f64> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/simulated_daily_data.csv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let closes: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1] == symbol).then(|| f[5].parse().unwrap())
+        })
+        .collect();
+    closes
+        .windows(2)
+        .map(|c| 100.0 * (c[1] / c[0]).ln())
+        .collect()
+}
+
+/// PIKE's windows sit on the persistence face (α + β = 1) for long stretches. Warm optima on
+/// the previous window's verified face are accepted with a cold check every RECHECK_EVERY
+/// windows, not a cold fit with restarts on each, and every window still reaches the cold
+/// optimum.
+#[test]
+fn windows_on_a_constraint_reach_the_cold_optimum_without_a_cold_fit_each() {
+    let y = bundled("PIKE");
+    let s = ModelSpec::default();
+    let options = FitOptions::default();
+    let config = BacktestConfig::new(Scheme::Rolling, 1000, 1, &[0.01], &[]).unwrap();
+    let windows = &config.windows(y.len())[..150];
+    let block = run_block(&y, s, &config, &options, windows, 0).unwrap();
+    let on_face = block
+        .refits
+        .iter()
+        .filter(|r| !r.report.at_bounds.is_empty())
+        .count();
+    let checked = block
+        .refits
+        .iter()
+        .filter(|r| r.start == Start::WarmFellBack)
+        .count();
+    assert!(on_face >= 100, "{on_face} windows on a constraint");
+    assert!(
+        checked <= 150 / RECHECK_EVERY + 3,
+        "{checked} cold checks for {on_face} windows on a constraint"
+    );
+    for r in &block.refits {
+        let returns = Returns::new(y[r.window.start..r.window.end].to_vec()).unwrap();
+        let cold = fit(&returns, s, &options).unwrap();
+        assert!(
+            r.report.log_likelihood >= cold.report().log_likelihood - 1e-6,
+            "window {:?}: {} < cold {}",
+            r.window,
+            r.report.log_likelihood,
+            cold.report().log_likelihood
+        );
+    }
 }
