@@ -184,9 +184,15 @@ pub(crate) fn fit_window(
         source,
     };
     let cold = || fit(&returns, spec, options).map(|m| m.report().clone());
+    let warm_options = FitOptions {
+        grid_restarts: false,
+        ..*options
+    };
     let (report, start) = match previous {
         None => (cold().map_err(err)?, Start::Cold),
-        Some(prev) => match fit_from(&returns, spec, options, &prev.params) {
+        // The warm fit skips garch-core's grid restarts: the cold check below (or the
+        // verified face) is this loop's own verification of optima on a constraint.
+        Some(prev) => match fit_from(&returns, spec, &warm_options, &prev.params) {
             // An interior, converged warm optimum is the cold one (the tests check it); at a
             // bound (ν → 500, α → 0) the likelihood is flat and the reparameterised optimiser
             // may stop at a slightly different point, so those are checked against a cold fit

@@ -96,6 +96,17 @@ pub struct FitOptions {
     /// per observation (1e-8 leaves less than 1e-12 of total log-likelihood on 5,000
     /// observations).
     pub gradient_tolerance: f64,
+    /// When an optimum's variance parameters end on a constraint (or the refinement does not
+    /// converge), also fit from the starting grid's next-best points and keep the best
+    /// (default). A caller that verifies such optima itself — a rolling backtest checks warm
+    /// optima against cold fits — may turn it off for its warm starts; the result is then the
+    /// constrained optimum reached from the start given, its status as honest as ever.
+    #[serde(default = "restarts_default")]
+    pub grid_restarts: bool,
+}
+
+fn restarts_default() -> bool {
+    true
 }
 
 impl Default for FitOptions {
@@ -104,6 +115,7 @@ impl Default for FitOptions {
             covariance: CovarianceType::Robust,
             max_iterations: 1000,
             gradient_tolerance: 1e-8,
+            grid_restarts: true,
         }
     }
 }
@@ -305,7 +317,7 @@ fn fit_inner(
                 .iter()
                 .any(|n| a.starts_with(&format!("{n} = ")))
         });
-        if variance_bound || !best.converged {
+        if options.grid_restarts && (variance_bound || !best.converged) {
             let mut extra = 0;
             let mut note = String::new();
             for (i, alt) in starting_candidates(&lik, y, &e0, 3)
