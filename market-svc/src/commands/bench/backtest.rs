@@ -270,9 +270,10 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         notes,
     };
     let mut files = write_json_csv(&report, &report.modes, &args.out)?;
+    // Short enough for the charts' 900-pixel width (the data file is in bench.json).
     let title = format!(
-        "backtest: {} ({} refits, window {}, refit every {})",
-        report.workload,
+        "backtest, {} assets, {} refits (w {}, every {})",
+        report.assets,
         refits,
         config.window(),
         config.refit_every()
