@@ -10,75 +10,28 @@
 //! within 1e-3 relative; mean, residual-variance and return-variance forecasts within 1e-6
 //! relative at the same parameters.
 
-use std::path::PathBuf;
+mod common;
 
+use common::{Case, load_cases, rel};
 use garch_core::{
-    CovarianceType, Distribution, FitOptions, ForecastOptions, MeanModel, ModelSpec, Returns,
+    CovarianceType, Distribution, FitOptions, ForecastOptions, MeanModel, ModelSpec,
     VolatilityModel, arch_starting_values, fit, fix, standard_errors,
 };
-use serde_json::Value;
 
 const SERIES: [&str; 3] = ["sp500_ar", "core_cpi", "sim_ar2_gjr_t"];
 
-struct Case {
-    label: String,
-    returns: Returns,
-    spec: ModelSpec,
-    json: Value,
-}
-
-impl Case {
-    fn floats(&self, path: &[&str]) -> Vec<f64> {
-        let v = path.iter().fold(&self.json, |v, p| &v[*p]);
-        v.as_array()
-            .unwrap_or_else(|| panic!("{}: missing {path:?}", self.label))
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
-    }
-    fn float(&self, path: &[&str]) -> f64 {
-        let v = path.iter().fold(&self.json, |v, p| &v[*p]);
-        v.as_f64()
-            .unwrap_or_else(|| panic!("{}: missing {path:?}", self.label))
-    }
-}
-
 fn cases() -> Vec<Case> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arch_ar");
-    let mut out = Vec::new();
-    for name in SERIES {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("fixture");
-        let doc: Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(doc["arch_version"], "8.0.0");
-        let returns: Vec<f64> = doc["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let returns = Returns::new(returns).expect("valid returns");
-        for c in doc["cases"].as_array().unwrap() {
-            let volatility: VolatilityModel = c["model"].as_str().unwrap().parse().unwrap();
-            let distribution: Distribution = c["dist"].as_str().unwrap().parse().unwrap();
-            let lags = c["lags"].as_u64().unwrap() as usize;
-            let mean = MeanModel::from_name_and_lags("ar", Some(lags)).unwrap();
-            assert_eq!(c["mean"].as_str().unwrap().parse::<MeanModel>(), Ok(mean));
-            let spec = ModelSpec::new(mean, volatility, distribution);
-            out.push(Case {
-                label: format!("{name} {spec}"),
-                returns: returns.clone(),
-                spec,
-                json: c.clone(),
-            });
-        }
-    }
+    let out = load_cases("arch_ar", &SERIES, |c| {
+        let volatility: VolatilityModel = c["model"].as_str().unwrap().parse().unwrap();
+        let distribution: Distribution = c["dist"].as_str().unwrap().parse().unwrap();
+        let lags = c["lags"].as_u64().unwrap() as usize;
+        let mean = MeanModel::from_name_and_lags("ar", Some(lags)).unwrap();
+        assert_eq!(c["mean"].as_str().unwrap().parse::<MeanModel>(), Ok(mean));
+        ModelSpec::new(mean, volatility, distribution)
+    });
     // Every law × model with AR(1) on two series and AR(2) on two.
     assert_eq!(out.len(), 48);
     out
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
 }
 
 #[test]

@@ -9,76 +9,29 @@
 //! within 1e-3 relative; forecasts within 1e-6 relative at the same parameters. No case is exempt:
 //! no fit in these fixtures has an unidentified shape.
 
-use std::path::PathBuf;
+mod common;
 
+use common::{Case, load_cases, rel};
 use garch_core::{
-    CovarianceType, Distribution, FitOptions, ForecastOptions, MeanModel, ModelSpec, Returns,
+    CovarianceType, Distribution, FitOptions, ForecastOptions, MeanModel, ModelSpec,
     VolatilityModel, arch_starting_values, fit, fix, standard_errors,
 };
-use serde_json::Value;
 
 const SERIES: [&str; 5] = ["sp500", "nasdaq", "wti", "sim_gjr_skewt", "sim_egarch_ged"];
 
-struct Case {
-    label: String,
-    returns: Returns,
-    spec: ModelSpec,
-    json: Value,
-}
-
-impl Case {
-    fn floats(&self, path: &[&str]) -> Vec<f64> {
-        let v = path.iter().fold(&self.json, |v, p| &v[*p]);
-        v.as_array()
-            .unwrap_or_else(|| panic!("{}: missing {path:?}", self.label))
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
-    }
-    fn float(&self, path: &[&str]) -> f64 {
-        let v = path.iter().fold(&self.json, |v, p| &v[*p]);
-        v.as_f64()
-            .unwrap_or_else(|| panic!("{}: missing {path:?}", self.label))
-    }
-}
-
 fn cases() -> Vec<Case> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arch_laws");
-    let mut out = Vec::new();
-    for name in SERIES {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("fixture");
-        let doc: Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(doc["arch_version"], "8.0.0");
-        let returns: Vec<f64> = doc["returns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let returns = Returns::new(returns).expect("valid returns");
-        for c in doc["cases"].as_array().unwrap() {
-            let volatility: VolatilityModel = c["model"].as_str().unwrap().parse().unwrap();
-            let distribution: Distribution = c["dist"].as_str().unwrap().parse().unwrap();
-            let mean: MeanModel = c["mean"].as_str().unwrap().parse().unwrap();
-            let spec = ModelSpec::new(mean, volatility, distribution);
-            out.push(Case {
-                label: format!("{name} {spec}"),
-                returns: returns.clone(),
-                spec,
-                json: c.clone(),
-            });
-        }
-    }
+    let out = load_cases("arch_laws", &SERIES, |c| {
+        let volatility: VolatilityModel = c["model"].as_str().unwrap().parse().unwrap();
+        let distribution: Distribution = c["dist"].as_str().unwrap().parse().unwrap();
+        let mean: MeanModel = c["mean"].as_str().unwrap().parse().unwrap();
+        ModelSpec::new(mean, volatility, distribution)
+    });
     assert_eq!(
         out.len(),
         32,
         "every model × law on five series, two zero-mean cases"
     );
     out
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
 }
 
 #[test]
