@@ -5,17 +5,18 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use garch_core::{Execution, FitOptions, ModelSpec};
 use svc_kit::auth::{require_bearer, require_bearer_if_configured};
 use svc_kit::problem::{ApiJson, Problem};
 
 use crate::api::{DataStatus, RefitMode, RefitRequest, RefitResponse, parse_spec};
-use crate::distributed::{DistributedError, JobRequest};
+use crate::distributed::JobRequest;
 use crate::fitting::{cache_remote_fits, fit_all, load_and_fit};
 use crate::live::{catch_up, persist_refit};
 use crate::routes::system::data_status;
+use crate::routes::{distributed_failed, distributed_unavailable};
 use crate::state::{AppState, on_rayon};
 
 /// Refits every symbol now and reports per-symbol status and timing. `mode=distributed` runs
@@ -79,14 +80,7 @@ async fn refit_distributed(
     spec: ModelSpec,
 ) -> Result<RefitResponse, Problem> {
     let Some(dist) = state.distributed.get().cloned() else {
-        return Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "distributed-unavailable",
-            "mode=distributed fits on NATS JetStream workers, and this instance has no NATS \
-             server configured: start it with --nats URL (or NATS_URL) and run \
-             `market-svc worker --nats URL`; or use mode sequential or parallel",
-        )
-        .with_field("mode"));
+        return Err(distributed_unavailable());
     };
     let universe = state.universe.load_full();
     let start = Instant::now();
@@ -102,15 +96,11 @@ async fn refit_distributed(
                 .collect(),
             deadline: dist.deadline,
         };
-        let outcome = dist.coordinator.run(job).await.map_err(|e| {
-            let kind = match e {
-                DistributedError::NoResults { .. } => "no-workers",
-                DistributedError::Nats(_) => "nats-unavailable",
-                DistributedError::InvalidJob(_) => "distributed-failed",
-            };
-            tracing::warn!(error = %e, url = %dist.url, "distributed refit failed");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
-        })?;
+        let outcome = dist
+            .coordinator
+            .run(job)
+            .await
+            .map_err(|e| distributed_failed(e, &dist.url))?;
         let st = Arc::clone(&state);
         let snapshot = Arc::clone(&universe);
         statuses =

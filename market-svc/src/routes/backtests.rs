@@ -28,7 +28,8 @@ use crate::api::backtest::{
 };
 use crate::backtest_report::{BacktestReport, finite, level_key};
 use crate::backtests::{Ready, SymbolBacktest, combine, digest, proxy_of};
-use crate::distributed::{BacktestJobRequest, DistributedError};
+use crate::distributed::BacktestJobRequest;
+use crate::routes::{distributed_failed, distributed_unavailable};
 use crate::state::AppState;
 use crate::universe::{Asset, Universe};
 
@@ -423,15 +424,11 @@ async fn distributed_backtest(
             .collect(),
         deadline: dist.deadline,
     };
-    let outcome = dist.coordinator.run_backtest(job).await.map_err(|e| {
-        let kind = match e {
-            DistributedError::NoResults { .. } => "no-workers",
-            DistributedError::Nats(_) => "nats-unavailable",
-            DistributedError::InvalidJob(_) => "distributed-failed",
-        };
-        tracing::warn!(error = %e, url = %dist.url, "distributed backtest failed");
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, e.to_string()).with_field("mode")
-    })?;
+    let outcome = dist
+        .coordinator
+        .run_backtest(job)
+        .await
+        .map_err(|e| distributed_failed(e, &dist.url))?;
     let stats = DistributedStats {
         workers: outcome.workers.iter().cloned().collect(),
         chunks: outcome.chunks,
@@ -452,16 +449,4 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
-}
-
-/// `mode=distributed` without NATS configured.
-pub fn distributed_unavailable() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "distributed-unavailable",
-        "mode=distributed runs on NATS JetStream workers, and this instance has no NATS server \
-         configured: start it with --nats URL (or NATS_URL) and run `market-svc worker --nats \
-         URL`; or use mode sequential or parallel",
-    )
-    .with_field("mode")
 }

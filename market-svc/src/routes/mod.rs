@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+use crate::distributed::DistributedError;
 use crate::state::AppState;
 
 pub mod admin;
@@ -15,6 +16,35 @@ pub mod prices;
 pub mod stream;
 pub mod system;
 pub mod volatility;
+
+/// `mode=distributed` on an instance without NATS: 503 naming `mode`.
+pub(crate) fn distributed_unavailable() -> svc_kit::problem::Problem {
+    svc_kit::problem::Problem::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "distributed-unavailable",
+        "mode=distributed runs on NATS JetStream workers, and this instance has no NATS server \
+         configured: start it with --nats URL (or NATS_URL) and run `market-svc worker --nats \
+         URL`; or use mode sequential or parallel",
+    )
+    .with_field("mode")
+}
+
+/// A distributed job that could not run: 503 naming `mode`, its kind saying why (no worker
+/// answered, NATS unreachable, or the job was refused). Logged with the (redacted) URL.
+pub(crate) fn distributed_failed(e: DistributedError, url: &str) -> svc_kit::problem::Problem {
+    let kind = match e {
+        DistributedError::NoResults { .. } => "no-workers",
+        DistributedError::Nats(_) => "nats-unavailable",
+        DistributedError::InvalidJob(_) => "distributed-failed",
+    };
+    tracing::warn!(error = %e, %url, "distributed job failed");
+    svc_kit::problem::Problem::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        kind,
+        e.to_string(),
+    )
+    .with_field("mode")
+}
 
 /// The API router (without the outer layers).
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {

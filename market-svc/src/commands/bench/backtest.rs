@@ -15,7 +15,6 @@ use anyhow::Context as _;
 use backtest::{Backtest, BacktestConfig, Execution, Scheme, run_universe};
 use base64::Engine as _;
 use garch_core::{FitOptions, ModelSpec, VolatilityModel};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::BenchArgs;
@@ -127,28 +126,7 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
     let series: Vec<&[f64]> = w.returns.iter().map(|r| r.as_slice()).collect();
     let refits: usize = series.iter().map(|y| config.windows(y.len()).len()).sum();
     let opts = FitOptions::default();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut threads = if args.threads.is_empty() {
-        (1..=cpus).collect()
-    } else {
-        args.threads.clone()
-    };
-    threads.retain(|&t| t > 0);
-    let dist_configs = if args.external_workers {
-        1
-    } else {
-        args.workers.iter().filter(|&&n| n > 0).count()
-    };
-    let runs = (args.warmup + args.repeats as usize) * (1 + threads.len() + dist_configs);
-    let bar = if args.no_progress {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((runs + 1) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} {msg}")
-            .expect("static template"),
-    );
+    let super::ModePlan { cpus, threads, bar } = super::plan_modes(args, 1);
     let spec = w.spec;
     let block = args.block;
     let timed = |execution: Execution, threads: Option<usize>| -> anyhow::Result<(f64, Reports)> {

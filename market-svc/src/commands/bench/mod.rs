@@ -153,14 +153,16 @@ pub struct BenchArgs {
     pub no_progress: bool,
 }
 
-/// Runs the benchmark and writes the table to `out` and the files to `args.out`.
-pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    if args.workload == BenchWorkload::Backtest {
-        return backtest::run(args, out);
-    }
-    let mut notes = Vec::new();
-    let w = workload(args, &mut notes)?;
-    anyhow::ensure!(!w.returns.is_empty(), "the workload has no series");
+/// What both workloads time: the CPUs, the thread counts of the parallel mode (`--threads`,
+/// default 1..=CPUs), and a progress bar for every timed run of the three modes.
+struct ModePlan {
+    cpus: usize,
+    threads: Vec<usize>,
+    bar: ProgressBar,
+}
+
+/// The plan of `args`, the bar counting `extra_steps` more (the untimed arms).
+fn plan_modes(args: &BenchArgs, extra_steps: usize) -> ModePlan {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut threads = if args.threads.is_empty() {
         (1..=cpus).collect()
@@ -177,12 +179,24 @@ pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let bar = if args.no_progress {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new((runs + 3) as u64)
+        ProgressBar::new((runs + extra_steps) as u64)
     };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} {msg}")
             .expect("static template"),
     );
+    ModePlan { cpus, threads, bar }
+}
+
+/// Runs the benchmark and writes the table to `out` and the files to `args.out`.
+pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.workload == BenchWorkload::Backtest {
+        return backtest::run(args, out);
+    }
+    let mut notes = Vec::new();
+    let w = workload(args, &mut notes)?;
+    anyhow::ensure!(!w.returns.is_empty(), "the workload has no series");
+    let ModePlan { cpus, threads, bar } = plan_modes(args, 3);
     let opts = FitOptions::default();
     let n_obs: usize = w.returns.iter().map(Returns::len).sum();
 
