@@ -5,7 +5,7 @@
 //! The library's [`backtest::Backtest`] speaks in indices and per-level vectors; here days and
 //! windows carry their dates and the per-level numbers are keyed by the level (`"0.01"`), which
 //! is what a reader of JSON wants. The summary (coverage tests, losses) always covers every
-//! out-of-sample day, also when the path is cut to its last days ([`BacktestReport::keep_last`]).
+//! out-of-sample day, also when the path is cut to its last days ([`BacktestReport::last_days`]).
 
 use std::collections::BTreeMap;
 
@@ -225,14 +225,29 @@ impl BacktestReport {
         }
     }
 
-    /// Keeps the last `limit` days of the path and the windows that forecast them; the summary
-    /// still covers every day.
-    pub fn keep_last(mut self, bt: &Backtest, limit: usize) -> Self {
+    /// The report with the last `limit` days of the path and the windows that forecast them;
+    /// the summary still covers every day. Copies only what it keeps (a cached report of
+    /// thousands of days is served many times with a short limit).
+    pub fn last_days(&self, bt: &Backtest, limit: usize) -> Self {
         let cut = self.path.len().saturating_sub(limit);
-        self.path.drain(..cut);
         // The first kept day's refit, or every refit when no day is kept.
         let first_refit = bt.path.get(cut).map_or(self.refits.len(), |d| d.refit);
-        self.refits.drain(..first_refit);
-        self
+        Self {
+            symbol: self.symbol.clone(),
+            spec: self.spec,
+            config: self.config.clone(),
+            refit_count: self.refit_count,
+            days: self.days,
+            refits: self.refits[first_refit..].to_vec(),
+            path: self.path[cut..].to_vec(),
+            kupiec: self.kupiec.clone(),
+            christoffersen: self.christoffersen.clone(),
+            traffic_light: self.traffic_light,
+            qlike: self.qlike,
+            mse: self.mse,
+            mincer_zarnowitz: self.mincer_zarnowitz,
+            realized_variance_days: self.realized_variance_days,
+            squared_return_days: self.squared_return_days,
+        }
     }
 }

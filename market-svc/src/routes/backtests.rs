@@ -119,7 +119,7 @@ pub async fn asset_backtest(
         .await?
     {
         Ready::Done(computed) => {
-            Ok(Json(computed.report.clone().keep_last(&computed.backtest, limit)).into_response())
+            Ok(Json(computed.report.last_days(&computed.backtest, limit)).into_response())
         }
         Ready::Pending => Ok(pending(format!("the {spec} backtest of {}", asset.symbol))),
     }
