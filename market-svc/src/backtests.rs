@@ -98,6 +98,9 @@ pub enum Ready<T> {
     Pending,
 }
 
+/// How long a request waits for its computation unless configured (`--backtest-wait`).
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(20);
+
 /// Backtests (and rankings) computed at once; more wait in [`QUEUED`].
 pub const RUNNING: usize = 1;
 /// Backtests waiting for [`RUNNING`]; beyond, requests get 429.
@@ -108,7 +111,8 @@ pub struct Backtests {
     backtests: Arc<ComputeCache<SymbolBacktest>>,
     rankings: Arc<ComputeCache<Ranking>>,
     budget: WorkBudget,
-    wait: Mutex<Duration>,
+    /// `--backtest-wait`, set once at start ([`DEFAULT_WAIT`] until then).
+    wait: OnceLock<Duration>,
     /// One universe run at a time.
     universe_gate: Arc<Semaphore>,
     /// The universe runs' own rayon pool (built on first use).
@@ -126,7 +130,7 @@ impl Default for Backtests {
                 queue: QUEUED,
                 queue_wait: Duration::from_secs(3600),
             }),
-            wait: Mutex::new(Duration::from_secs(20)),
+            wait: OnceLock::new(),
             universe_gate: Arc::new(Semaphore::new(1)),
             pool: OnceLock::new(),
         }
@@ -150,13 +154,14 @@ fn setting_key(config: &BacktestConfig) -> String {
 }
 
 impl Backtests {
-    /// How long a request waits for a computation before answering "pending".
+    /// How long a request waits for a computation before answering "pending"; the first call
+    /// (at start) wins.
     pub fn set_wait(&self, wait: Duration) {
-        *self.wait.lock().unwrap_or_else(|p| p.into_inner()) = wait;
+        let _ = self.wait.set(wait);
     }
 
     fn wait(&self) -> Duration {
-        *self.wait.lock().unwrap_or_else(|p| p.into_inner())
+        self.wait.get().copied().unwrap_or(DEFAULT_WAIT)
     }
 
     /// A slot for one computation (queued if busy; 429 when the queue is full).
