@@ -30,8 +30,11 @@ pub const DEFAULT_LEVELS: &str = "0.01,0.05";
 pub const DEFAULT_LIMIT: usize = 250;
 /// Largest `limit`.
 pub const MAX_LIMIT: usize = 1_000_000;
-/// Default refits per task of a universe backtest.
-pub const DEFAULT_BLOCK: usize = 250;
+/// Default refits per task of a universe backtest: a block of 500 daily refits is ~25 ms of
+/// work, the bundled universe still gives the pool ~75 tasks, and on the NATS workers half
+/// as many chunks as blocks of 250 halve the per-chunk overhead (distributed on 2 local
+/// workers went from 1.29× to 1.19× the time of rayon on 2 threads).
+pub const DEFAULT_BLOCK: usize = 500;
 
 /// The setting of a backtest in a query string.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -240,7 +243,7 @@ pub struct UniverseBacktestRequest {
         pattern = r"^0?\.([1-4][0-9]*|0+[1-9][0-9]*)(,0?\.([1-4][0-9]*|0+[1-9][0-9]*)){0,7}$"
     )]
     pub levels: Option<String>,
-    /// Consecutive refits per task (default 250): the unit of work of the rayon pool and of
+    /// Consecutive refits per task (default 500): the unit of work of the rayon pool and of
     /// the NATS chunks. Each task starts cold from the grid, so results depend on it (and on
     /// nothing else: every mode gives the same bits for the same block).
     #[schema(minimum = 1, maximum = 100_000)]

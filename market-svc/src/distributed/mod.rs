@@ -27,9 +27,10 @@
 //!   stream has **work-queue retention**: a message is removed once a worker acks it.
 //! * All workers share **one durable pull consumer** with explicit acks, a bounded `ack_wait`,
 //!   `max_deliver` and `max_ack_pending` ([`Topology`]). A worker pulls one chunk per free
-//!   slot (`--concurrency`), so it never holds chunks it has not started; JetStream hands each
-//!   chunk to exactly one worker at a time. Load balancing is therefore dynamic: fast workers
-//!   simply pull more.
+//!   slot (`--concurrency`, default 2: one computing while the other's result is published
+//!   and the next pulled), and starts every chunk it holds on its rayon pool at once;
+//!   JetStream hands each chunk to exactly one worker at a time. Load balancing is therefore
+//!   dynamic: fast workers simply pull more.
 //! * A worker fits the chunk's series in parallel on its rayon pool, publishes one
 //!   [`ChunkResult`](protocol::ChunkResult) to `garch.results.<job>` in the `GARCH_RESULTS`
 //!   stream, waits for JetStream's publish ack, and **only then acks the task**. While a long
@@ -50,14 +51,14 @@
 //!   the series, with that offset (not the whole series, and not less: each window's
 //!   forecast path takes its variance bounds from the whole rest of the series, as `arch`);
 //!   the worker runs [`backtest::universe::run_block_tail`], which maps the windows onto the
-//!   tail and the indices back. Daily refits on 2,520 returns in blocks of 250 are 27 KB per
-//!   task at most. Assets whose series or setting is unusable get their error at once, as
-//!   in `run_universe`, and send nothing.
-//! * Chunks hold `blocks_per_chunk` blocks (default 1: a block of 250 daily refits is tens of
+//!   tail and the indices back. Daily refits on 2,520 returns are 27 KB per task at most.
+//!   Assets whose series or setting is unusable get their error at once, as in
+//!   `run_universe`, and send nothing.
+//! * Chunks hold `blocks_per_chunk` blocks (default 1: a block of 500 daily refits is tens of
 //!   milliseconds of work, and small chunks balance best), longest blocks first so the
 //!   short last block of each asset fills the end of the job. A worker answers **one result
-//!   message per block** (a block of hundreds of refits is ~0.2–0.5 MB; several would not
-//!   fit `max_payload`), each carrying the block as MessagePack in base64
+//!   message per block** (500 GARCH refits with their days are a 0.3 MB message; several
+//!   would not fit `max_payload`), each carrying the block as compact MessagePack in base64
 //!   ([`protocol::PackedBlock`]): bit-exact for every `f64`, including the infinite
 //!   unconditional variance an EGARCH window with β → 1 reports, which JSON cannot carry. A
 //!   block result that still exceeds `max_payload` comes back as that block's error ("use

@@ -30,9 +30,12 @@ pub struct WorkerArgs {
     /// NATS server URL (e.g. `nats://127.0.0.1:4222`; several, comma-separated).
     #[arg(long = "nats", env = "NATS_URL")]
     pub nats: String,
-    /// Chunks fitted at the same time. Each chunk is already fitted in parallel on all rayon
-    /// threads; 2 hides the publish/pull latency between chunks.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Chunks held at the same time. Each chunk is already fitted in parallel on all rayon
+    /// threads; a second one hides the latency between chunks (publishing a result, waiting
+    /// for JetStream to store it, acking, pulling the next), during which a worker holding one
+    /// chunk would idle: the distributed backtest bench on 2 local workers went from 1.61× to
+    /// 1.31× the time of rayon with 2 threads with 2.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// Rayon threads used for fitting (default: one per CPU).
     #[arg(long, env = "MARKET_SVC_WORKER_THREADS")]

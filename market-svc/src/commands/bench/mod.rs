@@ -66,7 +66,7 @@ pub struct BenchArgs {
     pub refit_every: usize,
     /// Backtest workload: windows per block, the unit of parallel and distributed work (part
     /// of the setting: every mode uses the same blocks, hence the same bits).
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = crate::api::backtest::DEFAULT_BLOCK)]
     pub block: usize,
     /// Backtest workload: blocks per distributed chunk.
     #[arg(long, default_value_t = 1)]
@@ -78,8 +78,8 @@ pub struct BenchArgs {
     /// The arch rolling-loop script.
     #[arg(long, default_value = "scripts/bench/arch_rolling_timing.py")]
     pub arch_rolling_script: PathBuf,
-    /// Chunks each spawned worker holds at once (`worker --concurrency`).
-    #[arg(long, default_value_t = 1)]
+    /// Chunks each spawned worker holds at once (`worker --concurrency`, same default).
+    #[arg(long, default_value_t = 2)]
     pub worker_concurrency: u16,
     /// Daily price data to fit (long-format CSV); a synthetic universe is used when it is
     /// missing.
