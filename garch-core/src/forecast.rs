@@ -114,15 +114,29 @@ pub fn continued_variance(
         VolatilityModel::Garch(_) => bc,
     };
     let observed = end.min(y.len());
-    let mut bounds = variance::variance_bounds_prefix(&resids, observed - hold);
     let mut y_path = y[..observed].to_vec();
     if end > y.len() {
-        bounds.push([0.0, f64::INFINITY]);
         // An observation whose residual is zero: the next fitted mean.
         y_path.push(mean::mean_forecasts(spec.mean, params, y, 1)[0]);
     }
+    // arch's bounds need a serial EWMA as long as the path, yet they almost never touch a
+    // fitted path. Run it unbounded first: if it stays inside a band that lies within every
+    // bound, no bound would have changed a step, and it is the bounded path bit for bit.
+    let unbounded = vec![[0.0, f64::INFINITY]; y_path.len() - hold];
+    let path = Likelihood::with_start(spec, &y_path, bc, unbounded).variance_path(params);
+    let [lower, upper] = variance::bounds_envelope(&resids);
+    if path[..observed - hold]
+        .iter()
+        .all(|&s2| s2 >= lower && s2 <= upper)
+    {
+        return Ok(path);
+    }
+    let mut bounds = variance::variance_bounds_prefix(&resids, observed - hold);
+    if end > y.len() {
+        bounds.push([0.0, f64::INFINITY]);
+    }
     let lik = Likelihood::with_start(spec, &y_path, bc, bounds);
-    Ok(lik.conditional_variance(params).1)
+    Ok(lik.variance_path(params))
 }
 
 /// Most quantile levels one interval forecast serves.
@@ -493,7 +507,7 @@ fn one_step(spec: ModelSpec, params: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>, 
         VolatilityModel::Garch(_) => bc,
     };
     let lik = Likelihood::with_start(spec, &y_ext, bc, bounds);
-    let (_, mut sigma2) = lik.conditional_variance(params);
+    let mut sigma2 = lik.variance_path(params);
     let next = sigma2.pop().unwrap_or(f64::NAN);
     (resids, sigma2, next)
 }
@@ -609,6 +623,93 @@ pub(crate) fn forecast(
                 simulations: options.simulations,
                 steps,
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::simulate;
+    use crate::spec::{Distribution, MeanModel};
+
+    /// [`continued_variance`] as `arch` defines it (always under the bounds of the EWMA), or
+    /// with no bounds at all.
+    fn reference(
+        spec: ModelSpec,
+        params: &[f64],
+        y: &[f64],
+        (fit_len, end): (usize, usize),
+        with_bounds: bool,
+    ) -> Vec<f64> {
+        let hold = spec.mean.hold_back();
+        let resids = mean::residuals(spec.mean, params, y);
+        let bc = variance::backcast(&resids[..fit_len - hold]);
+        let bc = match spec.volatility {
+            VolatilityModel::Egarch => bc.ln(),
+            VolatilityModel::Garch(_) => bc,
+        };
+        let observed = end.min(y.len());
+        let mut bounds = if with_bounds {
+            variance::variance_bounds_prefix(&resids, observed - hold)
+        } else {
+            vec![[0.0, f64::INFINITY]; observed - hold]
+        };
+        let mut y_path = y[..observed].to_vec();
+        if end > y.len() {
+            bounds.push([0.0, f64::INFINITY]);
+            y_path.push(mean::mean_forecasts(spec.mean, params, y, 1)[0]);
+        }
+        Likelihood::with_start(spec, &y_path, bc, bounds).variance_path(params)
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// The unbounded first run is kept only where no bound would have acted: the result is the
+    /// bounded path bit for bit, for ordinary parameters (where the shortcut applies) and for
+    /// parameters that drive the path onto the lower or the upper bounds (where it must not).
+    #[test]
+    fn continued_paths_are_the_bounded_paths_bit_for_bit() {
+        let gjr_t = ModelSpec::new(
+            MeanModel::ar(1).unwrap(),
+            VolatilityModel::gjr(),
+            Distribution::StudentT,
+        );
+        let egarch = ModelSpec::new(
+            MeanModel::Constant,
+            VolatilityModel::egarch(),
+            Distribution::Normal,
+        );
+        let y = simulate(ModelSpec::default(), &[0.05, 0.05, 0.08, 0.9], 700, 3)
+            .unwrap()
+            .returns;
+        // (model, parameters, whether the bounds change the path)
+        let cases: [(ModelSpec, Vec<f64>, bool); 6] = [
+            (ModelSpec::default(), vec![0.05, 0.05, 0.08, 0.9], false),
+            (gjr_t, vec![0.04, 0.1, 0.02, 0.03, 0.1, 0.88, 7.0], false),
+            (egarch, vec![0.03, 0.0, 0.1, -0.05, 0.97], false),
+            // σ² decays far below var/1e8: the lower bounds act.
+            (ModelSpec::default(), vec![0.0, 1e-14, 0.0, 0.2], true),
+            // σ² far above 1e7·(1 + max e²): the upper bounds act.
+            (ModelSpec::default(), vec![0.0, 1e12, 0.0, 0.5], true),
+            // Above 1 + max e², outside the band, yet inside every bound: the bounded
+            // computation runs, and agrees with the unbounded one.
+            (ModelSpec::default(), vec![0.0, 1e3, 0.0, 0.0], false),
+        ];
+        for (spec, params, bounds_act) in cases {
+            for range in [(400, 401), (400, 650), (500, 700), (500, 701)] {
+                let got = continued_variance(spec, &params, &y, range.0, range.1).unwrap();
+                let want = reference(spec, &params, &y, range, true);
+                assert_eq!(bits(&got), bits(&want), "{spec} {params:?} {range:?}");
+                let free = reference(spec, &params, &y, range, false);
+                assert_eq!(
+                    bits(&got) != bits(&free),
+                    bounds_act,
+                    "{spec} {params:?} {range:?}: bounds acted?"
+                );
+            }
         }
     }
 }

@@ -45,23 +45,12 @@ pub(crate) fn variance_bounds(resids: &[f64]) -> Vec<[f64; 2]> {
 /// of the series.
 pub(crate) fn variance_bounds_prefix(resids: &[f64], len: usize) -> Vec<[f64; 2]> {
     let n = resids.len();
-    // The mean, the variance and the largest square in eight lanes each (a single running
-    // sum or maximum waits on its previous value every element). numpy's `var` sums
-    // pairwise, so neither order is `arch`'s to the bit; the maximum is exact in any order.
-    let mean = lane_sum(resids, |e| e) / n as f64;
-    let var = lane_sum(resids, |e| (e - mean) * (e - mean)) / n as f64;
-    let max_e2 = {
-        let mut m = [0.0f64; 8];
-        let mut chunks = resids.chunks_exact(8);
-        for c in &mut chunks {
-            for l in 0..8 {
-                m[l] = m[l].max(c[l] * c[l]);
-            }
-        }
-        let rest = chunks.remainder().iter().fold(0.0f64, |m, e| m.max(e * e));
-        m.iter().fold(rest, |a, &b| a.max(b))
-    };
-    let (lower_floor, min_upper, max_upper) = (var / 1e8, 1.0 + max_e2, 1e7 * (1.0 + max_e2));
+    let BoundLimits {
+        lower_floor,
+        min_upper,
+        max_upper,
+        ..
+    } = BoundLimits::of(resids);
     // `ewma_recursion` runs `garch_recursion` with ω = 0, α = 1 − 0.94, β = 0.94 from the
     // backcast; the operation order is kept so the bounds match `arch` to the last bit. The
     // serial recursion first, then the bounds element-wise (their divisions vectorise).
@@ -88,6 +77,58 @@ pub(crate) fn variance_bounds_prefix(resids: &[f64], len: usize) -> Vec<[f64; 2]
             ]
         })
         .collect()
+}
+
+/// The parts of [`variance_bounds`] that come from all of the residuals at once.
+struct BoundLimits {
+    /// `var(e)/1e8`: the floor of every lower bound.
+    lower_floor: f64,
+    /// `1 + max e²`: the floor of every upper bound.
+    min_upper: f64,
+    /// `1e7·(1 + max e²)`: the cap of every upper bound.
+    max_upper: f64,
+    /// `max e²`.
+    max_e2: f64,
+}
+
+impl BoundLimits {
+    fn of(resids: &[f64]) -> Self {
+        let n = resids.len();
+        // The mean, the variance and the largest square in eight lanes each (a single running
+        // sum or maximum waits on its previous value every element). numpy's `var` sums
+        // pairwise, so neither order is `arch`'s to the bit; the maximum is exact in any order.
+        let mean = lane_sum(resids, |e| e) / n as f64;
+        let var = lane_sum(resids, |e| (e - mean) * (e - mean)) / n as f64;
+        let max_e2 = {
+            let mut m = [0.0f64; 8];
+            let mut chunks = resids.chunks_exact(8);
+            for c in &mut chunks {
+                for l in 0..8 {
+                    m[l] = m[l].max(c[l] * c[l]);
+                }
+            }
+            let rest = chunks.remainder().iter().fold(0.0f64, |m, e| m.max(e * e));
+            m.iter().fold(rest, |a, &b| a.max(b))
+        };
+        Self {
+            lower_floor: var / 1e8,
+            min_upper: 1.0 + max_e2,
+            max_upper: 1e7 * (1.0 + max_e2),
+            max_e2,
+        }
+    }
+}
+
+/// A band `[lower, upper]` inside every one of [`variance_bounds`]`(resids)`, without the
+/// serial EWMA: a variance path that stays in it is one that no bound touched, so it is the
+/// bounded path bit for bit. Every upper bound is at least `1 + max e²` (the floor it is
+/// given). Every lower bound is `max(v_t/1e6, var/1e8)` with `v_t` the EWMA, a convex
+/// combination of the backcast and earlier squares, hence at most their maximum: the factor
+/// `1 + 1e-9` covers the rounding of thousands of EWMA steps (each within a few ulps).
+pub(crate) fn bounds_envelope(resids: &[f64]) -> [f64; 2] {
+    let limits = BoundLimits::of(resids);
+    let ewma_max = backcast(resids).max(limits.max_e2) * (1.0 + 1e-9);
+    [(ewma_max / 1e6).max(limits.lower_floor), limits.min_upper]
 }
 
 /// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order.
@@ -690,6 +731,36 @@ pub(crate) fn egarch_recursion<S: VarianceSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The envelope lies inside every bound, whatever the residuals: long and short, tiny
+    /// and huge, outliers at the start (in the backcast) or the end.
+    #[test]
+    fn the_envelope_lies_inside_every_bound() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for case in 0..400 {
+            let n = rng.random_range(1..3000);
+            let scale = 10f64.powi(rng.random_range(-6..6));
+            let mut e: Vec<f64> = (0..n)
+                .map(|_| scale * (rng.random::<f64>() - 0.5))
+                .collect();
+            if case % 3 == 0 {
+                let at = if case % 2 == 0 { 0 } else { n - 1 };
+                e[at] *= 1e4;
+            }
+            if case % 7 == 0 {
+                e.iter_mut().take(80).for_each(|x| *x = 0.0);
+            }
+            let [lower, upper] = bounds_envelope(&e);
+            assert!(lower <= upper, "case {case}");
+            for (t, [lo, hi]) in variance_bounds(&e).into_iter().enumerate() {
+                assert!(
+                    lo <= lower && hi >= upper,
+                    "case {case}, t {t}: {lo} {hi} vs {lower} {upper}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn backcast_weights_sum_to_one() {

@@ -512,7 +512,7 @@ impl FittedModel {
         }
         let e0 = starting_resids(&spec, y);
         let lik = Likelihood::new(spec, y, &e0);
-        let (_, sigma2) = lik.conditional_variance(&params);
+        let sigma2 = lik.variance_path(&params);
         Ok(FittedModel {
             spec,
             params,

@@ -125,7 +125,7 @@ fn full_start(
         sv[layout.nu.expect("GED has ν")] = 1.5;
     } else if let Some(n) = layout.nu {
         // Student-t ν and skewed-t η: the kurtosis rule (λ starts at 0).
-        let (_, s2) = lik.conditional_variance(vol_sv);
+        let s2 = lik.variance_path(vol_sv);
         let z: Vec<f64> = e0.iter().zip(&s2).map(|(e, v)| e / v.sqrt()).collect();
         let k = pearson_kurtosis(&z);
         sv[n] = if k > 3.75 {

@@ -127,6 +127,15 @@ impl VarianceSink for ValueSink {
     }
 }
 
+/// Observes nothing: the variance path alone.
+struct PathSink;
+
+impl VarianceSink for PathSink {
+    const DERIVATIVES: bool = false;
+    #[inline(always)]
+    fn observe(&mut self, _t: usize, _e: f64, _s2: f64, _ds2: &[f64]) {}
+}
+
 struct GradientSink<'s> {
     density: Density,
     sum: LogLikSum,
@@ -441,5 +450,13 @@ impl<'a> Likelihood<'a> {
         let mut sigma2 = vec![0.0; self.y.len()];
         let ll = self.value_into(params, &mut sigma2);
         (ll, sigma2)
+    }
+
+    /// The conditional variances of [`Self::conditional_variance`] without the
+    /// log-likelihood (no logarithms).
+    pub(crate) fn variance_path(&self, params: &[f64]) -> Vec<f64> {
+        let mut sigma2 = vec![0.0; self.y.len()];
+        self.run(params, &mut sigma2, &mut PathSink);
+        sigma2
     }
 }
