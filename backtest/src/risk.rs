@@ -81,18 +81,35 @@ pub(crate) struct TailTable {
     pub es: Vec<f64>,
 }
 
+/// The tail table of `refit`; its quantiles and tail means are `previous`'s when the shape
+/// parameters are the same bits (always, for normal errors: the quantile is solved once per
+/// run of refits, not once per refit).
 pub(crate) fn tail_table(
     spec: &ModelSpec,
     refit: &Refit,
     levels: &[f64],
+    previous: Option<&TailTable>,
 ) -> Result<TailTable, BacktestError> {
     let params = params_of(&refit.report);
-    let law = ShockLaw::new(spec.distribution, shape_of(spec, &params))
-        .map_err(|e| BacktestError::Law(e.to_string()))?;
+    let shape = shape_of(spec, &params);
+    if let Some(prev) = previous
+        && shape
+            .iter()
+            .map(|v| v.to_bits())
+            .eq(shape_of(spec, &prev.params).iter().map(|v| v.to_bits()))
+    {
+        return Ok(TailTable {
+            q: prev.q.clone(),
+            es: prev.es.clone(),
+            params,
+        });
+    }
+    let law =
+        ShockLaw::new(spec.distribution, shape).map_err(|e| BacktestError::Law(e.to_string()))?;
     Ok(TailTable {
-        params,
         q: levels.iter().map(|&a| law.quantile(a)).collect(),
         es: levels.iter().map(|&a| law.expected_shortfall(a)).collect(),
+        params,
     })
 }
 
@@ -105,10 +122,11 @@ pub(crate) fn attach(
     refit_offset: usize,
     raw: Vec<RawDay>,
 ) -> Result<Vec<Day>, BacktestError> {
-    let tables = refits
-        .iter()
-        .map(|r| tail_table(spec, r, levels))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut tables: Vec<TailTable> = Vec::with_capacity(refits.len());
+    for r in refits {
+        let table = tail_table(spec, r, levels, tables.last())?;
+        tables.push(table);
+    }
     Ok(raw
         .into_iter()
         .map(|d| {

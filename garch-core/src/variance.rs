@@ -97,19 +97,27 @@ impl BoundLimits {
         // The mean, the variance and the largest square in eight lanes each (a single running
         // sum or maximum waits on its previous value every element). numpy's `var` sums
         // pairwise, so neither order is `arch`'s to the bit; the maximum is exact in any order.
-        let mean = lane_sum(resids, |e| e) / n as f64;
-        let var = lane_sum(resids, |e| (e - mean) * (e - mean)) / n as f64;
-        let max_e2 = {
-            let mut m = [0.0f64; 8];
+        // The sum and the largest square in one pass (the sum in `lane_sum`'s order).
+        let (sum, max_e2) = {
+            let (mut acc, mut m) = ([0.0; 8], [0.0f64; 8]);
             let mut chunks = resids.chunks_exact(8);
             for c in &mut chunks {
                 for l in 0..8 {
+                    acc[l] += c[l];
                     m[l] = m[l].max(c[l] * c[l]);
                 }
             }
-            let rest = chunks.remainder().iter().fold(0.0f64, |m, e| m.max(e * e));
-            m.iter().fold(rest, |a, &b| a.max(b))
+            let lanes =
+                ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            let rest = chunks.remainder();
+            (
+                rest.iter().fold(lanes, |s, &e| s + e),
+                rest.iter()
+                    .fold(m.iter().fold(0.0f64, |a, &b| a.max(b)), |a, e| a.max(e * e)),
+            )
         };
+        let mean = sum / n as f64;
+        let var = lane_sum(resids, |e| (e - mean) * (e - mean)) / n as f64;
         Self {
             lower_floor: var / 1e8,
             min_upper: 1.0 + max_e2,
