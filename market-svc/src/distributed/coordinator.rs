@@ -422,7 +422,7 @@ impl Coordinator {
                 }
                 Ok(Some(Ok(m))) => m,
             };
-            let result: ChunkResult = match serde_json::from_slice(&next.payload) {
+            let result = match ChunkResult::decode(&next.payload) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(job = %d.job_id, error = %e, "unreadable result ignored");

@@ -2,7 +2,7 @@
 //!
 //! When a universe outgrows one machine, the work of a job is spread over worker processes
 //! (`market-svc worker`) on any number of hosts. The transport is NATS JetStream, an existing,
-//! well-understood engine: no protocol of our own beyond two JSON message types
+//! well-understood engine: no protocol of our own beyond two message types
 //! ([`protocol`]), each with two kinds: **fit** jobs ([`Coordinator::run`]: one fit per
 //! series) and **backtest** jobs ([`Coordinator::run_backtest`]: a universe backtest cut into
 //! blocks of windows).
@@ -57,9 +57,9 @@
 //! * Chunks hold `blocks_per_chunk` blocks (default 1: a block of 500 daily refits is tens of
 //!   milliseconds of work, and small chunks balance best), longest blocks first so the
 //!   short last block of each asset fills the end of the job. A worker answers **one result
-//!   message per block** (500 GARCH refits with their days are a 0.3 MB message; several
-//!   would not fit `max_payload`), each carrying the block as compact MessagePack in base64
-//!   ([`protocol::PackedBlock`]): bit-exact for every `f64`, including the infinite
+//!   message per block** (500 GARCH refits with their days are a 0.23 MB message; several
+//!   would not fit `max_payload`), a MessagePack message carrying the block as compact
+//!   MessagePack bytes ([`protocol::PackedBlock`]): bit-exact for every `f64`, including the infinite
 //!   unconditional variance an EGARCH window with β → 1 reports, which JSON cannot carry. A
 //!   block result that still exceeds `max_payload` comes back as that block's error ("use
 //!   smaller blocks").

@@ -13,8 +13,11 @@
 //! sending it ([`SymbolResult::new`]): a non-finite number, which JSON cannot carry, turns
 //! the result into an error instead of a silently altered value.
 //!
-//! A backtest [`Block`] is the exception: it travels as compact MessagePack (struct fields by
-//! position, as the protocol version fixes them) in base64 ([`PackedBlock`]). Its reports do carry non-finite numbers in practice (an EGARCH window
+//! Backtest results are the exception: a result message with blocks is MessagePack
+//! ([`ChunkResult::encode`]; the coordinator tells the two encodings apart by the first byte,
+//! `{` for JSON), and each [`Block`] in it is compact MessagePack (struct fields by position,
+//! as the protocol version fixes them) carried as raw bytes ([`PackedBlock`]; base64 where a
+//! result is shown as JSON). Its reports do carry non-finite numbers in practice (an EGARCH window
 //! whose β reaches 1 reports an infinite unconditional variance), which JSON would refuse and
 //! MessagePack keeps bit for bit, as it keeps every other `f64` (8 raw bytes, no decimal
 //! conversion); and a block of hundreds of refits is then about a third of the bytes and a
@@ -41,7 +44,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Version of the message format; a worker rejects (terminates) tasks of another version.
 /// 2: tasks and results carry a kind (fit or backtest).
-/// 3: backtest blocks as compact MessagePack (fields by position), packed once.
+/// 3: backtest results as MessagePack messages, their blocks compact (fields by position)
+/// and raw bytes.
 pub const PROTOCOL_VERSION: u32 = 3;
 
 /// One message of the task stream: a chunk of work of one job.
@@ -221,10 +225,32 @@ impl BlockResult {
     }
 }
 
-/// A [`Block`] as compact MessagePack (fields by position), base64 in the JSON message.
+/// A [`Block`] as compact MessagePack (fields by position): raw bytes in a MessagePack
+/// message, base64 in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PackedBlock(#[serde(with = "bytes_base64")] Vec<u8>);
+
+impl ChunkResult {
+    /// The message: MessagePack (named fields) when it carries backtest blocks, whose bytes
+    /// then travel raw, not as base64 text inside JSON (a third fewer bytes for JetStream to
+    /// store and no text to scan); JSON otherwise, readable with the `nats` CLI.
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        match self.results {
+            ChunkResults::Fit(_) => serde_json::to_vec(self).map_err(|e| e.to_string()),
+            ChunkResults::Backtest(_) => rmp_serde::to_vec_named(self).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Reads a message written by [`Self::encode`].
+    pub fn decode(payload: &[u8]) -> Result<Self, String> {
+        if payload.first() == Some(&b'{') {
+            serde_json::from_slice(payload).map_err(|e| e.to_string())
+        } else {
+            rmp_serde::from_slice(payload).map_err(|e| e.to_string())
+        }
+    }
+}
 
 impl PackedBlock {
     /// Packs `block`.
@@ -250,19 +276,43 @@ impl PackedBlock {
     }
 }
 
-/// Serde adapter: bytes as standard base64.
+/// Serde adapter: bytes as standard base64 in human-readable formats (JSON), as raw bytes in
+/// binary ones (MessagePack).
 mod bytes_base64 {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
+        if s.is_human_readable() {
+            s.serialize_str(&STANDARD.encode(bytes))
+        } else {
+            s.serialize_bytes(bytes)
+        }
+    }
+
+    struct Bytes;
+
+    impl serde::de::Visitor<'_> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)
+        if d.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)
+        } else {
+            d.deserialize_byte_buf(Bytes)
+        }
     }
 }
 
@@ -400,6 +450,28 @@ mod tests {
         let text = serde_json::to_string(&r).unwrap();
         let back: BlockResult = serde_json::from_str(&text).unwrap();
         assert_eq!(back, r);
+        // The message a worker sends: MessagePack with the block's bytes raw, a third smaller
+        // than the JSON form; a fit result stays JSON.
+        let message = ChunkResult {
+            version: PROTOCOL_VERSION,
+            job_id: "j".into(),
+            chunk_id: 1,
+            worker_id: "w".into(),
+            delivery: 1,
+            chunk_seconds: 0.5,
+            results: ChunkResults::Backtest(vec![r.clone()]),
+        };
+        let bytes = message.encode().unwrap();
+        assert!(bytes.len() < packed + 200 && bytes[0] != b'{');
+        assert_eq!(ChunkResult::decode(&bytes).unwrap(), message);
+        let fit = ChunkResult {
+            results: ChunkResults::Fit(vec![SymbolResult::new("X".into(), 0.1, Err("e".into()))]),
+            ..message
+        };
+        let bytes = fit.encode().unwrap();
+        assert_eq!(bytes[0], b'{');
+        assert_eq!(ChunkResult::decode(&bytes).unwrap(), fit);
+        assert!(ChunkResult::decode(b"\x93garbage").is_err());
         let back = back.into_block();
         let bits = |b: &Block| -> Vec<u64> {
             b.path

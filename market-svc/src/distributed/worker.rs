@@ -277,7 +277,7 @@ async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
             chunk_seconds,
             results,
         };
-        let mut payload = match serde_json::to_vec(&result) {
+        let mut payload = match result.encode() {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(%job, chunk, error = %e, "cannot encode the result");
@@ -286,7 +286,7 @@ async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
         };
         if payload.len() > max_payload {
             result.results = oversize_error(&result.results, payload.len(), max_payload);
-            payload = serde_json::to_vec(&result).unwrap_or_default();
+            payload = result.encode().unwrap_or_default();
         }
         payloads.push(Bytes::from(payload));
     }
