@@ -242,7 +242,8 @@ fn new_job_id() -> String {
     )
 }
 
-/// Encoded size of `n` returns in a task: base64 of 8 bytes each.
+/// Budgeted size of `n` returns in a task: base64 of 8 bytes each, more than the raw bytes a
+/// task carries, so a chunk also fits where it is shown as JSON.
 fn encoded_len(n: usize) -> usize {
     (n * 8).div_ceil(3) * 4
 }
@@ -381,7 +382,7 @@ impl Coordinator {
                 deadline_unix_ms: unix_ms(deadline_at),
                 work,
             };
-            let payload = serde_json::to_vec(&task).map_err(|e| nats_err("encoding", e))?;
+            let payload = task.encode().map_err(|e| nats_err("encoding", e))?;
             let ack = self
                 .js
                 .send_publish(

@@ -218,7 +218,7 @@ fn oversize_error(results: &ChunkResults, bytes: usize, max_payload: usize) -> C
 
 async fn handle(ctx: Arc<Ctx>, msg: jetstream::Message) -> Handled {
     let delivery = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
-    let task: ChunkTask = match serde_json::from_slice(&msg.payload) {
+    let task = match ChunkTask::decode(&msg.payload) {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, subject = %msg.subject, "unreadable task terminated");
