@@ -267,6 +267,18 @@ fn windows_on_a_constraint_reach_the_cold_optimum_without_a_cold_fit_each() {
         .filter(|r| r.start == Start::WarmFellBack)
         .count();
     assert!(on_face >= 100, "{on_face} windows on a constraint");
+    // Warm starts on the face go straight to the active-set method (no Newton run that cannot
+    // move along the face, no L-BFGS that reaches it only in a limit).
+    let direct = block
+        .refits
+        .iter()
+        .filter(|r| {
+            r.report
+                .status
+                .contains("from a warm start on a constraint")
+        })
+        .count();
+    assert!(direct >= 90, "{direct} warm refits started on the face");
     assert!(
         checked <= 150 / RECHECK_EVERY + 3,
         "{checked} cold checks for {on_face} windows on a constraint"

@@ -269,6 +269,51 @@ fn fit_inner(
         ),
         None => (starting_values(&lik, y, &e0), ""),
     };
+    let names = spec.param_names();
+    let constraints = || {
+        let v = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
+        transform.linear_constraints(v, &names)
+    };
+    // EGARCH's |z| kinks the likelihood in every mean parameter.
+    let kinked_mean = match spec.volatility {
+        crate::spec::VolatilityModel::Egarch => 0..spec.layout().n_mean,
+        _ => 0..0,
+    };
+    // A warm start on a constraint, for a caller that verifies such optima itself (a rolling
+    // window whose predecessor's optimum is on a face): Newton cannot move along the face and
+    // L-BFGS's reparameterisation reaches it only in a limit, so the active-set method starts
+    // there directly. Its KKT point is the constrained optimum reached from that start; if it
+    // finds none, the usual path below runs.
+    if warm.is_some()
+        && !options.grid_restarts
+        && start_note == "; warm start"
+        && !transform.near_bounds(&start, &names).is_empty()
+        && let Some(r) = active_set::refine(&lik, &constraints(), &start, kinked_mean.clone())
+        && r.kkt
+    {
+        let opt = Optimum {
+            status: format!(
+                "converged: {} by the active-set method from a warm start on a constraint, \
+                 {} iteration(s)",
+                r.reason, r.iterations
+            ),
+            params: r.params,
+            converged: true,
+            stationary: true,
+            iterations: r.iterations,
+            evaluations: r.evaluations,
+        };
+        return Ok(finish(
+            returns,
+            spec,
+            options,
+            &lik,
+            opt,
+            None,
+            Some(r.active),
+            start_note,
+        ));
+    }
     // Newton on the exact Hessian where the model has one and the optimum is interior;
     // otherwise (or if it fails) L-BFGS on the unconstrained reparameterisation.
     let mut newton_evaluations = 0;
@@ -291,7 +336,6 @@ fn fit_inner(
                 (opt, None)
             }
         };
-    let names = spec.param_names();
     // Newton's optimum is interior and stationary: a KKT point. An L-BFGS result that is not
     // stationary or sits near a constraint is refined on the constraints themselves, and, if its
     // variance parameters end on one, compared with fits from the grid's next-best starts.
@@ -299,13 +343,7 @@ fn fit_inner(
     let opt = if last_pass.is_none()
         && (!opt.stationary || !transform.near_bounds(&opt.params, &names).is_empty())
     {
-        let v = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
-        let constraints = transform.linear_constraints(v, &names);
-        // EGARCH's |z| kinks the likelihood in every mean parameter.
-        let kinked_mean = match spec.volatility {
-            crate::spec::VolatilityModel::Egarch => 0..spec.layout().n_mean,
-            _ => 0..0,
-        };
+        let constraints = constraints();
         let (mut best, mut best_active, mut best_ll) =
             refine_optimum(&lik, &constraints, opt, kinked_mean.clone());
         // Restarts where the variance parameters sit on a constraint (where the
@@ -347,13 +385,34 @@ fn fit_inner(
     } else {
         opt
     };
+    Ok(finish(
+        returns, spec, options, &lik, opt, last_pass, active, start_note,
+    ))
+}
+
+/// Steps 4 and 5 of the pipeline (covariance, log-likelihood and variances at the optimum)
+/// and the report. `last_pass` is Newton's pass at the optimum, if Newton found it; `active`
+/// the constraints a refinement found active (else those the optimum is near).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    returns: &Returns,
+    spec: ModelSpec,
+    options: &FitOptions,
+    lik: &Likelihood<'_>,
+    opt: Optimum,
+    last_pass: Option<crate::likelihood::SecondOrder>,
+    active: Option<Vec<String>>,
+    start_note: &str,
+) -> FittedModel {
+    let names = spec.param_names();
+    let transform = Transform::new(spec);
     let robust = options.covariance == CovarianceType::Robust;
     let cov = match &last_pass {
         // Newton's last pass is at the optimum: reuse it if it has what the flavour needs.
         Some(so) if so.scores.is_some() || !robust => {
             covariance_from_second_order(so, lik.nobs(), options.covariance)
         }
-        _ => covariance(&lik, &opt.params, options.covariance),
+        _ => covariance(lik, &opt.params, options.covariance),
     };
     // The same pass has the log-likelihood and the conditional variances at the optimum.
     let (ll, sigma2) = match last_pass {
@@ -379,13 +438,13 @@ fn fit_inner(
         status,
         at_bounds,
     );
-    Ok(FittedModel {
+    FittedModel {
         spec,
         params: opt.params,
         returns: returns.clone(),
         conditional_variance: sigma2,
         report,
-    })
+    }
 }
 
 /// Runs the active-set refinement from an L-BFGS optimum and keeps whichever point is better;
