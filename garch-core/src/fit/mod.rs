@@ -14,7 +14,8 @@
 //!    the analytic gradient; an L-BFGS point that is not stationary or lies near a constraint is
 //!    then refined by the private `active_set` module, a primal active-set Newton method on
 //!    `arch`'s linear constraints themselves, and if it ends on a constraint the fit is repeated
-//!    from the grid's next two starts and the best point kept. `converged` is granted only at a
+//!    from the grid's next two starts and the best point kept (a warm start on a constraint,
+//!    without grid restarts, starts with the refinement). `converged` is granted only at a
 //!    KKT point (Newton's interior optimum, an interior stationary L-BFGS point, or the
 //!    refinement's verified KKT point); the constraints active there are the report's
 //!    `at_bounds`;
@@ -100,7 +101,8 @@ pub struct FitOptions {
     /// converge), also fit from the starting grid's next-best points and keep the best
     /// (default). A caller that verifies such optima itself — a rolling backtest checks warm
     /// optima against cold fits — may turn it off for its warm starts; the result is then the
-    /// constrained optimum reached from the start given, its status as honest as ever.
+    /// constrained optimum reached from the start given, its status as honest as ever, and a
+    /// warm start that is itself on a constraint goes straight to the active-set method.
     #[serde(default = "restarts_default")]
     pub grid_restarts: bool,
 }
