@@ -91,7 +91,7 @@
 //!   waits for any more acks it without fitting. The coordinator also purges leftovers.
 //! * **Bitwise identity**: a worker runs `garch_core::fit` with the options in the task on
 //!   the exact `f64`s sent (bit-exact encoding) and returns the report, whose numbers
-//!   round-trip JSON exactly; the coordinator rebuilds the model with
+//!   travel exactly (MessagePack, non-finite ones included); the coordinator rebuilds the model with
 //!   `FittedModel::from_report`. The result equals a local sequential fit bit for bit. A
 //!   backtest equals `run_universe` (sequential or rayon) with the same block length bit for
 //!   bit: same blocks, same `f64`s in, MessagePack out.

@@ -11,24 +11,20 @@
 //! numbers), and every byte of a job is stored by JetStream and read back, on the CPUs the
 //! workers need (a fit job of 10,000 series × 2,000 returns is 160 MB of tasks).
 //!
-//! Fit results are JSON, readable with the `nats` CLI; `serde_json` is built with
-//! `float_roundtrip`, so finite `f64`s parse back to the very same bits, and the worker checks
-//! every fit report before sending it ([`SymbolResult::new`]): a non-finite number, which
-//! JSON cannot carry, turns the result into an error instead of a silently altered value.
-//! Readers tell the encodings apart by the first byte (`{` for JSON).
-//!
-//! Backtest results are the exception: a result message with blocks is MessagePack
-//! ([`ChunkResult::encode`]; the coordinator tells the two encodings apart by the first byte,
-//! `{` for JSON), and each [`Block`] in it is compact MessagePack (struct fields by position,
-//! as the protocol version fixes them) carried as raw bytes ([`PackedBlock`]; base64 where a
-//! result is shown as JSON). Its reports do carry non-finite numbers in practice (an EGARCH window
-//! whose β reaches 1 reports an infinite unconditional variance), which JSON would refuse and
-//! MessagePack keeps bit for bit, as it keeps every other `f64` (8 raw bytes, no decimal
-//! conversion); and a block of hundreds of refits is then about a third of the bytes and a
-//! small fraction of the encoding and parsing time of JSON text, which matters for a job
-//! whose results are tens of MB (every byte is stored by JetStream, and the CPU that costs
-//! is taken from the workers on a shared machine). That every part of a block survives this
-//! encoding bit for bit is this module's test, not a check per message.
+//! Results are MessagePack too ([`ChunkResult::encode`]), for exactness as much as for size:
+//! fit reports do carry non-finite numbers in practice (an EGARCH fit whose β reaches 1
+//! reports an infinite unconditional variance), which JSON cannot carry and MessagePack keeps
+//! bit for bit, as it keeps every other `f64` (8 raw bytes, no decimal conversion). (Fit
+//! results were JSON once, and a worker turned such a report into an error: a symbol that
+//! fitted locally failed distributed.) Each backtest [`Block`] in a result is itself compact
+//! MessagePack (struct fields by position, as the protocol version fixes them) carried as raw
+//! bytes ([`PackedBlock`]; base64 where a result is shown as JSON): a block of hundreds of
+//! refits is then about a third of the bytes of JSON text and a small fraction of its
+//! encoding and parsing time, which matters for a job whose results are tens of MB (every
+//! byte is stored by JetStream, and the CPU that costs is taken from the workers on a shared
+//! machine). That every part of a report or block survives this encoding bit for bit is this
+//! module's test, not a check per message. Readers also accept JSON (first byte `{`), which
+//! the types still serialise to for people and logs.
 //!
 //! **Backtest blocks.** A block of windows `first..last` of an asset reads the returns from
 //! its first window's start to the end of the series (each window's forecast path takes its
@@ -44,12 +40,12 @@ use std::ops::Range;
 
 use backtest::{BacktestConfig, Block};
 use garch_core::{FitOptions, FitReport, ModelSpec};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 /// Version of the message format; a worker rejects (terminates) tasks of another version.
 /// 2: tasks and results carry a kind (fit or backtest).
-/// 3: tasks and backtest results as MessagePack messages, return series and blocks (compact,
-/// fields by position) as raw bytes.
+/// 3: tasks and results as MessagePack messages, return series and backtest blocks (compact,
+/// fields by position) as raw bytes; fit reports with non-finite values travel exactly.
 pub const PROTOCOL_VERSION: u32 = 3;
 
 /// One message of the task stream: a chunk of work of one job.
@@ -169,31 +165,13 @@ pub struct SymbolResult {
     pub outcome: Result<FitReport, String>,
 }
 
-/// `value` if it survives the JSON round trip bit for bit (text and value), else an error.
-fn transportable<T: Serialize + DeserializeOwned + PartialEq>(
-    value: T,
-    what: &str,
-) -> Result<T, String> {
-    let text = serde_json::to_string(&value).map_err(|e| e.to_string())?;
-    let back: T = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    if serde_json::to_string(&back).ok().as_deref() == Some(text.as_str()) && back == value {
-        Ok(value)
-    } else {
-        Err(format!(
-            "the {what} has non-finite values and cannot be transported exactly"
-        ))
-    }
-}
-
 impl SymbolResult {
-    /// Wraps a fit outcome, turning a report that would not survive the JSON round trip
-    /// bit for bit (a non-finite number, which JSON cannot carry) into an error, so the
-    /// coordinator never receives a silently altered report.
+    /// Wraps a fit outcome.
     pub fn new(symbol: String, seconds: f64, outcome: Result<FitReport, String>) -> Self {
         Self {
             symbol,
             seconds,
-            outcome: outcome.and_then(|r| transportable(r, "fit report")),
+            outcome,
         }
     }
 }
@@ -252,17 +230,13 @@ impl ChunkTask {
 }
 
 impl ChunkResult {
-    /// The message: MessagePack (named fields) when it carries backtest blocks, whose bytes
-    /// then travel raw, not as base64 text inside JSON (a third fewer bytes for JetStream to
-    /// store and no text to scan); JSON otherwise, readable with the `nats` CLI.
+    /// The message: MessagePack with named fields, every `f64` exact (non-finite ones
+    /// included), backtest blocks as raw bytes.
     pub fn encode(&self) -> Result<Vec<u8>, String> {
-        match self.results {
-            ChunkResults::Fit(_) => serde_json::to_vec(self).map_err(|e| e.to_string()),
-            ChunkResults::Backtest(_) => rmp_serde::to_vec_named(self).map_err(|e| e.to_string()),
-        }
+        rmp_serde::to_vec_named(self).map_err(|e| e.to_string())
     }
 
-    /// Reads a message written by [`Self::encode`].
+    /// Reads a message written by [`Self::encode`], or the same result as JSON.
     pub fn decode(payload: &[u8]) -> Result<Self, String> {
         if payload.first() == Some(&b'{') {
             serde_json::from_slice(payload).map_err(|e| e.to_string())
@@ -476,10 +450,58 @@ mod tests {
         assert!(ChunkTask::decode(b"\x81\xa1x\x01").is_err());
     }
 
+    /// A fit result travels exactly, errors and non-finite report values included (an EGARCH
+    /// fit with β → 1 reports an infinite unconditional variance), through the message a
+    /// worker sends and through its JSON form for the finite parts.
     #[test]
-    fn errors_survive_and_reports_are_checked() {
-        let r = SymbolResult::new("X".into(), 0.1, Err("boom".into()));
-        assert_eq!(r.outcome, Err("boom".into()));
+    fn fit_results_round_trip_bit_for_bit_non_finite_values_included() {
+        let y = garch_core::simulate(ModelSpec::default(), &[0.05, 0.05, 0.08, 0.9], 600, 4)
+            .unwrap()
+            .returns;
+        let returns = garch_core::Returns::new(y).unwrap();
+        let fitted = garch_core::fit(&returns, ModelSpec::default(), &FitOptions::default())
+            .unwrap()
+            .report()
+            .clone();
+        let mut odd = fitted.clone();
+        odd.unconditional_variance = Some(f64::INFINITY);
+        odd.half_life_days = Some(f64::NAN);
+        odd.params[1].std_err = Some(-0.0);
+        let message = ChunkResult {
+            version: PROTOCOL_VERSION,
+            job_id: "j".into(),
+            chunk_id: 0,
+            worker_id: "w".into(),
+            delivery: 2,
+            chunk_seconds: 0.25,
+            results: ChunkResults::Fit(vec![
+                SymbolResult::new("A".into(), 0.1, Ok(fitted.clone())),
+                SymbolResult::new("B".into(), 0.1, Ok(odd.clone())),
+                SymbolResult::new("C".into(), 0.1, Err("boom".into())),
+            ]),
+        };
+        let bytes = message.encode().unwrap();
+        assert_ne!(bytes[0], b'{');
+        let back = ChunkResult::decode(&bytes).unwrap();
+        let ChunkResults::Fit(symbols) = &back.results else {
+            panic!("a fit result");
+        };
+        // Debug text shows every f64 exactly (NaN, −0 included), unlike `==` with NaN.
+        assert_eq!(format!("{back:?}"), format!("{message:?}"));
+        assert_eq!(symbols[0].outcome, Ok(fitted.clone()));
+        let b = symbols[1].outcome.as_ref().unwrap();
+        assert_eq!(b.unconditional_variance, Some(f64::INFINITY));
+        assert!(b.half_life_days.unwrap().is_nan());
+        assert!(b.params[1].std_err.unwrap().is_sign_negative());
+        assert_eq!(symbols[2].outcome, Err("boom".into()));
+        // The JSON form (for people and logs) is still read, finite reports exactly.
+        let finite = ChunkResult {
+            results: ChunkResults::Fit(vec![SymbolResult::new("A".into(), 0.1, Ok(fitted))]),
+            ..message
+        };
+        let text = serde_json::to_vec(&finite).unwrap();
+        assert_eq!(ChunkResult::decode(&text).unwrap(), finite);
+        assert!(ChunkResult::decode(b"\x93garbage").is_err());
     }
 
     /// A real block (GARCH refits with standard errors, days with h-step forecasts) parses
@@ -522,14 +544,6 @@ mod tests {
         let bytes = message.encode().unwrap();
         assert!(bytes.len() < packed + 200 && bytes[0] != b'{');
         assert_eq!(ChunkResult::decode(&bytes).unwrap(), message);
-        let fit = ChunkResult {
-            results: ChunkResults::Fit(vec![SymbolResult::new("X".into(), 0.1, Err("e".into()))]),
-            ..message
-        };
-        let bytes = fit.encode().unwrap();
-        assert_eq!(bytes[0], b'{');
-        assert_eq!(ChunkResult::decode(&bytes).unwrap(), fit);
-        assert!(ChunkResult::decode(b"\x93garbage").is_err());
         let back = back.into_block();
         let bits = |b: &Block| -> Vec<u64> {
             b.path

@@ -165,7 +165,7 @@ pub fn backtest_chunk(task: &BacktestWork) -> Vec<BlockResult> {
 
 /// The results of a task, one message's worth each: a fit chunk answers in one message, a
 /// backtest chunk in one message per block (a block of hundreds of refits is a few hundred
-/// KB of JSON, so several would not fit one message).
+/// KB, so several would not fit one message).
 fn work(task: &ChunkTask) -> Vec<ChunkResults> {
     match &task.work {
         TaskWork::Fit(w) => vec![ChunkResults::Fit(fit_chunk(w))],
