@@ -14,7 +14,7 @@ use tokio_stream::StreamExt;
 
 use super::Topology;
 use super::protocol::{
-    BacktestWork, BlockResult, BlockTask, ChunkResult, ChunkResults, ChunkTask, FitWork,
+    BacktestWork, BlockResult, BlockTask, ChunkResult, ChunkResults, ChunkTask, FitWork, Message,
     PROTOCOL_VERSION, SeriesTask, SymbolResult, TaskWork,
 };
 

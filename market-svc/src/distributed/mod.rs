@@ -59,10 +59,10 @@
 //!   short last block of each asset fills the end of the job. A worker answers **one result
 //!   message per block** (500 GARCH refits with their days are a 0.23 MB message; several
 //!   would not fit `max_payload`), a MessagePack message carrying the block as compact
-//!   MessagePack bytes ([`protocol::PackedBlock`]): bit-exact for every `f64`, including the infinite
-//!   unconditional variance an EGARCH window with β → 1 reports, which JSON cannot carry. A
-//!   block result that still exceeds `max_payload` comes back as that block's error ("use
-//!   smaller blocks").
+//!   MessagePack bytes ([`protocol::PackedBlock`]): bit-exact for every `f64`, including
+//!   the infinite unconditional variance an EGARCH window with β → 1 reports, which JSON
+//!   cannot carry. A block result that still exceeds `max_payload` comes back as that
+//!   block's error ("use smaller blocks").
 //! * The coordinator keeps the first result per (job, asset, block), drops duplicates, and
 //!   joins each asset's blocks in window order with [`backtest::Backtest::from_blocks`]. An
 //!   asset with a failed block gets the first failing block's error (as `run_universe`); one
@@ -91,8 +91,8 @@
 //!   waits for any more acks it without fitting. The coordinator also purges leftovers.
 //! * **Bitwise identity**: a worker runs `garch_core::fit` with the options in the task on
 //!   the exact `f64`s sent (bit-exact encoding) and returns the report, whose numbers
-//!   travel exactly (MessagePack, non-finite ones included); the coordinator rebuilds the model with
-//!   `FittedModel::from_report`. The result equals a local sequential fit bit for bit. A
+//!   travel exactly (MessagePack, non-finite ones included); the coordinator rebuilds the
+//!   model with `FittedModel::from_report`. The result equals a local sequential fit bit for bit. A
 //!   backtest equals `run_universe` (sequential or rayon) with the same block length bit for
 //!   bit: same blocks, same `f64`s in, MessagePack out.
 //!

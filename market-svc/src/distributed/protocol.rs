@@ -2,7 +2,7 @@
 //! results (workers → coordinator). One protocol, two kinds of work ([`TaskWork`]): fits of
 //! whole series, and blocks of backtest windows.
 //!
-//! Tasks are MessagePack with named fields ([`ChunkTask::encode`]); the return series, the
+//! Tasks are MessagePack with named fields ([`Message`]); the return series, the
 //! only bulky part of a task, travel as the raw little-endian bytes of their `f64`s
 //! ([`f64_base64`]; base64 wherever a task is shown as JSON): exact by construction (no
 //! decimal conversion at all), 3–4× smaller than decimal text, and nothing to encode or
@@ -11,7 +11,7 @@
 //! numbers), and every byte of a job is stored by JetStream and read back, on the CPUs the
 //! workers need (a fit job of 10,000 series × 2,000 returns is 160 MB of tasks).
 //!
-//! Results are MessagePack too ([`ChunkResult::encode`]), for exactness as much as for size:
+//! Results are MessagePack too, for exactness as much as for size:
 //! fit reports do carry non-finite numbers in practice (an EGARCH fit whose β reaches 1
 //! reports an infinite unconditional variance), which JSON cannot carry and MessagePack keeps
 //! bit for bit, as it keeps every other `f64` (8 raw bytes, no decimal conversion). (Fit
@@ -40,7 +40,7 @@ use std::ops::Range;
 
 use backtest::{BacktestConfig, Block};
 use garch_core::{FitOptions, FitReport, ModelSpec};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Version of the message format; a worker rejects (terminates) tasks of another version.
 /// 2: tasks and results carry a kind (fit or backtest).
@@ -213,14 +213,17 @@ impl BlockResult {
 #[serde(transparent)]
 pub struct PackedBlock(#[serde(with = "bytes_base64")] Vec<u8>);
 
-impl ChunkTask {
-    /// The message: MessagePack with named fields, the returns as raw bytes.
-    pub fn encode(&self) -> Result<Vec<u8>, String> {
+/// How tasks and results travel: MessagePack with named fields (every `f64` exact, non-finite
+/// ones included; return series and backtest blocks as raw bytes). Readers also take the JSON
+/// form the types serialise to for people and logs (first byte `{`).
+pub trait Message: Serialize + DeserializeOwned {
+    /// The message's bytes.
+    fn encode(&self) -> Result<Vec<u8>, String> {
         rmp_serde::to_vec_named(self).map_err(|e| e.to_string())
     }
 
-    /// Reads a message written by [`Self::encode`], or the same task as JSON.
-    pub fn decode(payload: &[u8]) -> Result<Self, String> {
+    /// Reads a message written by [`Self::encode`], or its JSON form.
+    fn decode(payload: &[u8]) -> Result<Self, String> {
         if payload.first() == Some(&b'{') {
             serde_json::from_slice(payload).map_err(|e| e.to_string())
         } else {
@@ -229,22 +232,8 @@ impl ChunkTask {
     }
 }
 
-impl ChunkResult {
-    /// The message: MessagePack with named fields, every `f64` exact (non-finite ones
-    /// included), backtest blocks as raw bytes.
-    pub fn encode(&self) -> Result<Vec<u8>, String> {
-        rmp_serde::to_vec_named(self).map_err(|e| e.to_string())
-    }
-
-    /// Reads a message written by [`Self::encode`], or the same result as JSON.
-    pub fn decode(payload: &[u8]) -> Result<Self, String> {
-        if payload.first() == Some(&b'{') {
-            serde_json::from_slice(payload).map_err(|e| e.to_string())
-        } else {
-            rmp_serde::from_slice(payload).map_err(|e| e.to_string())
-        }
-    }
-}
+impl Message for ChunkTask {}
+impl Message for ChunkResult {}
 
 impl PackedBlock {
     /// Packs `block`.

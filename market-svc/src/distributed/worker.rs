@@ -17,8 +17,8 @@ use tokio_stream::StreamExt;
 
 use super::Topology;
 use super::protocol::{
-    BacktestWork, BlockResult, ChunkResult, ChunkResults, ChunkTask, FitWork, PROTOCOL_VERSION,
-    SymbolResult, TaskWork,
+    BacktestWork, BlockResult, ChunkResult, ChunkResults, ChunkTask, FitWork, Message,
+    PROTOCOL_VERSION, SymbolResult, TaskWork,
 };
 
 /// How long one pull request waits on the server for a chunk when the queue is empty.
