@@ -51,6 +51,21 @@ pub struct ArchRolling {
     pub loglik_diff_max: f64,
 }
 
+/// How much of a distributed run the workers spent on their blocks (median over the timed
+/// runs): the rest is NATS, the coordinator and the hand-offs between chunks, and, where they
+/// share cores with the workers, time the workers' blocks were descheduled for them.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerBusy {
+    /// Worker processes.
+    pub workers: usize,
+    /// Median wall time of the job.
+    pub wall_seconds: f64,
+    /// Median of the summed wall time of every block on the workers.
+    pub block_seconds: f64,
+    /// `block_seconds / (workers × wall_seconds)`.
+    pub busy_fraction: f64,
+}
+
 /// `bench.json` of the backtest workload.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestBenchReport {
@@ -84,6 +99,8 @@ pub struct BacktestBenchReport {
     pub modes: Vec<ModeRow>,
     /// Distributed with 2 workers / parallel with 2 threads, medians (when both ran).
     pub distributed_2_over_parallel_2: Option<f64>,
+    /// Per distributed configuration, how busy the workers were: where its time goes.
+    pub distributed_busy: Vec<WorkerBusy>,
     /// arch's rolling loop on a subset.
     pub arch: Option<ArchRolling>,
     /// Remarks.
@@ -176,6 +193,8 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         .cloned()
         .zip(series.iter().map(|y| y.to_vec()))
         .collect();
+    // (wall, summed block seconds) of every distributed run, in the order they ran.
+    let busy = std::cell::RefCell::new(Vec::new());
     let mut job = |runtime: &tokio::runtime::Runtime, coordinator: &Coordinator| {
         let request = BacktestJobRequest {
             spec,
@@ -188,6 +207,10 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         let t = Instant::now();
         let outcome = runtime.block_on(coordinator.run_backtest(request))?;
         let seconds = t.elapsed().as_secs_f64();
+        busy.borrow_mut().push((
+            seconds,
+            outcome.assets.iter().map(|a| a.seconds).sum::<f64>(),
+        ));
         anyhow::ensure!(
             outcome.is_complete(),
             "distributed backtest incomplete: {} assets missing",
@@ -201,6 +224,30 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
     distributed_rows_with(
         args, &reference, seq_median, &bar, &mut notes, &mut rows, &mut job,
     )?;
+    // Each configuration ran warm-up + repeats jobs, in the order of its rows; the timed ones
+    // are the last `repeats` of each.
+    let per_config = args.warmup + args.repeats as usize;
+    let runs = busy.into_inner();
+    let distributed_busy: Vec<WorkerBusy> = rows
+        .iter()
+        .filter(|r| r.mode == "distributed")
+        .zip(runs.chunks(per_config))
+        .map(|(r, runs)| {
+            let timed = &runs[runs.len().saturating_sub(args.repeats as usize)..];
+            let median = |f: fn(&(f64, f64)) -> f64| {
+                let mut v: Vec<f64> = timed.iter().map(f).collect();
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+            };
+            let (wall, blocks) = (median(|x| x.0), median(|x| x.1));
+            WorkerBusy {
+                workers: r.resources,
+                wall_seconds: wall,
+                block_seconds: blocks,
+                busy_fraction: blocks / (r.resources.max(1) as f64 * wall),
+            }
+        })
+        .collect();
     bar.set_message("python arch (rolling loop)");
     let arch = arch_rolling(
         args,
@@ -244,6 +291,7 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         repeats: args.repeats,
         modes: rows,
         distributed_2_over_parallel_2: ratio,
+        distributed_busy,
         arch,
         notes,
     };
@@ -421,6 +469,18 @@ fn print_table(r: &BacktestBenchReport, out: &mut impl Write) -> std::io::Result
         writeln!(
             out,
             "\ndistributed (2 workers) / parallel (2 threads): {x:.2}x"
+        )?;
+    }
+    for b in &r.distributed_busy {
+        writeln!(
+            out,
+            "distributed, {} worker(s): their blocks took {:.3} s of wall time against {} × \
+             {:.3} s of job ({:.0} % busy; the rest is NATS, the coordinator and hand-offs)",
+            b.workers,
+            b.block_seconds,
+            b.workers,
+            b.wall_seconds,
+            100.0 * b.busy_fraction
         )?;
     }
     if let Some(a) = &r.arch {
