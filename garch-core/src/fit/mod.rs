@@ -263,13 +263,14 @@ fn fit_inner(
             && nu_index
                 .is_none_or(|n| p[n] > crate::transform::NU_MIN && p[n] < crate::transform::NU_MAX)
     };
-    let (start, start_note) = match warm {
-        Some(p) if usable(p) => (p.to_vec(), "; warm start"),
-        Some(_) => (
+    let warm_start = warm.filter(|p| usable(p));
+    let (start, start_note) = match (warm, warm_start) {
+        (_, Some(p)) => (p.to_vec(), "; warm start"),
+        (Some(_), None) => (
             starting_values(&lik, y, &e0),
             "; warm start infeasible, started from the grid",
         ),
-        None => (starting_values(&lik, y, &e0), ""),
+        (None, None) => (starting_values(&lik, y, &e0), ""),
     };
     let names = spec.param_names();
     let constraints = || {
@@ -286,9 +287,8 @@ fn fit_inner(
     // L-BFGS's reparameterisation reaches it only in a limit, so the active-set method starts
     // there directly. Its KKT point is the constrained optimum reached from that start; if it
     // finds none, the usual path below runs.
-    if warm.is_some()
+    if warm_start.is_some()
         && !options.grid_restarts
-        && start_note == "; warm start"
         && !transform.near_bounds(&start, &names).is_empty()
         && let Some(r) = active_set::refine(&lik, &constraints(), &start, kinked_mean.clone())
         && r.kkt
