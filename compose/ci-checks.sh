@@ -210,18 +210,30 @@ fi
 # healthcheck's NATS handshake is the client. (CI installs nats-server before this script.)
 if command -v nats-server >/dev/null 2>&1; then
     : >"$WORK/hc.why"
-    nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-    if env -u NATS_TOKEN nats-server -c "$HERE/nats/garch.conf" -p "$nport" >"$WORK/nats-open.log" 2>&1; then
+    token=t$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    oport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    if env -u NATS_TOKEN timeout 10 nats-server -c "$HERE/nats/garch.conf" -p "$oport" \
+        >"$WORK/nats-open.log" 2>&1; then
         echo "nats-server started without NATS_TOKEN" >>"$WORK/hc.why"
     fi
-    NATS_TOKEN=$token nats-server -c "$HERE/nats/garch.conf" -a 127.0.0.1 -p "$nport" -js -sd "$WORK/js" \
-        >"$WORK/nats.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null && break
-        sleep 0.1
+    # A port drawn free can be taken by another socket before nats-server binds it (it then
+    # exits): up to three ports, each waited on until it listens or the server has exited.
+    for _attempt in 1 2 3; do
+        nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        NATS_TOKEN=$token nats-server -c "$HERE/nats/garch.conf" -a 127.0.0.1 -p "$nport" -js \
+            -sd "$WORK/js" >"$WORK/nats.log" 2>&1 &
+        npid=$!
+        PIDS+=("$npid")
+        listening=no
+        for _ in $(seq 1 300); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null; then listening=yes; break; fi
+            kill -0 "$npid" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ "$listening" = yes ] && break
+        kill "$npid" 2>/dev/null || true
     done
+    [ "$listening" = yes ] || echo "nats-server never listened: $(tail -3 "$WORK/nats.log" | paste -sd';')" >>"$WORK/hc.why"
     verdict pass "NATS with the token" NATS_URL="nats://$token@127.0.0.1:$nport" -- nats
     verdict fail "NATS without credentials" NATS_URL="nats://127.0.0.1:$nport" -- nats
     verdict fail "NATS with a wrong token" NATS_URL="nats://x$token@127.0.0.1:$nport" -- nats

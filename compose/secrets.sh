@@ -5,7 +5,10 @@
 #   MARKET_SVC_TOKEN    bearer token of market-svc's state-changing and expensive routes
 #   SIGNALS_SVC_TOKEN   bearer token of signals-svc's bar appends and reloads
 # Values already in the file are kept (re-running is harmless; workers started later get the same
-# token); --rotate replaces all three. Tokens are 64 hex digits from /dev/urandom.
+# token); --rotate replaces all three. Tokens are `t` and 64 hex digits from /dev/urandom: a
+# letter first, because nats-server's configuration parser reads a value that starts with a
+# digit as a number or a date ("7e5…" is a float) and then refuses to start; a NATS_TOKEN kept
+# from an earlier version that starts with a digit is replaced.
 #
 # Usage: compose/secrets.sh [--rotate] [--env-file PATH] [--print]
 #   --print   also write the file's token lines to stdout (e.g. for the dashboard's operator)
@@ -22,12 +25,12 @@ while [ $# -gt 0 ]; do
         --rotate) ROTATE=1; shift ;;
         --env-file) ENV_FILE="${2:?--env-file needs a path}"; shift 2 ;;
         --print) PRINT=1; shift ;;
-        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "secrets: unknown option: $1 (see --help)" >&2; exit 1 ;;
     esac
 done
 
-new_token() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+new_token() { printf 't%s' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"; }
 
 umask 077
 touch "$ENV_FILE"
@@ -37,14 +40,16 @@ for var in NATS_TOKEN MARKET_SVC_TOKEN SIGNALS_SVC_TOKEN; do
         grep -v "^$var=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
         mv "$ENV_FILE.tmp" "$ENV_FILE"
     fi
-    if grep -q "^$var=." "$ENV_FILE"; then
+    if [ "$var" = NATS_TOKEN ] && grep -q "^$var=[0-9]" "$ENV_FILE"; then
+        echo "secrets: $var starts with a digit, which nats-server's configuration cannot take; replacing it" >&2
+    elif grep -q "^$var=." "$ENV_FILE"; then
         echo "secrets: $var kept ($ENV_FILE)" >&2
-    else
-        grep -v "^$var=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
-        printf '%s=%s\n' "$var" "$(new_token)" >>"$ENV_FILE.tmp"
-        mv "$ENV_FILE.tmp" "$ENV_FILE"
-        echo "secrets: $var generated ($ENV_FILE)" >&2
+        continue
     fi
+    grep -v "^$var=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
+    printf '%s=%s\n' "$var" "$(new_token)" >>"$ENV_FILE.tmp"
+    mv "$ENV_FILE.tmp" "$ENV_FILE"
+    echo "secrets: $var generated ($ENV_FILE)" >&2
 done
 if [ "$PRINT" = 1 ]; then
     grep -E '^(NATS_TOKEN|MARKET_SVC_TOKEN|SIGNALS_SVC_TOKEN)=' "$ENV_FILE"

@@ -149,7 +149,9 @@ default_repo() {
 }
 
 # --- credentials ----------------------------------------------------------------------------
-new_token() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+# A letter first: nats-server's configuration parser reads a value that starts with a digit as a
+# number or a date ("7e5…" is a float) and refuses to start; see compose/secrets.sh.
+new_token() { printf 't%s' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"; }
 # ensure_secrets: reads SECRETS, generating the missing tokens (not under --dry-run: then
 # placeholders stand in and nothing is written).
 ensure_secrets() {
@@ -160,7 +162,9 @@ ensure_secrets() {
         chmod 600 "$SECRETS"
     fi
     for var in NATS_TOKEN MARKET_SVC_TOKEN SIGNALS_SVC_TOKEN; do
-        val=$(sed -n "s/^$var=\([0-9a-f]\{32,\}\)$/\1/p" "$SECRETS" 2>/dev/null | tail -1 || true)
+        val=$(sed -n "s/^$var=\(t\{0,1\}[0-9a-f]\{32,\}\)$/\1/p" "$SECRETS" 2>/dev/null | tail -1 || true)
+        # A NATS token of an earlier version that starts with a digit: replaced (see new_token).
+        if [ "$var" = NATS_TOKEN ] && [[ "$val" == [0-9]* ]]; then val=""; fi
         if [ -z "$val" ]; then
             if [ "$DRY_RUN" = 1 ]; then
                 val="DRY-RUN-$var"

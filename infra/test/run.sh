@@ -109,7 +109,8 @@ PY
 # value_of VAR < env-file
 value_of() { sed -n "s/^$1=//p" | tail -1; }
 
-hex64() { [[ "$1" =~ ^[0-9a-f]{64}$ ]]; }
+# A token: `t` and 64 hex digits (a letter first, for nats-server's configuration parser).
+hex64() { [[ "$1" =~ ^t[0-9a-f]{64}$ ]]; }
 ud_nats=$(write_file_of "$WORK/userdata/head.yaml" /etc/garch/secrets.env | value_of NATS_TOKEN)
 ud_url=$(write_file_of "$WORK/userdata/worker.yaml" /etc/garch/worker.env | value_of NATS_URL)
 if hex64 "$ud_nats" && [ "$ud_url" = "nats://$ud_nats@172.31.0.10:4222" ] &&
