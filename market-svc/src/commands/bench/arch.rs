@@ -1,6 +1,7 @@
 //! Python `arch` on the same series (`scripts/bench/arch_fit_timing.py`), for the ratio
 //! measured in the same run.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
@@ -50,31 +51,73 @@ fn arch_arm(
     if k == 0 {
         return Ok(None);
     }
-    if !args.arch_script.is_file() {
+    let series: Vec<_> = (0..k)
+        .map(|i| serde_json::json!({"symbol": w.symbols[i], "returns": w.returns[i].as_slice()}))
+        .collect();
+    let job = serde_json::json!({
+        "model": model_name(w.spec.volatility), "dist": dist.to_string(),
+        "mean": spec.mean.to_string(), "series": series,
+    });
+    let Some(arch) = run_script::<ArchOutput>(args, &args.arch_script, &job, notes)? else {
+        return Ok(None);
+    };
+    let subset = &w.returns[..k];
+    let opts = FitOptions::default();
+    let rust_seconds = median_of(3, || {
+        let _ = std::hint::black_box(fit_batch(subset, spec, &opts, Execution::Sequential));
+    });
+    let ours = fit_batch(subset, spec, &opts, Execution::Sequential)?;
+    let diffs: Vec<f64> = ours
+        .iter()
+        .zip(&arch.series)
+        .filter_map(|(m, a)| {
+            m.as_ref()
+                .ok()
+                .map(|m| m.report().log_likelihood - a.log_likelihood)
+        })
+        .collect();
+    Ok(Some(ArchComparison {
+        dist,
+        series: k,
+        arch_version: arch.arch_version,
+        arch_seconds: arch.total_seconds_median,
+        rust_seconds,
+        ratio: arch.total_seconds_median / rust_seconds,
+        loglik_diff_max: diffs.iter().copied().fold(f64::MIN, f64::max),
+        loglik_diff_min: diffs.iter().copied().fold(f64::MAX, f64::min),
+    }))
+}
+
+/// The model name the arch scripts take.
+pub(super) fn model_name(vol: VolatilityModel) -> &'static str {
+    match vol {
+        VolatilityModel::Egarch => "egarch",
+        VolatilityModel::Garch(g) if g.o() > 0 => "gjr",
+        VolatilityModel::Garch(_) => "garch",
+    }
+}
+
+/// Runs one of the arch timing scripts (`SCRIPT --input JOB --output OUT --repeats 3` with
+/// `--python`) on `job` and reads its output; `None`, with a note saying why, when the
+/// comparison cannot run (no script, no interpreter, arch missing or failing).
+pub(super) fn run_script<T: serde::de::DeserializeOwned>(
+    args: &BenchArgs,
+    script: &Path,
+    job: &serde_json::Value,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Option<T>> {
+    if !script.is_file() {
         notes.push(format!(
             "arch comparison skipped: {} not found (run from the repository root)",
-            args.arch_script.display()
+            script.display()
         ));
         return Ok(None);
     }
     let dir = tempfile::tempdir()?;
-    let (input, output) = (dir.path().join("series.json"), dir.path().join("arch.json"));
-    let model = match w.spec.volatility {
-        VolatilityModel::Egarch => "egarch",
-        VolatilityModel::Garch(g) if g.o() > 0 => "gjr",
-        VolatilityModel::Garch(_) => "garch",
-    };
-    let series: Vec<_> = (0..k)
-        .map(|i| serde_json::json!({"symbol": w.symbols[i], "returns": w.returns[i].as_slice()}))
-        .collect();
-    std::fs::write(
-        &input,
-        serde_json::to_vec(
-            &serde_json::json!({"model": model, "dist": dist.to_string(), "mean": spec.mean.to_string(), "series": series}),
-        )?,
-    )?;
+    let (input, output) = (dir.path().join("job.json"), dir.path().join("arch.json"));
+    std::fs::write(&input, serde_json::to_vec(job)?)?;
     let status = Command::new(&args.python)
-        .arg(&args.arch_script)
+        .arg(script)
         .arg("--input")
         .arg(&input)
         .arg("--output")
@@ -83,13 +126,13 @@ fn arch_arm(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output();
-    let result = match status {
+    match status {
         Err(e) => {
             notes.push(format!(
                 "arch comparison skipped: cannot run {}: {e}",
                 args.python
             ));
-            None
+            Ok(None)
         }
         Ok(o) if !o.status.success() => {
             notes.push(format!(
@@ -98,37 +141,10 @@ fn arch_arm(
                 o.status,
                 String::from_utf8_lossy(&o.stderr).trim()
             ));
-            None
+            Ok(None)
         }
-        Ok(_) => {
-            let arch: ArchOutput = serde_json::from_slice(&std::fs::read(&output)?)
-                .context("unreadable arch output")?;
-            let subset = &w.returns[..k];
-            let opts = FitOptions::default();
-            let rust_seconds = median_of(3, || {
-                let _ = std::hint::black_box(fit_batch(subset, spec, &opts, Execution::Sequential));
-            });
-            let ours = fit_batch(subset, spec, &opts, Execution::Sequential)?;
-            let diffs: Vec<f64> = ours
-                .iter()
-                .zip(&arch.series)
-                .filter_map(|(m, a)| {
-                    m.as_ref()
-                        .ok()
-                        .map(|m| m.report().log_likelihood - a.log_likelihood)
-                })
-                .collect();
-            Some(ArchComparison {
-                dist,
-                series: k,
-                arch_version: arch.arch_version,
-                arch_seconds: arch.total_seconds_median,
-                rust_seconds,
-                ratio: arch.total_seconds_median / rust_seconds,
-                loglik_diff_max: diffs.iter().copied().fold(f64::MIN, f64::max),
-                loglik_diff_min: diffs.iter().copied().fold(f64::MAX, f64::min),
-            })
-        }
-    };
-    Ok(result)
+        Ok(_) => Ok(Some(
+            serde_json::from_slice(&std::fs::read(&output)?).context("unreadable arch output")?,
+        )),
+    }
 }

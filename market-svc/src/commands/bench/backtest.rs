@@ -8,13 +8,11 @@
 //! outside the timed region.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use backtest::{Backtest, BacktestConfig, Execution, Scheme, run_universe};
 use base64::Engine as _;
-use garch_core::{FitOptions, ModelSpec, VolatilityModel};
+use garch_core::{FitOptions, ModelSpec};
 use serde::Serialize;
 
 use super::BenchArgs;
@@ -304,13 +302,13 @@ pub(super) fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> 
         config.window(),
         config.refit_every()
     );
-    match charts::register_font(args.font.as_deref()) {
-        Ok(_) => match charts::draw_all(&args.out, &report.modes, &title) {
-            Ok(f) => files.extend(f),
-            Err(e) => report.notes.push(format!("charts failed: {e}")),
-        },
-        Err(e) => report.notes.push(e.to_string()),
-    }
+    files.extend(charts::draw_noting(
+        args.font.as_deref(),
+        &args.out,
+        &report.modes,
+        &title,
+        &mut report.notes,
+    ));
     print_table(&report, out)?;
     writeln!(out)?;
     for f in files {
@@ -346,86 +344,41 @@ fn arch_rolling(
     if n == 0 {
         return Ok(None);
     }
-    if !args.arch_rolling_script.is_file() {
-        notes.push(format!(
-            "arch comparison skipped: {} not found (run from the repository root)",
-            args.arch_rolling_script.display()
-        ));
+    let job = serde_json::json!({
+        "model": super::arch::model_name(spec.volatility), "dist": spec.distribution.to_string(),
+        "mean": spec.mean.to_string(), "window": config.window(),
+        "refit_every": config.refit_every(), "windows": n, "returns": y,
+    });
+    let Some(arch) =
+        super::arch::run_script::<ArchRollingOutput>(args, &args.arch_rolling_script, &job, notes)?
+    else {
         return Ok(None);
-    }
-    let model = match spec.volatility {
-        VolatilityModel::Egarch => "egarch",
-        VolatilityModel::Garch(g) if g.o() > 0 => "gjr",
-        VolatilityModel::Garch(_) => "garch",
     };
-    let dir = tempfile::tempdir()?;
-    let (input, output) = (dir.path().join("job.json"), dir.path().join("arch.json"));
-    std::fs::write(
-        &input,
-        serde_json::to_vec(&serde_json::json!({
-            "model": model, "dist": spec.distribution.to_string(),
-            "mean": spec.mean.to_string(), "window": config.window(),
-            "refit_every": config.refit_every(), "windows": n, "returns": y,
-        }))?,
-    )?;
-    let status = Command::new(&args.python)
-        .arg(&args.arch_rolling_script)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(&output)
-        .args(["--repeats", "3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    match status {
-        Err(e) => {
-            notes.push(format!(
-                "arch comparison skipped: cannot run {}: {e}",
-                args.python
-            ));
-            Ok(None)
-        }
-        Ok(o) if !o.status.success() => {
-            notes.push(format!(
-                "arch comparison skipped: {} exited with {} ({})",
-                args.python,
-                o.status,
-                String::from_utf8_lossy(&o.stderr).trim()
-            ));
-            Ok(None)
-        }
-        Ok(_) => {
-            let arch: ArchRollingOutput = serde_json::from_slice(&std::fs::read(&output)?)
-                .context("unreadable arch output")?;
-            let opts = FitOptions::default();
-            let subset = &windows[..n];
-            let run = || backtest::universe::run_block(y, spec, config, &opts, subset, 0);
-            let ours = run()?;
-            let rust_seconds = median_of(7, || {
-                let _ = std::hint::black_box(run());
-            });
-            let diffs: Vec<f64> = ours
-                .refits
-                .iter()
-                .zip(&arch.log_likelihood)
-                .map(|(r, a)| r.report.log_likelihood - a)
-                .collect();
-            Ok(Some(ArchRolling {
-                symbol: symbol.to_string(),
-                refits: n,
-                arch_version: arch.arch_version,
-                arch_seconds: arch.seconds_median,
-                rust_seconds,
-                ratio: arch.seconds_median / rust_seconds,
-                workload_refits,
-                arch_workload_seconds_scaled: arch.seconds_median / n as f64
-                    * workload_refits as f64,
-                loglik_diff_min: diffs.iter().copied().fold(f64::INFINITY, f64::min),
-                loglik_diff_max: diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            }))
-        }
-    }
+    let opts = FitOptions::default();
+    let subset = &windows[..n];
+    let run = || backtest::universe::run_block(y, spec, config, &opts, subset, 0);
+    let ours = run()?;
+    let rust_seconds = median_of(7, || {
+        let _ = std::hint::black_box(run());
+    });
+    let diffs: Vec<f64> = ours
+        .refits
+        .iter()
+        .zip(&arch.log_likelihood)
+        .map(|(r, a)| r.report.log_likelihood - a)
+        .collect();
+    Ok(Some(ArchRolling {
+        symbol: symbol.to_string(),
+        refits: n,
+        arch_version: arch.arch_version,
+        arch_seconds: arch.seconds_median,
+        rust_seconds,
+        ratio: arch.seconds_median / rust_seconds,
+        workload_refits,
+        arch_workload_seconds_scaled: arch.seconds_median / n as f64 * workload_refits as f64,
+        loglik_diff_min: diffs.iter().copied().fold(f64::INFINITY, f64::min),
+        loglik_diff_max: diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }))
 }
 
 fn print_table(r: &BacktestBenchReport, out: &mut impl Write) -> std::io::Result<()> {

@@ -134,6 +134,28 @@ where
     Ok(())
 }
 
+/// [`register_font`] (`font`, else the system's) and [`draw_all`]: the files written; what
+/// failed goes into `notes` (a bench without charts is still a bench).
+pub fn draw_noting(
+    font: Option<&Path>,
+    dir: &Path,
+    rows: &[ModeRow],
+    title: &str,
+    notes: &mut Vec<String>,
+) -> Vec<PathBuf> {
+    match register_font(font).map(|_| draw_all(dir, rows, title)) {
+        Ok(Ok(files)) => files,
+        Ok(Err(e)) => {
+            notes.push(format!("charts failed: {e}"));
+            Vec::new()
+        }
+        Err(e) => {
+            notes.push(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
 /// Draws every chart into `dir` as `<name>.svg` and `<name>.png`; returns the files written.
 pub fn draw_all(dir: &Path, rows: &[ModeRow], workload: &str) -> Result<Vec<PathBuf>, ChartError> {
     let seq = rows.iter().find(|r| r.mode == "sequential");

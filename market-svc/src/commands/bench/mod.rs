@@ -269,13 +269,13 @@ pub fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<()> {
     };
     let mut files = write_outputs(&report, &args.out)?;
     let mut report = report;
-    match charts::register_font(args.font.as_deref()) {
-        Ok(_) => match charts::draw_all(&args.out, &report.modes, &report.workload) {
-            Ok(f) => files.extend(f),
-            Err(e) => report.notes.push(format!("charts failed: {e}")),
-        },
-        Err(e) => report.notes.push(e.to_string()),
-    }
+    files.extend(charts::draw_noting(
+        args.font.as_deref(),
+        &args.out,
+        &report.modes,
+        &report.workload,
+        &mut report.notes,
+    ));
     print_table(&report, out)?;
     writeln!(out)?;
     for f in files {
