@@ -455,22 +455,13 @@ mod tests {
         let screen = render(&app, 80, 24);
         assert_shows(&screen, "backtesting GARCH(1,1) normal (run 1)...");
         let path = "/v1/backtests";
-        app.apply(ApiResult::Backtests(
-            FitMode::Sequential,
-            ok(
-                Service::Market,
-                path,
-                universe(8.0, "0123456789abcdef", false),
-            ),
-        ));
-        app.apply(ApiResult::Backtests(
-            FitMode::Parallel,
-            ok(
-                Service::Market,
-                path,
-                universe(4.0, "0123456789abcdef", false),
-            ),
-        ));
+        // One mode's universe backtest answered: `seconds` long, distributed or not.
+        let answer = |app: &mut crate::app::App, mode: FitMode, seconds: f64, distributed: bool| {
+            let run = universe(seconds, "0123456789abcdef", distributed);
+            app.apply(ApiResult::Backtests(mode, ok(Service::Market, path, run)));
+        };
+        answer(&mut app, FitMode::Sequential, 8.0, false);
+        answer(&mut app, FitMode::Parallel, 4.0, false);
         app.apply(ApiResult::Backtests(
             FitMode::Distributed,
             err(
@@ -494,30 +485,9 @@ mod tests {
         }
         // A distributed run that worked shows its workers and redeliveries.
         app.handle_key(Key::Char('B'));
-        app.apply(ApiResult::Backtests(
-            FitMode::Sequential,
-            ok(
-                Service::Market,
-                path,
-                universe(8.0, "0123456789abcdef", false),
-            ),
-        ));
-        app.apply(ApiResult::Backtests(
-            FitMode::Parallel,
-            ok(
-                Service::Market,
-                path,
-                universe(4.0, "0123456789abcdef", false),
-            ),
-        ));
-        app.apply(ApiResult::Backtests(
-            FitMode::Distributed,
-            ok(
-                Service::Market,
-                path,
-                universe(5.0, "0123456789abcdef", true),
-            ),
-        ));
+        answer(&mut app, FitMode::Sequential, 8.0, false);
+        answer(&mut app, FitMode::Parallel, 4.0, false);
+        answer(&mut app, FitMode::Distributed, 5.0, true);
         let screen = render(&app, 120, 40);
         assert_shows(&screen, "2 workers, 1/50 chunks redelivered");
         assert_shows(&screen, "workers: w1, w2; redelivered 1, duplicates 0");
