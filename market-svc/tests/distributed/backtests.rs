@@ -3,15 +3,16 @@
 //! every window exactly once when a worker is killed in the middle of the job.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backtest::{Backtest, BacktestConfig, Execution, Scheme, run_universe};
 use garch_core::{Distribution, FitOptions, MeanModel, ModelSpec, VolatilityModel};
-use market_svc::distributed::{BacktestJobOutcome, BacktestJobRequest, Topology};
+use market_svc::distributed::{BacktestJobOutcome, BacktestJobRequest};
 use market_svc::universe::Universe;
 
 use crate::harness::{
-    ACK_WAIT, NatsServer, SERIAL, WorkerProcess, coordinator, nats_server_or_skip, wait_for_workers,
+    NatsServer, SERIAL, WorkerProcess, coordinator, nats_server_or_skip, wait_for_chunks_in_flight,
+    wait_for_workers,
 };
 
 /// The first `n` bundled symbols' returns.
@@ -206,21 +207,7 @@ async fn a_worker_killed_mid_backtest_costs_time_not_windows() {
         async move { c.run_backtest(job).await }
     });
 
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let (_, _, mut consumer) = Topology::with_ack_wait(ACK_WAIT).ensure(&js).await.unwrap();
-    let start = Instant::now();
-    loop {
-        let info = consumer.info().await.unwrap();
-        if info.num_ack_pending >= 3 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "workers never busy"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_for_chunks_in_flight(&nats.url(), 3).await;
     workers[0].kill9();
 
     let outcome = running.await.unwrap().expect("job completes");

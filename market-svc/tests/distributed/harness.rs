@@ -144,6 +144,26 @@ pub async fn wait_for_workers(url: &str, n: usize) {
     }
 }
 
+/// Waits until `n` chunks are delivered and not yet acked (workers are busy on them): the
+/// moment to kill one mid-chunk.
+pub async fn wait_for_chunks_in_flight(url: &str, n: usize) {
+    let client = async_nats::connect(url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let (_, _, mut consumer) = Topology::with_ack_wait(ACK_WAIT).ensure(&js).await.unwrap();
+    let start = Instant::now();
+    loop {
+        let info = consumer.info().await.unwrap();
+        if info.num_ack_pending >= n {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "workers never busy"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// `n` simulated GARCH series of `t` returns, named `S000`….
 pub fn universe(n: usize, t: usize, seed: u64) -> Vec<(String, Vec<f64>)> {
     (0..n)

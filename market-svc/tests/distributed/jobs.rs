@@ -10,7 +10,7 @@ use market_svc::distributed::{
 
 use crate::harness::{
     ACK_WAIT, NatsServer, SERIAL, WorkerProcess, coordinator, nats_server_or_skip, report_text,
-    sequential_reports, universe, wait_for_workers,
+    sequential_reports, universe, wait_for_chunks_in_flight, wait_for_workers,
 };
 
 fn job(series: &[(String, Vec<f64>)], deadline: Duration) -> JobRequest {
@@ -108,21 +108,7 @@ async fn a_killed_worker_chunk_is_redelivered_and_every_symbol_comes_back_once()
     });
 
     // Kill w0 as soon as all three workers hold a chunk.
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let (_, _, mut consumer) = Topology::with_ack_wait(ACK_WAIT).ensure(&js).await.unwrap();
-    let start = Instant::now();
-    loop {
-        let info = consumer.info().await.unwrap();
-        if info.num_ack_pending >= 3 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "workers never busy"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_for_chunks_in_flight(&nats.url(), 3).await;
     workers[0].kill9();
 
     let outcome = running.await.unwrap().expect("job completes");
