@@ -13,6 +13,9 @@
 //! and (ii) ν's standard error, the inverse of a nearly singular Hessian entry, is not compared
 //! (its value moves at the 1e-2 level with summation order alone).
 
+mod common;
+
+use common::rel;
 use std::path::PathBuf;
 
 use garch_core::{
@@ -99,10 +102,6 @@ impl Case {
         self.spec.distribution == Distribution::StudentT
             && *self.floats(&["fit", "params"]).last().unwrap() > NU_UNIDENTIFIED
     }
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
 }
 
 #[test]

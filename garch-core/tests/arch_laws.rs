@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Case, load_cases, rel};
+use common::{Case, assert_fixed_matches_arch, load_cases, rel};
 use garch_core::{
     CovarianceType, Distribution, FitOptions, ForecastOptions, MeanModel, ModelSpec,
     VolatilityModel, arch_starting_values, fit, fix, standard_errors,
@@ -60,27 +60,7 @@ fn parameter_names_and_starting_values_match_arch() {
 fn fixed_parameter_loglikelihood_matches_arch() {
     let mut worst = 0.0f64;
     for case in cases() {
-        let params = case.floats(&["fixed", "params"]);
-        let model = fix(&case.returns, case.spec, &params).expect("feasible fixed params");
-        let ll = model.report().log_likelihood;
-        let expected = case.float(&["fixed", "loglik"]);
-        worst = worst.max(rel(ll, expected));
-        assert!(
-            rel(ll, expected) <= 1e-10,
-            "{}: loglik {ll} vs arch {expected}",
-            case.label
-        );
-        let s2 = model.conditional_variance();
-        let head = case.floats(&["fixed", "conditional_variance_head"]);
-        for (i, (a, b)) in s2.iter().zip(&head).enumerate() {
-            assert!(rel(*a, *b) <= 1e-10, "{} σ²[{i}] {a} vs {b}", case.label);
-        }
-        let last = case.float(&["fixed", "conditional_variance_last"]);
-        assert!(
-            rel(*s2.last().unwrap(), last) <= 1e-10,
-            "{} σ²_T",
-            case.label
-        );
+        worst = worst.max(assert_fixed_matches_arch(&case).1);
     }
     eprintln!("largest fixed-parameter log-likelihood difference: {worst:.2e} relative");
 }

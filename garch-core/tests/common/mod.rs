@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use garch_core::{ModelSpec, Returns};
+use garch_core::{FittedModel, ModelSpec, Returns, fix};
 use serde_json::Value;
 
 /// One fixture case.
@@ -71,4 +71,31 @@ pub fn load_cases(
 /// Relative difference from `b`.
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
+}
+
+/// `fix` at arch's fixed parameters of `case`: the log-likelihood and the conditional variances
+/// (the first ones and the last) within 1e-10 relative of arch's. Returns the model and the
+/// log-likelihood's relative difference.
+pub fn assert_fixed_matches_arch(case: &Case) -> (FittedModel, f64) {
+    let params = case.floats(&["fixed", "params"]);
+    let model = fix(&case.returns, case.spec, &params).expect("feasible fixed params");
+    let ll = model.report().log_likelihood;
+    let expected = case.float(&["fixed", "loglik"]);
+    assert!(
+        rel(ll, expected) <= 1e-10,
+        "{}: loglik {ll} vs arch {expected}",
+        case.label
+    );
+    let s2 = model.conditional_variance();
+    let head = case.floats(&["fixed", "conditional_variance_head"]);
+    for (i, (a, b)) in s2.iter().zip(&head).enumerate() {
+        assert!(rel(*a, *b) <= 1e-10, "{} σ²[{i}] {a} vs {b}", case.label);
+    }
+    let last = case.float(&["fixed", "conditional_variance_last"]);
+    assert!(
+        rel(*s2.last().unwrap(), last) <= 1e-10,
+        "{} σ²_T",
+        case.label
+    );
+    (model, rel(ll, expected))
 }
