@@ -10,6 +10,33 @@ fn bin() -> Command {
 }
 
 /// ISO date of day `n` after 2000-01-01.
+/// `market-svc fit --input FILE ARGS… --format json`, which must succeed: its JSON.
+fn fit_json(file: &Path, args: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .args(["fit", "--input"])
+        .arg(file)
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The parameter names of a fit report.
+fn param_names(report: &serde_json::Value) -> Vec<&str> {
+    report["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
 fn iso_date(n: i64) -> String {
     let day0 = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     (day0 + chrono::Days::new(n as u64)).to_string()
@@ -45,35 +72,10 @@ fn fits_a_single_series_as_json() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let file = write_prices(dir, "single.csv", false);
-    let out = bin()
-        .args(["fit", "--input"])
-        .arg(&file)
-        .args([
-            "--model",
-            "gjr",
-            "--dist",
-            "t",
-            "--horizon",
-            "5",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = fit_json(&file, &["--model", "gjr", "--dist", "t", "--horizon", "5"]);
     assert_eq!(v["report"]["nobs"], 799);
     assert_eq!(v["report"]["converged"], true);
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names, ["mu", "omega", "alpha", "gamma", "beta", "nu"]);
     assert_eq!(v["forecast"]["steps"].as_array().unwrap().len(), 5);
     assert_eq!(v["data_through"], iso_date(799));
@@ -185,32 +187,18 @@ fn bad_files_fail_with_one_line_naming_the_problem() {
 fn new_laws_and_forecast_intervals() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write_prices(tmp.path(), "single.csv", false);
-    let out = bin()
-        .args(["fit", "--input"])
-        .arg(&file)
-        .args([
+    let v = fit_json(
+        &file,
+        &[
             "--dist",
             "skewt",
             "--horizon",
             "3",
             "--intervals",
             "0.05,0.95",
-        ])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names, ["mu", "omega", "alpha", "beta", "eta", "lambda"]);
     let steps = v["intervals"]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3);
@@ -237,35 +225,10 @@ fn new_laws_and_forecast_intervals() {
 fn ar_mean_with_lags_and_bad_lags_fail_with_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write_prices(tmp.path(), "single.csv", false);
-    let out = bin()
-        .args(["fit", "--input"])
-        .arg(&file)
-        .args([
-            "--mean",
-            "ar",
-            "--lags",
-            "2",
-            "--format",
-            "json",
-            "--horizon",
-            "3",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = fit_json(&file, &["--mean", "ar", "--lags", "2", "--horizon", "3"]);
     // 799 returns, the first two only regressors.
     assert_eq!(v["report"]["nobs"], 797);
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names, ["Const", "y[1]", "y[2]", "omega", "alpha", "beta"]);
     let steps = v["forecast"]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3);
