@@ -5,7 +5,7 @@ use backtest::{BacktestConfig, Scheme};
 use garch_core::{FitOptions, ModelSpec};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, iso_date, spawn_app, spawn_configured};
+use crate::helpers::{assert_problem, iso_date, param_names, spawn_app, spawn_configured};
 
 /// AAA's returns as the service computes them from the data file.
 fn returns_of(app_data: &std::path::Path, symbol: &str) -> Vec<f64> {
@@ -253,12 +253,7 @@ async fn an_ar_mean_backtest_forecasts_the_conditional_mean() {
         .await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
-    let names: Vec<&str> = v["refits"][0]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["refits"][0]);
     assert_eq!(names[..2], ["Const", "y[1]"]);
     // The VaR moves with the day's AR mean: the library's day mean, bit for bit.
     let y = returns_of(&app.data, "AAA");

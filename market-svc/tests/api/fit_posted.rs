@@ -1,7 +1,7 @@
 use garch_core::{ModelSpec, simulate};
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_with};
+use crate::helpers::{assert_problem, param_names, spawn_with};
 
 fn returns(n: usize) -> Vec<f64> {
     simulate(ModelSpec::default(), &[0.05, 0.02, 0.08, 0.9], n, 77)
@@ -207,12 +207,7 @@ async fn posted_fit_with_an_ar_mean() {
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["report"]["nobs"], 398);
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names[..3], ["Const", "y[1]", "y[2]"]);
     assert!(v["forecast"]["steps"][0]["mean"].as_f64().is_some());
     // From the query string, case-insensitive.

@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, iso_date, spawn_app};
+use crate::helpers::{assert_problem, iso_date, param_names, spawn_app};
 
 #[tokio::test]
 async fn serves_a_cached_fit_and_forecast() {
@@ -13,12 +13,7 @@ async fn serves_a_cached_fit_and_forecast() {
     assert_eq!(v["data_through"], iso_date(700));
     assert_eq!(v["report"]["converged"], true);
     assert_eq!(v["report"]["nobs"], 700);
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names, ["mu", "omega", "alpha", "beta"]);
     for key in [
         "log_likelihood",
@@ -139,12 +134,7 @@ async fn new_laws_and_forecast_intervals() {
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names, ["mu", "omega", "alpha", "beta", "eta", "lambda"]);
     let steps = v["intervals"]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 5);
@@ -188,12 +178,7 @@ async fn an_ar_mean_is_served_with_its_mean_forecasts() {
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = v["report"]["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = param_names(&v["report"]);
     assert_eq!(names[..3], ["Const", "y[1]", "y[2]"]);
     // The mean path of an AR forecast moves towards the unconditional mean.
     let steps = v["forecast"]["steps"].as_array().unwrap();
