@@ -17,12 +17,15 @@
 //! [`Innovations`], and an impl of [`SecondOrderDensity`] if the Hessian pass is to cover it.
 //! The skewed t (`skew_t`) and the GED (`ged`) have value and gradient passes but no
 //! second-order pass: their fits take the L-BFGS path and their covariance uses `arch`'s own
-//! numerical Hessian (`approx_hess3`) with analytic scores, as `arch` itself does.
+//! numerical Hessian (`approx_hess3`) with analytic scores, as `arch` itself does. `lanes`
+//! holds `ln` and `exp` over groups of values: the GED's passes take their per-observation
+//! `|z|^ν` through it, so that it vectorises.
 //!
 //! [`ShockLaw`] is the public face of a law at fixed shape parameters: density, CDF, quantile
 //! and expected shortfall of the unit-variance shocks, for value at risk and forecast intervals.
 
 pub(crate) mod ged;
+pub(crate) mod lanes;
 pub(crate) mod normal;
 mod shock_law;
 pub(crate) mod skew_t;

@@ -27,7 +27,8 @@ mod logsum;
 
 use std::borrow::Cow;
 
-use crate::distribution::{Density, Normal};
+use crate::distribution::lanes::GROUP;
+use crate::distribution::{Density, Ged, Normal};
 use crate::mean;
 use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, RecursionInput, Regressors, VarianceSink};
@@ -180,6 +181,94 @@ impl GradientSink<'_> {
                     self.grad[n + i] += d;
                 }
             }
+        }
+    }
+}
+
+/// The lean gradient pass of the GED: observations are held in groups of [`GROUP`] and their
+/// partials computed together ([`Ged::first_partials_group`]), so that the density's logarithm
+/// and exponential per observation vectorise instead of calling the C library twice; the sums
+/// are [`GradientSink`]'s lean ones. About twice as fast as the one-at-a-time pass.
+struct GedGradientSink {
+    ged: Ged,
+    /// Observations held.
+    held: usize,
+    e: [f64; GROUP],
+    s2: [f64; GROUP],
+    ds2: [[f64; LEAN]; GROUP],
+    lean: Lean,
+    n: f64,
+    ln_s2: LogSum,
+    power: f64,
+}
+
+impl GedGradientSink {
+    fn new(ged: Ged) -> Self {
+        Self {
+            ged,
+            held: 0,
+            e: [0.0; GROUP],
+            s2: [1.0; GROUP],
+            ds2: [[0.0; LEAN]; GROUP],
+            lean: Lean::default(),
+            n: 0.0,
+            ln_s2: LogSum::new(),
+            power: 0.0,
+        }
+    }
+
+    /// Adds one observation's partials to the sums.
+    #[inline(always)]
+    fn add(&mut self, ds2: &[f64; LEAN], p_s2: f64, p_e: f64, p_nu: f64, power: f64, s2: f64) {
+        for (a, d) in self.lean.s2.iter_mut().zip(ds2) {
+            *a += p_s2 * d;
+        }
+        self.lean.e += p_e;
+        self.lean.shape[0] += p_nu;
+        self.n += 1.0;
+        self.ln_s2.push(s2);
+        self.power += power;
+    }
+
+    fn flush_group(&mut self) {
+        let p = self.ged.first_partials_group(&self.e, &self.s2);
+        for i in 0..GROUP {
+            let ds2 = self.ds2[i];
+            self.add(&ds2, p.ds2[i], p.de[i], p.dnu[i], p.power[i], self.s2[i]);
+        }
+        self.held = 0;
+    }
+
+    /// The log-likelihood; the gradient added into `grad` (μ at `mu`, ν at `nu`).
+    fn finish(mut self, grad: &mut [f64], mu: Option<usize>, nu: usize) -> f64 {
+        for i in 0..self.held {
+            let o = self.ged.first_partials(self.e[i], self.s2[i]);
+            let ds2 = self.ds2[i];
+            self.add(&ds2, o.ds2, o.de, o.dnu, o.power, self.s2[i]);
+        }
+        for (g, a) in grad.iter_mut().zip(self.lean.s2) {
+            *g += a;
+        }
+        if let Some(m) = mu {
+            grad[m] -= self.lean.e;
+        }
+        grad[nu] += self.lean.shape[0];
+        self.ged
+            .log_likelihood(self.n, self.ln_s2.total(), self.power)
+    }
+}
+
+impl VarianceSink for GedGradientSink {
+    const DERIVATIVES: bool = true;
+    #[inline(always)]
+    fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
+        let i = self.held;
+        self.e[i] = e;
+        self.s2[i] = s2;
+        self.ds2[i][..ds2.len()].copy_from_slice(ds2);
+        self.held += 1;
+        if self.held == GROUP {
+            self.flush_group();
         }
     }
 }
@@ -396,11 +485,30 @@ impl<'a> Likelihood<'a> {
 
     /// Total log-likelihood, writing the conditional variances into `sigma2`.
     pub(crate) fn value_into(&self, params: &[f64], sigma2: &mut [f64]) -> f64 {
+        let density = self.density(params);
+        if let Density::Ged(ged) = density {
+            return self.ged_value_into(ged, params, sigma2);
+        }
         let mut sink = ValueSink {
-            sum: LogLikSum::new(self.density(params)),
+            sum: LogLikSum::new(density),
         };
         self.run(params, sigma2, &mut sink);
         sink.sum.total()
+    }
+
+    /// [`Self::value_into`] for the GED: the variance path first, then the density over it,
+    /// whose `|z|^ν` (a logarithm and an exponential per observation) vectorises once it is
+    /// out of the recursion ([`Ged::power_sum`]); about three times as fast as one pass with
+    /// the density inside.
+    fn ged_value_into(&self, ged: Ged, params: &[f64], sigma2: &mut [f64]) -> f64 {
+        self.run(params, sigma2, &mut PathSink);
+        let power = match self.regression_residuals(params) {
+            Some(resid) => ged.power_sum(&resid, 0.0, sigma2),
+            None => ged.power_sum(self.y, self.input(params).mu, sigma2),
+        };
+        let mut ln_s2 = LogSum::new();
+        ln_s2.push_all(sigma2);
+        ged.log_likelihood(sigma2.len() as f64, ln_s2.total(), power)
     }
 
     /// Total log-likelihood.
@@ -488,6 +596,16 @@ impl<'a> Likelihood<'a> {
         }
         let mut sigma2 = vec![0.0; self.y.len()];
         let density = self.density(params);
+        if let Density::Ged(ged) = density
+            && scores.is_none()
+            && self.regressors.is_none()
+            && grad.len() <= LEAN
+        {
+            let mut sink = GedGradientSink::new(ged);
+            self.run(params, &mut sigma2, &mut sink);
+            let nu = self.layout.nu.expect("the GED has ν");
+            return sink.finish(grad, self.layout.mu, nu);
+        }
         let mut sink = GradientSink {
             density,
             sum: LogLikSum::new(density),
@@ -525,5 +643,71 @@ impl<'a> Likelihood<'a> {
         let mut sigma2 = vec![0.0; self.y.len()];
         self.run(params, &mut sigma2, &mut PathSink);
         sigma2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A series with volatility clusters, zero returns (the GED's kink) and a length that is
+    /// not a multiple of the group size.
+    fn series(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                if i % 97 == 5 {
+                    0.0
+                } else {
+                    ((i * 7919 % 613) as f64 - 306.0) / 150.0 * (1.0 + (i / 200 % 3) as f64 * 0.4)
+                }
+            })
+            .collect()
+    }
+
+    /// The GED's grouped value and gradient passes (vectorised logarithms and exponentials)
+    /// against the one-observation-at-a-time sums of `Ged::first_partials`, which the
+    /// score-collecting pass still uses: equal to rounding, for each mean and variance model.
+    #[test]
+    fn grouped_ged_passes_equal_the_one_at_a_time_sums() {
+        for n in [1, 15, 16, 17, 1237] {
+            let y = series(n);
+            for (mean, vol, params) in [
+                (
+                    MeanModel::Constant,
+                    VolatilityModel::garch(),
+                    vec![0.03, 0.05, 0.1, 0.85, 1.4],
+                ),
+                (
+                    MeanModel::Zero,
+                    VolatilityModel::gjr(),
+                    vec![0.05, 0.06, 0.08, 0.8, 1.8],
+                ),
+                (
+                    MeanModel::Constant,
+                    VolatilityModel::Egarch,
+                    vec![0.0, 0.02, 0.1, -0.05, 0.95, 1.2],
+                ),
+            ] {
+                let spec = ModelSpec::new(mean, vol, Distribution::Ged);
+                let lik = Likelihood::new(spec, &y, &y);
+                let k = params.len();
+                let (mut grouped, mut single) = (vec![0.0; k], vec![0.0; k]);
+                let ll_grouped = lik.value_and_gradient(&params, &mut grouped, None);
+                let mut scores = vec![0.0; n * k];
+                let ll_single =
+                    lik.forward_value_and_gradient(&params, &mut single, Some(&mut scores));
+                let value = lik.value(&params);
+                let tol = 1e-12 * ll_single.abs().max(1.0);
+                assert!((ll_grouped - ll_single).abs() <= tol, "{spec:?} n={n}");
+                assert!((value - ll_single).abs() <= tol, "{spec:?} n={n}");
+                let scale = single.iter().fold(1.0f64, |m, g| m.max(g.abs()));
+                for (a, b) in grouped.iter().zip(&single) {
+                    assert!(
+                        (a - b).abs() <= 1e-11 * scale,
+                        "{spec:?} n={n}: {grouped:?} vs {single:?}"
+                    );
+                }
+            }
+        }
     }
 }
