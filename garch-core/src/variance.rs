@@ -342,10 +342,18 @@ pub(crate) fn garch_recursion<S: VarianceSink>(
 
 /// The GARCH(1,1)/GJR(1,1,1) special case of [`garch_recursion`] with the derivative vector on
 /// the stack (`N` = number of parameters). Same operations in the same order, hence the same
-/// bits; about three times faster, which is what most fits use.
-pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
+/// bits; about three times faster, which is what most fits use. Whether μ is estimated (`MU`:
+/// then it is parameter 0) and whether there is a γ (`GAMMA`) are compile-time constants, so
+/// every index into the derivative vector is one and the vector lives in registers (with
+/// run-time indices it went through memory, and reading it back as a vector after scalar
+/// stores to it stalled every observation).
+pub(crate) fn garch11_recursion<
+    const N: usize,
+    const MU: bool,
+    const GAMMA: bool,
+    S: VarianceSink,
+>(
     input: &RecursionInput<'_>,
-    has_gamma: bool,
     vol: &[f64],
     sigma2: &mut [f64],
     sink: &mut S,
@@ -365,6 +373,10 @@ pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
         regressors.is_none(),
         "regression means take garch_recursion"
     );
+    debug_assert_eq!(mu_index, MU.then_some(0));
+    debug_assert_eq!(v, usize::from(MU));
+    let has_gamma = GAMMA;
+    let v = usize::from(MU);
     let (omega, alpha) = (vol[0], vol[1]);
     let (gamma, beta) = if has_gamma {
         (vol[2], vol[3])
@@ -399,16 +411,16 @@ pub(crate) fn garch11_recursion<const N: usize, S: VarianceSink>(
             raw += alpha * e2;
             if S::DERIVATIVES {
                 d[ia] += e2;
-                if let Some(m) = mu_index {
-                    d[m] -= 2.0 * alpha * e;
+                if MU {
+                    d[0] -= 2.0 * alpha * e;
                 }
             }
             if has_gamma && e < 0.0 {
                 raw += gamma * e2;
                 if S::DERIVATIVES {
                     d[ig] += e2;
-                    if let Some(m) = mu_index {
-                        d[m] -= 2.0 * gamma * e;
+                    if MU {
+                        d[0] -= 2.0 * gamma * e;
                     }
                 }
             }
@@ -822,7 +834,7 @@ mod tests {
         let (mut s_gen, mut s_fast) = (vec![0.0; 400], vec![0.0; 400]);
         let (mut gen_out, mut fast) = (Collect(Vec::new()), Collect(Vec::new()));
         garch_recursion(&input, (1, 1, 1), &vol, &mut s_gen, &mut gen_out);
-        garch11_recursion::<5, _>(&input, true, &vol, &mut s_fast, &mut fast);
+        garch11_recursion::<5, true, true, _>(&input, &vol, &mut s_fast, &mut fast);
         let first_diff = gen_out
             .0
             .iter()

@@ -13,6 +13,7 @@ use statrs::function::gamma::digamma;
 
 use std::array::from_fn;
 
+use super::GroupPartials;
 use super::lanes::{self, GROUP};
 use super::special::{gamma_pq, ln_gamma, normal_quantile, solve_quantile};
 
@@ -39,14 +40,6 @@ pub(crate) struct GedObs {
     pub(crate) dnu: f64,
     /// `A = |e/(cσ)|^ν`.
     pub(crate) power: f64,
-}
-
-/// [`GedObs`] of a group of observations, field by field.
-pub(crate) struct GedGroup {
-    pub(crate) ds2: [f64; GROUP],
-    pub(crate) de: [f64; GROUP],
-    pub(crate) dnu: [f64; GROUP],
-    pub(crate) power: [f64; GROUP],
 }
 
 impl Ged {
@@ -125,30 +118,37 @@ impl Ged {
     /// exponentials vectorised ([`super::lanes`]): the same operations otherwise, so each
     /// partial is within an ulp or two of the one-at-a-time one.
     #[inline(always)]
-    pub(crate) fn first_partials_group(&self, e: &[f64; GROUP], s2: &[f64; GROUP]) -> GedGroup {
+    pub(crate) fn first_partials_group(
+        &self,
+        e: &[f64; GROUP],
+        s2: &[f64; GROUP],
+    ) -> GroupPartials {
         let r: [f64; GROUP] = from_fn(|l| e[l] * e[l] / s2[l]);
         let ln_r = lanes::ln(r);
         let ln_x: [f64; GROUP] = from_fn(|l| 0.5 * ln_r[l] - self.ln_c);
         let power = lanes::exp::<GROUP>(from_fn(|l| self.nu * ln_x[l]));
         let half_nu_a: [f64; GROUP] = from_fn(|l| 0.5 * self.nu * power[l]);
         // A zero residual: A = 0 and no e or ln|x| term (as `first_partials`).
-        GedGroup {
-            ds2: from_fn(|l| -0.5 * (1.0 - half_nu_a[l]) / s2[l]),
-            de: from_fn(|l| {
+        GroupPartials {
+            s2: from_fn(|l| -0.5 * (1.0 - half_nu_a[l]) / s2[l]),
+            e: from_fn(|l| {
                 if r[l] == 0.0 {
                     0.0
                 } else {
                     -half_nu_a[l] / e[l]
                 }
             }),
-            dnu: from_fn(|l| {
-                if r[l] == 0.0 {
-                    self.d_constant
-                } else {
-                    self.d_constant - 0.5 * power[l] * (ln_x[l] - self.nu * self.d_ln_c)
-                }
-            }),
-            power,
+            shape: [
+                from_fn(|l| {
+                    if r[l] == 0.0 {
+                        self.d_constant
+                    } else {
+                        self.d_constant - 0.5 * power[l] * (ln_x[l] - self.nu * self.d_ln_c)
+                    }
+                }),
+                [0.0; GROUP],
+            ],
+            acc: power,
         }
     }
 

@@ -105,6 +105,20 @@ impl LogLikSum {
         }
     }
 
+    /// [`Self::push_acc`] of each `(s2, acc)` pair in order, with the same result.
+    fn push_all(&mut self, s2: &[f64], acc: &[f64]) {
+        self.n += s2.len() as f64;
+        self.ln_s2.push_all(s2);
+        match self.density {
+            Density::Normal | Density::Ged(_) => {
+                for a in acc {
+                    self.ratio += a;
+                }
+            }
+            Density::StudentT(_) | Density::SkewT(_) => self.ln_1q.push_all(acc),
+        }
+    }
+
     fn total(&mut self) -> f64 {
         let ln_s2 = self.ln_s2.total();
         match self.density {
@@ -185,66 +199,72 @@ impl GradientSink<'_> {
     }
 }
 
-/// The lean gradient pass of the GED: observations are held in groups of [`GROUP`] and their
-/// partials computed together ([`Ged::first_partials_group`]), so that the density's logarithm
-/// and exponential per observation vectorise instead of calling the C library twice; the sums
-/// are [`GradientSink`]'s lean ones. About twice as fast as the one-at-a-time pass.
-struct GedGradientSink {
-    ged: Ged,
+/// The lean gradient pass of the laws with [`Density::partials_group`] (GED, skewed t):
+/// observations are held in groups of [`GROUP`] and their partials computed together, so that
+/// the density's per-observation transcendentals, divisions and roots vectorise; the sums are
+/// [`GradientSink`]'s lean ones.
+struct GroupedGradientSink {
+    density: Density,
     /// Observations held.
     held: usize,
     e: [f64; GROUP],
     s2: [f64; GROUP],
     ds2: [[f64; LEAN]; GROUP],
     lean: Lean,
-    n: f64,
-    ln_s2: LogSum,
-    power: f64,
+    sum: LogLikSum,
 }
 
-impl GedGradientSink {
-    fn new(ged: Ged) -> Self {
+impl GroupedGradientSink {
+    fn new(density: Density) -> Self {
         Self {
-            ged,
+            density,
             held: 0,
             e: [0.0; GROUP],
             s2: [1.0; GROUP],
             ds2: [[0.0; LEAN]; GROUP],
             lean: Lean::default(),
-            n: 0.0,
-            ln_s2: LogSum::new(),
-            power: 0.0,
+            sum: LogLikSum::new(density),
         }
     }
 
-    /// Adds one observation's partials to the sums.
+    /// Adds held observation `i`'s partials to the sums.
     #[inline(always)]
-    fn add(&mut self, ds2: &[f64; LEAN], p_s2: f64, p_e: f64, p_nu: f64, power: f64, s2: f64) {
-        for (a, d) in self.lean.s2.iter_mut().zip(ds2) {
+    fn add(&mut self, i: usize, p_s2: f64, p_e: f64, shape: [f64; 2], acc: f64) {
+        for (a, d) in self.lean.s2.iter_mut().zip(&self.ds2[i]) {
             *a += p_s2 * d;
         }
         self.lean.e += p_e;
-        self.lean.shape[0] += p_nu;
-        self.n += 1.0;
-        self.ln_s2.push(s2);
-        self.power += power;
+        self.lean.shape[0] += shape[0];
+        self.lean.shape[1] += shape[1];
+        self.sum.push_acc(self.s2[i], acc);
     }
 
     fn flush_group(&mut self) {
-        let p = self.ged.first_partials_group(&self.e, &self.s2);
+        let p = self
+            .density
+            .partials_group(&self.e, &self.s2)
+            .expect("grouped sinks are made for laws with grouped partials");
+        // The sums in locals (registers) for the group, in observation order as `add` would.
+        let mut lean = self.lean;
         for i in 0..GROUP {
-            let ds2 = self.ds2[i];
-            self.add(&ds2, p.ds2[i], p.de[i], p.dnu[i], p.power[i], self.s2[i]);
+            for (a, d) in lean.s2.iter_mut().zip(&self.ds2[i]) {
+                *a += p.s2[i] * d;
+            }
+            lean.e += p.e[i];
+            lean.shape[0] += p.shape[0][i];
+            lean.shape[1] += p.shape[1][i];
         }
+        self.lean = lean;
+        self.sum.push_all(&self.s2, &p.acc);
         self.held = 0;
     }
 
-    /// The log-likelihood; the gradient added into `grad` (μ at `mu`, ν at `nu`).
-    fn finish(mut self, grad: &mut [f64], mu: Option<usize>, nu: usize) -> f64 {
+    /// The log-likelihood; the gradient added into `grad` (μ at `mu`, the shape parameters at
+    /// `shape.0`, `shape.1` of them).
+    fn finish(mut self, grad: &mut [f64], mu: Option<usize>, shape: (usize, usize)) -> f64 {
         for i in 0..self.held {
-            let o = self.ged.first_partials(self.e[i], self.s2[i]);
-            let ds2 = self.ds2[i];
-            self.add(&ds2, o.ds2, o.de, o.dnu, o.power, self.s2[i]);
+            let p = self.density.partials(self.e[i], self.s2[i]);
+            self.add(i, p.s2, p.e, p.shape, p.acc);
         }
         for (g, a) in grad.iter_mut().zip(self.lean.s2) {
             *g += a;
@@ -252,20 +272,32 @@ impl GedGradientSink {
         if let Some(m) = mu {
             grad[m] -= self.lean.e;
         }
-        grad[nu] += self.lean.shape[0];
-        self.ged
-            .log_likelihood(self.n, self.ln_s2.total(), self.power)
+        let (first, count) = shape;
+        for (i, d) in self.lean.shape.iter().take(count).enumerate() {
+            grad[first + i] += d;
+        }
+        let ll = self.sum.total();
+        grad[first] -= self.density.log_sum_shape_weight() * self.sum.ln_1q.sum;
+        ll
     }
 }
 
-impl VarianceSink for GedGradientSink {
+impl VarianceSink for GroupedGradientSink {
     const DERIVATIVES: bool = true;
     #[inline(always)]
     fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
         let i = self.held;
         self.e[i] = e;
         self.s2[i] = s2;
-        self.ds2[i][..ds2.len()].copy_from_slice(ds2);
+        // Copied as the recursion stored it (four, then the rest): one copy of the whole
+        // slice reads it back with loads that straddle those stores, which cannot be
+        // forwarded and stalled every observation (a third of the pass).
+        let row = &mut self.ds2[i];
+        let split = ds2.len().min(4);
+        row[..split].copy_from_slice(&ds2[..split]);
+        for (r, d) in row[split..].iter_mut().zip(&ds2[split..]) {
+            *r = *d;
+        }
         self.held += 1;
         if self.held == GROUP {
             self.flush_group();
@@ -452,15 +484,31 @@ impl<'a> Likelihood<'a> {
         let input = self.input(params);
         match self.spec.volatility {
             VolatilityModel::Garch(g) if g.p() == 1 && g.o() <= 1 && g.q() == 1 => {
-                let has_gamma = g.o() == 1;
-                match self.layout.len {
-                    3 => variance::garch11_recursion::<3, S>(&input, has_gamma, vol, sigma2, sink),
-                    4 => variance::garch11_recursion::<4, S>(&input, has_gamma, vol, sigma2, sink),
-                    5 => variance::garch11_recursion::<5, S>(&input, has_gamma, vol, sigma2, sink),
-                    6 => variance::garch11_recursion::<6, S>(&input, has_gamma, vol, sigma2, sink),
-                    7 => variance::garch11_recursion::<7, S>(&input, has_gamma, vol, sigma2, sink),
-                    _ => unreachable!("first-order GARCH has 3 to 7 parameters"),
+                // (N, μ, γ) as compile-time constants: N = μ + 3 + γ + shape parameters.
+                macro_rules! arms {
+                    ($(($n:literal, $mu:literal, $gamma:literal)),*) => {
+                        match (self.layout.len, self.layout.mu.is_some(), g.o() == 1) {
+                            $(($n, $mu, $gamma) => variance::garch11_recursion::<$n, $mu, $gamma, S>(
+                                &input, vol, sigma2, sink,
+                            ),)*
+                            _ => unreachable!("first-order GARCH has 3 to 7 parameters"),
+                        }
+                    };
                 }
+                arms!(
+                    (3, false, false),
+                    (4, false, false),
+                    (5, false, false),
+                    (4, true, false),
+                    (5, true, false),
+                    (6, true, false),
+                    (4, false, true),
+                    (5, false, true),
+                    (6, false, true),
+                    (5, true, true),
+                    (6, true, true),
+                    (7, true, true)
+                )
             }
             VolatilityModel::Garch(g) => {
                 variance::garch_recursion(&input, (g.p(), g.o(), g.q()), vol, sigma2, sink)
@@ -596,15 +644,18 @@ impl<'a> Likelihood<'a> {
         }
         let mut sigma2 = vec![0.0; self.y.len()];
         let density = self.density(params);
-        if let Density::Ged(ged) = density
+        if matches!(density, Density::Ged(_) | Density::SkewT(_))
             && scores.is_none()
             && self.regressors.is_none()
             && grad.len() <= LEAN
         {
-            let mut sink = GedGradientSink::new(ged);
+            let mut sink = GroupedGradientSink::new(density);
             self.run(params, &mut sigma2, &mut sink);
-            let nu = self.layout.nu.expect("the GED has ν");
-            return sink.finish(grad, self.layout.mu, nu);
+            let shape = self
+                .layout
+                .nu
+                .expect("the GED and the skewed t have shapes");
+            return sink.finish(grad, self.layout.mu, (shape, self.layout.n_shape));
         }
         let mut sink = GradientSink {
             density,
@@ -664,31 +715,53 @@ mod tests {
             .collect()
     }
 
-    /// The GED's grouped value and gradient passes (vectorised logarithms and exponentials)
-    /// against the one-observation-at-a-time sums of `Ged::first_partials`, which the
-    /// score-collecting pass still uses: equal to rounding, for each mean and variance model.
+    /// The grouped value and gradient passes of the GED and the skewed t (vectorised
+    /// logarithms, exponentials, divisions and roots) against the one-observation-at-a-time
+    /// sums of `Density::partials`, which the score-collecting pass still uses: equal to
+    /// rounding, for each mean and variance model.
     #[test]
-    fn grouped_ged_passes_equal_the_one_at_a_time_sums() {
+    fn grouped_passes_equal_the_one_at_a_time_sums() {
         for n in [1, 15, 16, 17, 1237] {
             let y = series(n);
-            for (mean, vol, params) in [
+            for (dist, mean, vol, params) in [
                 (
+                    Distribution::Ged,
                     MeanModel::Constant,
                     VolatilityModel::garch(),
                     vec![0.03, 0.05, 0.1, 0.85, 1.4],
                 ),
                 (
+                    Distribution::Ged,
                     MeanModel::Zero,
                     VolatilityModel::gjr(),
                     vec![0.05, 0.06, 0.08, 0.8, 1.8],
                 ),
                 (
+                    Distribution::Ged,
                     MeanModel::Constant,
                     VolatilityModel::Egarch,
                     vec![0.0, 0.02, 0.1, -0.05, 0.95, 1.2],
                 ),
+                (
+                    Distribution::SkewT,
+                    MeanModel::Constant,
+                    VolatilityModel::garch(),
+                    vec![0.03, 0.05, 0.1, 0.85, 6.0, -0.2],
+                ),
+                (
+                    Distribution::SkewT,
+                    MeanModel::Zero,
+                    VolatilityModel::gjr(),
+                    vec![0.05, 0.06, 0.08, 0.8, 9.0, 0.3],
+                ),
+                (
+                    Distribution::SkewT,
+                    MeanModel::Constant,
+                    VolatilityModel::Egarch,
+                    vec![0.0, 0.02, 0.1, -0.05, 0.95, 5.0, 0.1],
+                ),
             ] {
-                let spec = ModelSpec::new(mean, vol, Distribution::Ged);
+                let spec = ModelSpec::new(mean, vol, dist);
                 let lik = Likelihood::new(spec, &y, &y);
                 let k = params.len();
                 let (mut grouped, mut single) = (vec![0.0; k], vec![0.0; k]);
