@@ -34,7 +34,7 @@ use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, RecursionInput, Regressors, VarianceSink};
 
 pub(crate) use hessian::SecondOrder;
-use logsum::LogSum;
+use logsum::{LogProduct, LogSum};
 
 /// The data side of a likelihood: returns plus the backcast and variance bounds, which `arch`
 /// computes once from the starting residuals and keeps fixed while the parameters move.
@@ -105,28 +105,24 @@ impl LogLikSum {
         }
     }
 
-    /// [`Self::push_acc`] of each `(s2, acc)` pair in order, with the same result.
-    fn push_all(&mut self, s2: &[f64], acc: &[f64]) {
-        self.n += s2.len() as f64;
-        self.ln_s2.push_all(s2);
-        match self.density {
-            Density::Normal | Density::Ged(_) => {
-                for a in acc {
-                    self.ratio += a;
-                }
-            }
-            Density::StudentT(_) | Density::SkewT(_) => self.ln_1q.push_all(acc),
-        }
-    }
-
     fn total(&mut self) -> f64 {
         let ln_s2 = self.ln_s2.total();
-        match self.density {
-            Density::Normal => Normal.log_likelihood(self.n, ln_s2, self.ratio),
-            Density::StudentT(t) => t.log_likelihood(self.n, ln_s2, self.ln_1q.total()),
-            Density::SkewT(t) => t.log_likelihood(self.n, ln_s2, self.ln_1q.total()),
-            Density::Ged(g) => g.log_likelihood(self.n, ln_s2, self.ratio),
-        }
+        let acc = match self.density {
+            Density::Normal | Density::Ged(_) => self.ratio,
+            Density::StudentT(_) | Density::SkewT(_) => self.ln_1q.total(),
+        };
+        log_likelihood(self.density, self.n, ln_s2, acc)
+    }
+}
+
+/// The log-likelihood of `n` observations from `Σ ln σ²` and the sum of the law's terms: `Σ acc`
+/// (normal, GED) or `Σ ln acc` (Student-t, skewed t), see [`crate::distribution::FirstPartials`].
+fn log_likelihood(density: Density, n: f64, ln_s2: f64, acc: f64) -> f64 {
+    match density {
+        Density::Normal => Normal.log_likelihood(n, ln_s2, acc),
+        Density::StudentT(t) => t.log_likelihood(n, ln_s2, acc),
+        Density::SkewT(t) => t.log_likelihood(n, ln_s2, acc),
+        Density::Ged(g) => g.log_likelihood(n, ln_s2, acc),
     }
 }
 
@@ -211,7 +207,13 @@ struct GroupedGradientSink {
     s2: [f64; GROUP],
     ds2: [[f64; LEAN]; GROUP],
     lean: Lean,
-    sum: LogLikSum,
+    n: f64,
+    /// `Σ ln σ²` and `Σ ln acc` (skewed t) by running products: one logarithm per lane per
+    /// pass, not one per eight observations.
+    ln_s2: LogProduct,
+    ln_acc: LogProduct,
+    /// `Σ acc` (GED).
+    acc: f64,
 }
 
 impl GroupedGradientSink {
@@ -223,7 +225,28 @@ impl GroupedGradientSink {
             s2: [1.0; GROUP],
             ds2: [[0.0; LEAN]; GROUP],
             lean: Lean::default(),
-            sum: LogLikSum::new(density),
+            n: 0.0,
+            ln_s2: LogProduct::new(),
+            ln_acc: LogProduct::new(),
+            acc: 0.0,
+        }
+    }
+
+    /// Whether the law sums `ln acc` rather than `acc`.
+    fn logs_acc(&self) -> bool {
+        matches!(self.density, Density::SkewT(_) | Density::StudentT(_))
+    }
+
+    /// The observations' `σ²` and `acc` into the sums.
+    fn push_all(&mut self, s2: &[f64], acc: &[f64]) {
+        self.n += s2.len() as f64;
+        self.ln_s2.push_all(s2);
+        if self.logs_acc() {
+            self.ln_acc.push_all(acc);
+        } else {
+            for a in acc {
+                self.acc += a;
+            }
         }
     }
 
@@ -236,7 +259,8 @@ impl GroupedGradientSink {
         self.lean.e += p_e;
         self.lean.shape[0] += shape[0];
         self.lean.shape[1] += shape[1];
-        self.sum.push_acc(self.s2[i], acc);
+        let s2 = self.s2[i];
+        self.push_all(&[s2], &[acc]);
     }
 
     fn flush_group(&mut self) {
@@ -255,7 +279,8 @@ impl GroupedGradientSink {
             lean.shape[1] += p.shape[1][i];
         }
         self.lean = lean;
-        self.sum.push_all(&self.s2, &p.acc);
+        let s2 = self.s2;
+        self.push_all(&s2, &p.acc);
         self.held = 0;
     }
 
@@ -276,9 +301,16 @@ impl GroupedGradientSink {
         for (i, d) in self.lean.shape.iter().take(count).enumerate() {
             grad[first + i] += d;
         }
-        let ll = self.sum.total();
-        grad[first] -= self.density.log_sum_shape_weight() * self.sum.ln_1q.sum;
-        ll
+        let logs_acc = self.logs_acc();
+        let ln_s2 = self.ln_s2.total();
+        let acc = if logs_acc {
+            let ln_acc = self.ln_acc.total();
+            grad[first] -= self.density.log_sum_shape_weight() * ln_acc;
+            ln_acc
+        } else {
+            self.acc
+        };
+        log_likelihood(self.density, self.n, ln_s2, acc)
     }
 }
 
@@ -554,7 +586,7 @@ impl<'a> Likelihood<'a> {
             Some(resid) => ged.power_sum(&resid, 0.0, sigma2),
             None => ged.power_sum(self.y, self.input(params).mu, sigma2),
         };
-        let mut ln_s2 = LogSum::new();
+        let mut ln_s2 = LogProduct::new();
         ln_s2.push_all(sigma2);
         ged.log_likelihood(sigma2.len() as f64, ln_s2.total(), power)
     }
