@@ -147,7 +147,23 @@ fn approx_hess3(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
             }
         }
     }
-    let mut values = lik.values(&points).into_iter().map(|ll| -ll);
+    // A diagonal term's (θᵢ + hᵢ) − hᵢ and (θᵢ − hᵢ) + hᵢ are usually θᵢ itself, bit for bit:
+    // points that coincide are evaluated once (the same bits give the same value), which
+    // spares up to 2k − 1 of the 2k(k + 1) passes.
+    let mut distinct: Vec<&Vec<f64>> = Vec::with_capacity(points.len());
+    let slots: Vec<usize> = points
+        .iter()
+        .map(|p| {
+            let same = |q: &&Vec<f64>| q.iter().zip(p).all(|(a, b)| a.to_bits() == b.to_bits());
+            distinct.iter().position(same).unwrap_or_else(|| {
+                distinct.push(p);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let distinct: Vec<Vec<f64>> = distinct.into_iter().cloned().collect();
+    let distinct_values = lik.values(&distinct);
+    let mut values = slots.iter().map(|&i| -distinct_values[i]);
     let mut f = || values.next().expect("four values per (i, j)");
     let mut h = DMatrix::<f64>::zeros(k, k);
     for i in 0..k {
