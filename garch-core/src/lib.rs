@@ -35,6 +35,8 @@ pub mod report;
 pub mod series;
 pub mod simulate;
 pub mod spec;
+#[cfg(test)]
+mod test_support;
 mod transform;
 mod variance;
 

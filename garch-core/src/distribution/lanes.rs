@@ -119,15 +119,11 @@ mod tests {
         (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
     }
 
-    /// A reproducible spread of arguments: xorshift bits mapped to [lo, hi).
+    /// A reproducible spread of arguments in [lo, hi), uniform or log-uniform.
     fn arguments(n: usize, lo: f64, hi: f64, log_scale: bool) -> Vec<f64> {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+        crate::test_support::uniforms(0x9e37_79b9_7f4a_7c15)
+            .take(n)
+            .map(|u| {
                 if log_scale {
                     (lo.ln() + u * (hi.ln() - lo.ln())).exp()
                 } else {

@@ -4,7 +4,11 @@
 //! The variance recursions are [`crate::variance`]'s; the error densities (as `arch` 8.0
 //! writes them in `distribution.py`) are [`crate::distribution`]'s. This module joins them:
 //! a [`Likelihood`] holds the data side (series, backcast, bounds) and feeds each observation's
-//! residual and variance to a sink that sums the log density and its derivatives.
+//! residual and variance to a sink that sums the log density and its derivatives. The sinks
+//! of the GED and the skewed t hold observations in groups and compute their partials a group
+//! at a time (`GroupedGradientSink`; the GED's value pass runs the variance path first and the
+//! density over it), so that the laws' per-observation logarithms, exponentials, divisions and
+//! roots vectorise instead of running one at a time inside the serial recursion.
 //!
 //! * `logsum`: `Σ ln x_t` with one logarithm per block of observations, not one per
 //!   observation (the logarithms bound the cost of a pass);

@@ -8,13 +8,9 @@ use crate::spec::{Distribution, MeanModel, ModelSpec};
 fn series(n: usize) -> Vec<f64> {
     // A deterministic heavy-tailed series with volatility clusters.
     let mut s2: f64 = 1.0;
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+    crate::test_support::uniforms(0x2545_f491_4f6c_dd1d)
+        .take(n)
+        .map(|u| {
             let z = (u - 0.5) * 3.4;
             let e = s2.sqrt() * z * (1.0 + z * z * 0.1);
             s2 = 0.05 + 0.08 * e * e + 0.9 * s2;
