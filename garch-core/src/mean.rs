@@ -21,7 +21,7 @@
 //!   response (`_ar_to_impulse`); [`return_variances`] computes it.
 //!
 //! The residual derivatives `∂ε_t/∂c = −1`, `∂ε_t/∂φ_i = −r_{t−i}` flow through the variance
-//! recursions ([`crate::variance`]) as regressor rows.
+//! recursions (the private `variance` module) as regressor rows.
 
 use nalgebra::{DMatrix, DVector};
 
