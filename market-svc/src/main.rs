@@ -13,6 +13,15 @@ use market_svc::commands::{serve, worker};
 use market_svc::config::ServeConfig;
 use market_svc::distributed::WorkerArgs;
 
+/// The process's allocator: mimalloc instead of the system's. glibc's allocator hands the top
+/// of the heap back to the kernel whenever 128 KiB there are free, and a fit allocates and
+/// frees a few hundred KiB (residuals, bounds, variance paths), so a loop of fits — a batch, a
+/// backtest, a worker's chunk — paid a `brk` system call and fresh-page faults on every fit
+/// (about a tenth of a GARCH(1,1) fit on 5,000 observations). mimalloc keeps freed pages for
+/// reuse (its default purge delay).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// GARCH volatility forecasting: fit and serve.
 #[derive(Debug, Parser)]
 #[command(name = "market-svc", version, about)]

@@ -35,6 +35,11 @@ struct Cli {
     refresh: u64,
 }
 
+/// mimalloc, as market-svc's binary (see there): the in-process services fit and backtest in
+/// loops, which glibc's allocator makes pay for page faults on every fit.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
