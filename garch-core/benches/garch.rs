@@ -1,6 +1,7 @@
 //! Criterion benches of the estimation hot paths (issue #2's performance goals):
 //! one likelihood pass (value; with gradient; with gradient and Hessian), one full fit per
-//! model on 5,000 observations, and a 1,000-asset batch sequentially and on rayon; and what
+//! model and error law on 5,000 observations (the heavy-tailed laws against Student-t: the
+//! distribution issue asks them to be no slower), and a 1,000-asset batch sequentially and on rayon; and what
 //! a service pays to follow one appended close: filtering it through fitted parameters
 //! (`FittedModel::filter`, no re-estimation) against re-estimating.
 //!
@@ -57,7 +58,12 @@ fn fits(c: &mut Criterion) {
         ("gjr", VolatilityModel::gjr()),
         ("egarch", VolatilityModel::egarch()),
     ] {
-        for dist in [Distribution::Normal, Distribution::StudentT] {
+        for dist in [
+            Distribution::Normal,
+            Distribution::StudentT,
+            Distribution::SkewT,
+            Distribution::Ged,
+        ] {
             let s = spec(vol, dist);
             group.bench_function(format!("{name}_{dist}"), |b| {
                 b.iter(|| fit(black_box(&r), s, &FitOptions::default()).unwrap())
