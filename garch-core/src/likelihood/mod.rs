@@ -444,6 +444,17 @@ impl<'a> Likelihood<'a> {
         self.spec
     }
 
+    /// Whether a pass with per-observation scores costs about a gradient pass: for the normal
+    /// and Student-t laws (a division and, for t, a logarithm per observation); the skewed t's
+    /// and the GED's score pass runs their partials one at a time, several times the cost of
+    /// their grouped gradient pass.
+    pub(crate) fn cheap_scores(&self) -> bool {
+        matches!(
+            self.spec.distribution,
+            Distribution::Normal | Distribution::StudentT
+        )
+    }
+
     fn input(&self, params: &[f64]) -> RecursionInput<'_> {
         RecursionInput {
             y: self.y,
