@@ -140,6 +140,11 @@ impl Density {
         }
     }
 
+    /// Whether [`Self::partials_group`] covers the law.
+    pub(crate) fn has_grouped_partials(&self) -> bool {
+        matches!(self, Density::Ged(_) | Density::SkewT(_))
+    }
+
     /// [`Self::partials`] of a group of observations at once, for the laws whose partials
     /// cost more than the recursion around them: the GED (a logarithm and an exponential) and
     /// the skewed t (two divisions, a root and a data-dependent side). Computed a group at a

@@ -178,37 +178,12 @@ fn approx_hess3(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
     h
 }
 
-/// Sample covariance of the analytic per-observation scores, demeaned with ddof = 1.
+/// Sample covariance of the analytic per-observation scores (ddof = 1), from their sum and
+/// sum of outer products ([`Likelihood::score_moments`]), as the second-order pass gives them.
 fn score_covariance(lik: &Likelihood<'_>, params: &[f64]) -> DMatrix<f64> {
     let k = params.len();
-    let t = lik.nobs();
-    let tf = t as f64;
-    let mut grad = vec![0.0; k];
-    let mut scores = vec![0.0; t * k];
-    lik.value_and_gradient(params, &mut grad, Some(&mut scores));
-    let mut mean = vec![0.0; k];
-    for row in scores.chunks_exact(k) {
-        for (m, s) in mean.iter_mut().zip(row) {
-            *m += s;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= tf);
-    let mut b = DMatrix::<f64>::zeros(k, k);
-    let mut d = vec![0.0; k];
-    for row in scores.chunks_exact(k) {
-        for ((di, s), m) in d.iter_mut().zip(row).zip(&mean) {
-            *di = s - m;
-        }
-        for i in 0..k {
-            for j in 0..=i {
-                b[(i, j)] += d[i] * d[j];
-            }
-        }
-    }
-    for i in 0..k {
-        for j in 0..i {
-            b[(j, i)] = b[(i, j)];
-        }
-    }
-    b / (tf - 1.0)
+    let tf = lik.nobs() as f64;
+    let (sum, outer) = lik.score_moments(params);
+    let sum = DVector::from_column_slice(&sum);
+    (DMatrix::from_row_slice(k, k, &outer) - &sum * sum.transpose() / tf) / (tf - 1.0)
 }

@@ -341,6 +341,121 @@ impl VarianceSink for GroupedGradientSink {
     }
 }
 
+/// `Σ s_t` and `Σ s_t s_tᵀ` of the per-observation scores of the laws with
+/// [`Density::partials_group`], observations held in groups as in [`GroupedGradientSink`]:
+/// their score pass at about the cost of their gradient pass, without a `T × k` matrix.
+struct GroupedScoreSink {
+    density: Density,
+    held: usize,
+    e: [f64; GROUP],
+    s2: [f64; GROUP],
+    ds2: [[f64; LEAN]; GROUP],
+    /// Parameters, μ's index, the first shape parameter's index and the shape count.
+    k: usize,
+    mu: Option<usize>,
+    shape: (usize, usize),
+    sum: [f64; LEAN],
+    /// Lower triangle of `Σ s sᵀ`.
+    outer: [[f64; LEAN]; LEAN],
+}
+
+impl GroupedScoreSink {
+    fn new(density: Density, k: usize, mu: Option<usize>, shape: (usize, usize)) -> Self {
+        Self {
+            density,
+            held: 0,
+            e: [0.0; GROUP],
+            s2: [1.0; GROUP],
+            ds2: [[0.0; LEAN]; GROUP],
+            k,
+            mu,
+            shape,
+            sum: [0.0; LEAN],
+            outer: [[0.0; LEAN]; LEAN],
+        }
+    }
+
+    /// Adds held observation `i`'s score from its partials (`shape`: the complete shape scores).
+    #[inline(always)]
+    fn add(&mut self, i: usize, p_s2: f64, p_e: f64, shape: [f64; 2]) {
+        let mut s = [0.0; LEAN];
+        for (si, d) in s.iter_mut().zip(&self.ds2[i]) {
+            *si = p_s2 * d;
+        }
+        if let Some(m) = self.mu {
+            s[m] -= p_e;
+        }
+        let (first, count) = self.shape;
+        for (j, v) in shape.iter().take(count).enumerate() {
+            s[first + j] += v;
+        }
+        for a in 0..self.k {
+            self.sum[a] += s[a];
+            for b in 0..=a {
+                self.outer[a][b] += s[a] * s[b];
+            }
+        }
+    }
+
+    fn flush_group(&mut self) {
+        let p = self
+            .density
+            .partials_group(&self.e, &self.s2)
+            .expect("grouped sinks are made for laws with grouped partials");
+        // The first shape score's −½ln(1 + q) (skewed t), a group of logarithms at once.
+        let weight = self.density.log_sum_shape_weight();
+        let ln_acc = if weight != 0.0 {
+            crate::distribution::lanes::ln(p.acc)
+        } else {
+            [0.0; GROUP]
+        };
+        for (i, ln) in ln_acc.iter().enumerate() {
+            let shape = [p.shape[0][i] - weight * ln, p.shape[1][i]];
+            self.add(i, p.s2[i], p.e[i], shape);
+        }
+        self.held = 0;
+    }
+
+    /// `Σ s_t` and `Σ s_t s_tᵀ` (row-major `k × k`).
+    fn finish(mut self) -> (Vec<f64>, Vec<f64>) {
+        for i in 0..self.held {
+            let p = self.density.partials(self.e[i], self.s2[i]);
+            let shape = self.density.shape_scores(&p);
+            self.add(i, p.s2, p.e, shape);
+        }
+        let k = self.k;
+        let mut outer = vec![0.0; k * k];
+        for a in 0..k {
+            for b in 0..=a {
+                outer[a * k + b] = self.outer[a][b];
+                outer[b * k + a] = self.outer[a][b];
+            }
+        }
+        (self.sum[..k].to_vec(), outer)
+    }
+}
+
+impl VarianceSink for GroupedScoreSink {
+    const DERIVATIVES: bool = true;
+    #[inline(always)]
+    fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
+        let i = self.held;
+        self.e[i] = e;
+        self.s2[i] = s2;
+        // As the recursion stored it (see `GroupedGradientSink::observe`).
+        let row = &mut self.ds2[i];
+        let split = ds2.len().min(4);
+        row[..split].copy_from_slice(&ds2[..split]);
+        for (r, d) in row[split..].iter_mut().zip(&ds2[split..]) {
+            *r = *d;
+        }
+        self.held += 1;
+        if self.held == GROUP {
+            self.flush_group();
+        }
+    }
+}
+
 impl VarianceSink for GradientSink<'_> {
     const DERIVATIVES: bool = true;
     #[inline(always)]
@@ -442,17 +557,6 @@ impl<'a> Likelihood<'a> {
     /// The model.
     pub(crate) fn spec(&self) -> ModelSpec {
         self.spec
-    }
-
-    /// Whether a pass with per-observation scores costs about a gradient pass: for the normal
-    /// and Student-t laws (a division and, for t, a logarithm per observation); the skewed t's
-    /// and the GED's score pass runs their partials one at a time, several times the cost of
-    /// their grouped gradient pass.
-    pub(crate) fn cheap_scores(&self) -> bool {
-        matches!(
-            self.spec.distribution,
-            Distribution::Normal | Distribution::StudentT
-        )
     }
 
     fn input(&self, params: &[f64]) -> RecursionInput<'_> {
@@ -691,7 +795,7 @@ impl<'a> Likelihood<'a> {
         }
         let mut sigma2 = vec![0.0; self.y.len()];
         let density = self.density(params);
-        if matches!(density, Density::Ged(_) | Density::SkewT(_))
+        if density.has_grouped_partials()
             && scores.is_none()
             && self.regressors.is_none()
             && grad.len() <= LEAN
@@ -728,6 +832,45 @@ impl<'a> Likelihood<'a> {
         ll
     }
 
+    /// `Σ_t s_t` and `Σ_t s_t s_tᵀ` (row-major `k × k`) of the per-observation scores at
+    /// `params`: what the robust covariance's "meat" and the optimiser's preconditioner need,
+    /// without keeping the `T × k` scores. The laws with grouped partials take one grouped pass
+    /// ([`GroupedScoreSink`]); the others (and regression means) the forward pass with scores.
+    pub(crate) fn score_moments(&self, params: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let k = params.len();
+        let density = self.density(params);
+        if density.has_grouped_partials() && self.regressors.is_none() && k <= LEAN {
+            let shape = self
+                .layout
+                .nu
+                .expect("the GED and the skewed t have shapes");
+            let mut sink =
+                GroupedScoreSink::new(density, k, self.layout.mu, (shape, self.layout.n_shape));
+            let mut sigma2 = vec![0.0; self.y.len()];
+            self.run(params, &mut sigma2, &mut sink);
+            return sink.finish();
+        }
+        let mut grad = vec![0.0; k];
+        let mut scores = vec![0.0; self.y.len() * k];
+        self.forward_value_and_gradient(params, &mut grad, Some(&mut scores));
+        let mut sum = vec![0.0; k];
+        let mut outer = vec![0.0; k * k];
+        for row in scores.chunks_exact(k) {
+            for a in 0..k {
+                sum[a] += row[a];
+                for b in 0..=a {
+                    outer[a * k + b] += row[a] * row[b];
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                outer[b * k + a] = outer[a * k + b];
+            }
+        }
+        (sum, outer)
+    }
+
     /// Conditional variances at `params`.
     pub(crate) fn conditional_variance(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let mut sigma2 = vec![0.0; self.y.len()];
@@ -762,10 +905,10 @@ mod tests {
             .collect()
     }
 
-    /// The grouped value and gradient passes of the GED and the skewed t (vectorised
-    /// logarithms, exponentials, divisions and roots) against the one-observation-at-a-time
-    /// sums of `Density::partials`, which the score-collecting pass still uses: equal to
-    /// rounding, for each mean and variance model.
+    /// The grouped value, gradient and score-moment passes of the GED and the skewed t
+    /// (vectorised logarithms, exponentials, divisions and roots) against the
+    /// one-observation-at-a-time sums of `Density::partials`, which the score-collecting pass
+    /// uses: equal to rounding, for each mean and variance model.
     #[test]
     fn grouped_passes_equal_the_one_at_a_time_sums() {
         for n in [1, 15, 16, 17, 1237] {
@@ -820,6 +963,27 @@ mod tests {
                 let tol = 1e-12 * ll_single.abs().max(1.0);
                 assert!((ll_grouped - ll_single).abs() <= tol, "{spec:?} n={n}");
                 assert!((value - ll_single).abs() <= tol, "{spec:?} n={n}");
+                // The grouped score moments against the one-at-a-time scores' moments.
+                let (sum, outer) = lik.score_moments(&params);
+                for a in 0..k {
+                    let col = |b: usize| scores.chunks_exact(k).map(move |r| r[b]);
+                    let expected_sum: f64 = col(a).sum();
+                    let tol = 1e-11 * col(a).map(f64::abs).sum::<f64>().max(1.0);
+                    assert!(
+                        (sum[a] - expected_sum).abs() <= tol,
+                        "{spec:?} n={n} sum {a}"
+                    );
+                    for b in 0..k {
+                        let expected: f64 = col(a).zip(col(b)).map(|(x, z)| x * z).sum();
+                        let tol =
+                            1e-11 * col(a).zip(col(b)).map(|(x, z)| (x * z).abs()).sum::<f64>();
+                        assert!(
+                            (outer[a * k + b] - expected).abs() <= tol.max(1e-300),
+                            "{spec:?} n={n} outer {a},{b}: {} vs {expected}",
+                            outer[a * k + b]
+                        );
+                    }
+                }
                 let scale = single.iter().fold(1.0f64, |m, g| m.max(g.abs()));
                 for (a, b) in grouped.iter().zip(&single) {
                     assert!(
