@@ -106,12 +106,14 @@ impl Objective<'_> {
 /// optimum does not depend on it, only the path there.
 fn preconditioner(lik: &Likelihood<'_>, transform: &Transform, theta: &[f64]) -> (Vec<f64>, u64) {
     let k = theta.len();
-    let (h, cost) = (score_outer_product(lik, transform, theta), 1);
-    if !h.iter().all(|x| x.is_finite()) {
-        return (identity_scale(k), cost);
-    }
+    let h = score_outer_product(lik, transform, theta);
+    let finite = h.iter().all(|x| x.is_finite());
     let mut scale = vec![0.0; k * k];
-    if let Some(inv) = h.clone().cholesky().and_then(|c| c.l().try_inverse()) {
+    if let Some(inv) = finite
+        .then(|| h.clone().cholesky())
+        .flatten()
+        .and_then(|c| c.l().try_inverse())
+    {
         // H = L_c L_cᵀ; with θ = θ₀ + L_c⁻ᵀ u the Hessian in u is the identity.
         let l = inv.transpose();
         for i in 0..k {
@@ -129,7 +131,8 @@ fn preconditioner(lik: &Likelihood<'_>, transform: &Transform, theta: &[f64]) ->
             };
         }
     }
-    (scale, cost)
+    // One pass with scores.
+    (scale, 1)
 }
 
 /// The outer product of the per-observation scores in θ, over T: `Jᵀ (Σ s sᵀ) J / T` from one
@@ -143,14 +146,6 @@ fn score_outer_product(lik: &Likelihood<'_>, transform: &Transform, theta: &[f64
     let j = DMatrix::from_row_slice(k, k, &jac);
     let o = DMatrix::from_row_slice(k, k, &outer);
     (j.transpose() * o * j) / lik.nobs() as f64
-}
-
-fn identity_scale(k: usize) -> Vec<f64> {
-    let mut scale = vec![0.0; k * k];
-    for i in 0..k {
-        scale[i * k + i] = 1.0;
-    }
-    scale
 }
 
 impl CostFunction for Objective<'_> {

@@ -8,21 +8,71 @@
 
 use super::logsum::LogProduct;
 use super::{LEAN, Lean, log_likelihood};
-use crate::distribution::Density;
 use crate::distribution::lanes::{self, GROUP};
+use crate::distribution::{Density, FirstPartials, GroupPartials};
 use crate::variance::VarianceSink;
+
+/// The observations a grouped sink holds until it has a [`GROUP`]: residuals, variances and
+/// the derivative vectors of the variances.
+struct Group {
+    density: Density,
+    held: usize,
+    e: [f64; GROUP],
+    s2: [f64; GROUP],
+    ds2: [[f64; LEAN]; GROUP],
+}
+
+impl Group {
+    fn new(density: Density) -> Self {
+        Self {
+            density,
+            held: 0,
+            e: [0.0; GROUP],
+            s2: [1.0; GROUP],
+            ds2: [[0.0; LEAN]; GROUP],
+        }
+    }
+
+    /// Holds one observation; whether the group is now full.
+    #[inline(always)]
+    fn hold(&mut self, e: f64, s2: f64, ds2: &[f64]) -> bool {
+        let i = self.held;
+        self.e[i] = e;
+        self.s2[i] = s2;
+        // Copied as the recursion stored it (four, then the rest): one copy of the whole
+        // slice reads it back with loads that straddle those stores, which cannot be
+        // forwarded and stalled every observation (a third of the pass).
+        let row = &mut self.ds2[i];
+        let split = ds2.len().min(4);
+        row[..split].copy_from_slice(&ds2[..split]);
+        for (r, d) in row[split..].iter_mut().zip(&ds2[split..]) {
+            *r = *d;
+        }
+        self.held += 1;
+        self.held == GROUP
+    }
+
+    /// The partials of a full group, computed together; the group is emptied.
+    fn take_partials(&mut self) -> GroupPartials {
+        debug_assert_eq!(self.held, GROUP);
+        self.held = 0;
+        self.density
+            .partials_group(&self.e, &self.s2)
+            .expect("grouped sinks are made for laws with grouped partials")
+    }
+
+    /// The one-at-a-time partials of the observations held at the end of a pass.
+    fn rest(&self) -> impl Iterator<Item = (usize, FirstPartials)> + '_ {
+        (0..self.held).map(|i| (i, self.density.partials(self.e[i], self.s2[i])))
+    }
+}
 
 /// The lean gradient pass of the laws with [`Density::partials_group`] (GED, skewed t):
 /// observations are held in groups of [`GROUP`] and their partials computed together, so that
 /// the density's per-observation transcendentals, divisions and roots vectorise; the sums are
 /// [`super::GradientSink`]'s lean ones.
 pub(super) struct GroupedGradientSink {
-    density: Density,
-    /// Observations held.
-    held: usize,
-    e: [f64; GROUP],
-    s2: [f64; GROUP],
-    ds2: [[f64; LEAN]; GROUP],
+    group: Group,
     lean: Lean,
     n: f64,
     /// `Σ ln σ²` and `Σ ln acc` (skewed t) by running products: one logarithm per lane per
@@ -36,11 +86,7 @@ pub(super) struct GroupedGradientSink {
 impl GroupedGradientSink {
     pub(super) fn new(density: Density) -> Self {
         Self {
-            density,
-            held: 0,
-            e: [0.0; GROUP],
-            s2: [1.0; GROUP],
-            ds2: [[0.0; LEAN]; GROUP],
+            group: Group::new(density),
             lean: Lean::default(),
             n: 0.0,
             ln_s2: LogProduct::new(),
@@ -49,9 +95,9 @@ impl GroupedGradientSink {
         }
     }
 
-    /// Whether the law sums `ln acc` rather than `acc`.
+    /// Whether the law sums `ln acc` rather than `acc` (the skewed t).
     fn logs_acc(&self) -> bool {
-        matches!(self.density, Density::SkewT(_) | Density::StudentT(_))
+        self.group.density.log_sum_shape_weight() != 0.0
     }
 
     /// The observations' `σ²` and `acc` into the sums.
@@ -67,28 +113,12 @@ impl GroupedGradientSink {
         }
     }
 
-    /// Adds held observation `i`'s partials to the sums.
-    #[inline(always)]
-    fn add(&mut self, i: usize, p_s2: f64, p_e: f64, shape: [f64; 2], acc: f64) {
-        for (a, d) in self.lean.s2.iter_mut().zip(&self.ds2[i]) {
-            *a += p_s2 * d;
-        }
-        self.lean.e += p_e;
-        self.lean.shape[0] += shape[0];
-        self.lean.shape[1] += shape[1];
-        let s2 = self.s2[i];
-        self.push_all(&[s2], &[acc]);
-    }
-
     fn flush_group(&mut self) {
-        let p = self
-            .density
-            .partials_group(&self.e, &self.s2)
-            .expect("grouped sinks are made for laws with grouped partials");
-        // The sums in locals (registers) for the group, in observation order as `add` would.
+        let p = self.group.take_partials();
+        // The sums in locals (registers) for the group, in observation order.
         let mut lean = self.lean;
         for i in 0..GROUP {
-            for (a, d) in lean.s2.iter_mut().zip(&self.ds2[i]) {
+            for (a, d) in lean.s2.iter_mut().zip(&self.group.ds2[i]) {
                 *a += p.s2[i] * d;
             }
             lean.e += p.e[i];
@@ -96,9 +126,8 @@ impl GroupedGradientSink {
             lean.shape[1] += p.shape[1][i];
         }
         self.lean = lean;
-        let s2 = self.s2;
+        let s2 = self.group.s2;
         self.push_all(&s2, &p.acc);
-        self.held = 0;
     }
 
     /// The log-likelihood; the gradient added into `grad` (μ at `mu`, the shape parameters at
@@ -109,9 +138,16 @@ impl GroupedGradientSink {
         mu: Option<usize>,
         shape: (usize, usize),
     ) -> f64 {
-        for i in 0..self.held {
-            let p = self.density.partials(self.e[i], self.s2[i]);
-            self.add(i, p.s2, p.e, p.shape, p.acc);
+        let rest: Vec<_> = self.group.rest().collect();
+        for (i, p) in rest {
+            for (a, d) in self.lean.s2.iter_mut().zip(&self.group.ds2[i]) {
+                *a += p.s2 * d;
+            }
+            self.lean.e += p.e;
+            self.lean.shape[0] += p.shape[0];
+            self.lean.shape[1] += p.shape[1];
+            let s2 = self.group.s2[i];
+            self.push_all(&[s2], &[p.acc]);
         }
         for (g, a) in grad.iter_mut().zip(self.lean.s2) {
             *g += a;
@@ -124,15 +160,16 @@ impl GroupedGradientSink {
             grad[first + i] += d;
         }
         let logs_acc = self.logs_acc();
+        let density = self.group.density;
         let ln_s2 = self.ln_s2.total();
         let acc = if logs_acc {
             let ln_acc = self.ln_acc.total();
-            grad[first] -= self.density.log_sum_shape_weight() * ln_acc;
+            grad[first] -= density.log_sum_shape_weight() * ln_acc;
             ln_acc
         } else {
             self.acc
         };
-        log_likelihood(self.density, self.n, ln_s2, acc)
+        log_likelihood(density, self.n, ln_s2, acc)
     }
 }
 
@@ -140,20 +177,7 @@ impl VarianceSink for GroupedGradientSink {
     const DERIVATIVES: bool = true;
     #[inline(always)]
     fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
-        let i = self.held;
-        self.e[i] = e;
-        self.s2[i] = s2;
-        // Copied as the recursion stored it (four, then the rest): one copy of the whole
-        // slice reads it back with loads that straddle those stores, which cannot be
-        // forwarded and stalled every observation (a third of the pass).
-        let row = &mut self.ds2[i];
-        let split = ds2.len().min(4);
-        row[..split].copy_from_slice(&ds2[..split]);
-        for (r, d) in row[split..].iter_mut().zip(&ds2[split..]) {
-            *r = *d;
-        }
-        self.held += 1;
-        if self.held == GROUP {
+        if self.group.hold(e, s2, ds2) {
             self.flush_group();
         }
     }
@@ -163,11 +187,7 @@ impl VarianceSink for GroupedGradientSink {
 /// [`Density::partials_group`], observations held in groups as in [`GroupedGradientSink`]:
 /// their score pass at about the cost of their gradient pass, without a `T × k` matrix.
 pub(super) struct GroupedScoreSink {
-    density: Density,
-    held: usize,
-    e: [f64; GROUP],
-    s2: [f64; GROUP],
-    ds2: [[f64; LEAN]; GROUP],
+    group: Group,
     /// Parameters, μ's index, the first shape parameter's index and the shape count.
     k: usize,
     mu: Option<usize>,
@@ -185,11 +205,7 @@ impl GroupedScoreSink {
         shape: (usize, usize),
     ) -> Self {
         Self {
-            density,
-            held: 0,
-            e: [0.0; GROUP],
-            s2: [1.0; GROUP],
-            ds2: [[0.0; LEAN]; GROUP],
+            group: Group::new(density),
             k,
             mu,
             shape,
@@ -202,7 +218,7 @@ impl GroupedScoreSink {
     #[inline(always)]
     fn add(&mut self, i: usize, p_s2: f64, p_e: f64, shape: [f64; 2]) {
         let mut s = [0.0; LEAN];
-        for (si, d) in s.iter_mut().zip(&self.ds2[i]) {
+        for (si, d) in s.iter_mut().zip(&self.group.ds2[i]) {
             *si = p_s2 * d;
         }
         if let Some(m) = self.mu {
@@ -221,12 +237,9 @@ impl GroupedScoreSink {
     }
 
     fn flush_group(&mut self) {
-        let p = self
-            .density
-            .partials_group(&self.e, &self.s2)
-            .expect("grouped sinks are made for laws with grouped partials");
+        let p = self.group.take_partials();
         // The first shape score's −½ln(1 + q) (skewed t), a group of logarithms at once.
-        let weight = self.density.log_sum_shape_weight();
+        let weight = self.group.density.log_sum_shape_weight();
         let ln_acc = if weight != 0.0 {
             lanes::ln(p.acc)
         } else {
@@ -236,14 +249,13 @@ impl GroupedScoreSink {
             let shape = [p.shape[0][i] - weight * ln, p.shape[1][i]];
             self.add(i, p.s2[i], p.e[i], shape);
         }
-        self.held = 0;
     }
 
     /// `Σ s_t` and `Σ s_t s_tᵀ` (row-major `k × k`).
     pub(super) fn finish(mut self) -> (Vec<f64>, Vec<f64>) {
-        for i in 0..self.held {
-            let p = self.density.partials(self.e[i], self.s2[i]);
-            let shape = self.density.shape_scores(&p);
+        let rest: Vec<_> = self.group.rest().collect();
+        for (i, p) in rest {
+            let shape = self.group.density.shape_scores(&p);
             self.add(i, p.s2, p.e, shape);
         }
         let k = self.k;
@@ -262,18 +274,7 @@ impl VarianceSink for GroupedScoreSink {
     const DERIVATIVES: bool = true;
     #[inline(always)]
     fn observe(&mut self, _t: usize, e: f64, s2: f64, ds2: &[f64]) {
-        let i = self.held;
-        self.e[i] = e;
-        self.s2[i] = s2;
-        // As the recursion stored it (see [`GroupedGradientSink`]'s `observe`).
-        let row = &mut self.ds2[i];
-        let split = ds2.len().min(4);
-        row[..split].copy_from_slice(&ds2[..split]);
-        for (r, d) in row[split..].iter_mut().zip(&ds2[split..]) {
-            *r = *d;
-        }
-        self.held += 1;
-        if self.held == GROUP {
+        if self.group.hold(e, s2, ds2) {
             self.flush_group();
         }
     }
