@@ -1,13 +1,12 @@
 //! `market-svc backtest` as a user runs it: the real binary on the bundled data.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_market-svc"))
-}
+mod support;
+
+use support::{bin, succeeded};
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -48,29 +47,24 @@ fn json_has_refits_path_and_summary() {
     // `--bars` without a value is a usage error: clap's, before anything runs.
     assert!(!out.status.success());
     let bars = data("simulated_5min_data.csv");
-    let out = bin()
-        .arg("backtest")
-        .arg("--input")
-        .arg(data("simulated_daily_data.csv"))
-        .args([
-            "--symbol", "ACME", "--model", "gjr", "--dist", "t", "--window", "1000",
-        ])
-        .args([
-            "--refit-every",
-            "100",
-            "--levels",
-            "0.05,0.01",
-            "--horizons",
-            "5",
-        ])
-        .args(["--format", "json", "--bars"])
-        .arg(&bars)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bin()
+            .arg("backtest")
+            .arg("--input")
+            .arg(data("simulated_daily_data.csv"))
+            .args([
+                "--symbol", "ACME", "--model", "gjr", "--dist", "t", "--window", "1000",
+            ])
+            .args([
+                "--refit-every",
+                "100",
+                "--levels",
+                "0.05,0.01",
+                "--horizons",
+                "5",
+            ])
+            .args(["--format", "json", "--bars"])
+            .arg(&bars),
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let refits = v["refits"].as_array().unwrap();

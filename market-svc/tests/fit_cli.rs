@@ -1,42 +1,26 @@
 //! `market-svc fit` as a user runs it: the real binary, real files.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use garch_core::{ModelSpec, simulate};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_market-svc"))
-}
+mod support;
 
-/// ISO date of day `n` after 2000-01-01.
+use support::{bin, param_names, succeeded};
+
 /// `market-svc fit --input FILE ARGS… --format json`, which must succeed: its JSON.
 fn fit_json(file: &Path, args: &[&str]) -> serde_json::Value {
-    let out = bin()
-        .args(["fit", "--input"])
-        .arg(file)
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bin()
+            .args(["fit", "--input"])
+            .arg(file)
+            .args(args)
+            .args(["--format", "json"]),
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The parameter names of a fit report.
-fn param_names(report: &serde_json::Value) -> Vec<&str> {
-    report["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect()
-}
-
+/// ISO date of day `n` after 2000-01-01.
 fn iso_date(n: i64) -> String {
     let day0 = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     (day0 + chrono::Days::new(n as u64)).to_string()
@@ -99,16 +83,7 @@ fn long_format_needs_a_symbol_and_prints_a_table() {
     );
     assert_eq!(err.trim().lines().count(), 1, "one readable line: {err}");
 
-    let out = bin()
-        .args(["fit", "--symbol", "BBB", "--input"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(bin().args(["fit", "--symbol", "BBB", "--input"]).arg(&file));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("BBB") && table.contains("omega") && table.contains("log-likelihood"));
 

@@ -5,7 +5,8 @@ use backtest::{BacktestConfig, Scheme};
 use garch_core::{FitOptions, ModelSpec};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, iso_date, param_names, spawn_app, spawn_configured};
+use crate::helpers::{assert_problem, iso_date, spawn_app, spawn_configured};
+use crate::support::param_names;
 
 /// AAA's returns as the service computes them from the data file.
 fn returns_of(app_data: &std::path::Path, symbol: &str) -> Vec<f64> {

@@ -1,7 +1,8 @@
 use garch_core::{ModelSpec, simulate};
 use serde_json::json;
 
-use crate::helpers::{assert_problem, param_names, spawn_with};
+use crate::helpers::{assert_problem, spawn_with};
+use crate::support::param_names;
 
 fn returns(n: usize) -> Vec<f64> {
     simulate(ModelSpec::default(), &[0.05, 0.02, 0.08, 0.9], n, 77)

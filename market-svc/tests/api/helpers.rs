@@ -144,13 +144,3 @@ pub async fn spawn_configured(
         _dir: dir,
     }
 }
-
-/// The parameter names of a fit report (or anything with its `params` list).
-pub fn param_names(report: &serde_json::Value) -> Vec<&str> {
-    report["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect()
-}

@@ -2,6 +2,8 @@
 //! random port with data files written by the test.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod admin;
 mod assets;

@@ -1,4 +1,5 @@
-use crate::helpers::{assert_problem, iso_date, param_names, spawn_app};
+use crate::helpers::{assert_problem, iso_date, spawn_app};
+use crate::support::param_names;
 
 #[tokio::test]
 async fn serves_a_cached_fit_and_forecast() {
