@@ -26,6 +26,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::spec::MeanModel;
+use crate::variance::lane_sum;
 
 /// The row-major `(T − p) × (1 + p)` regressor matrix of an AR(p) mean: row `t − p` is
 /// `[1, y_{t−1}, …, y_{t−p}]`. `None` for the constant and zero means, whose residual
@@ -81,7 +82,7 @@ pub(crate) fn ar_residuals_into(b: &[f64], y: &[f64], p: usize, out: &mut [f64])
 /// least-squares AR coefficients `pinv(X)·y` on the sample after the hold-back (AR).
 pub fn starting_mean(mean: MeanModel, y: &[f64]) -> Vec<f64> {
     match mean {
-        MeanModel::Constant => vec![y.iter().sum::<f64>() / y.len() as f64],
+        MeanModel::Constant => vec![lane_sum(y, |v| v) / y.len() as f64],
         MeanModel::Zero => Vec::new(),
         MeanModel::Ar(lags) => {
             let p = lags.get();

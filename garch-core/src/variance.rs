@@ -139,8 +139,10 @@ pub(crate) fn bounds_envelope(resids: &[f64]) -> [f64; 2] {
     [(ewma_max / 1e6).max(limits.lower_floor), limits.min_upper]
 }
 
-/// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order.
-fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+/// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order: eight independent running
+/// sums instead of one that waits on its previous value every element (numpy's own sums are
+/// pairwise, so no order is `arch`'s to the bit).
+pub(crate) fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0; 8];
     let mut chunks = x.chunks_exact(8);
     for c in &mut chunks {

@@ -274,7 +274,7 @@ fn fit_inner(
     };
     let names = spec.param_names();
     let constraints = || {
-        let v = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
+        let v = crate::variance::lane_sum(&e0, |e| e * e) / e0.len() as f64;
         transform.linear_constraints(v, &names)
     };
     // EGARCH's |z| kinks the likelihood in every mean parameter.

@@ -10,6 +10,7 @@
 use crate::likelihood::Likelihood;
 use crate::mean;
 use crate::spec::{Distribution, ModelSpec, VolatilityModel};
+use crate::variance::lane_sum;
 
 /// Starting residuals: `y − ȳ` for a constant mean, `y` for a zero mean, the least-squares
 /// residuals after the hold-back for an AR mean (`arch`'s `resids(starting_values())`).
@@ -35,7 +36,7 @@ pub(crate) fn starting_candidates(
     let spec = &main.spec();
     // The grid is scored by the Gaussian likelihood of the variance process alone on e₀.
     let lik = main.variance_only(e0);
-    let mean_e2 = e0.iter().map(|e| e * e).sum::<f64>() / e0.len() as f64;
+    let mean_e2 = lane_sum(e0, |e| e * e) / e0.len() as f64;
     let mut candidates: Vec<Vec<f64>> = Vec::new();
     match spec.volatility {
         VolatilityModel::Garch(g) => {
@@ -100,25 +101,26 @@ pub(crate) fn starting_candidates(
         };
         key(b).total_cmp(&key(a))
     });
+    let mean_start = mean::starting_mean(spec.mean, y);
     order
         .iter()
         .take(n.max(1))
-        .map(|&i| full_start(&lik, spec, y, e0, &candidates[i]))
+        .map(|&i| full_start(&lik, spec, &mean_start, e0, &candidates[i]))
         .collect()
 }
 
-/// A complete starting vector around the variance start `vol_sv`: the sample mean for μ (least
-/// squares for an AR mean), the shape rule of the law.
+/// A complete starting vector around the variance start `vol_sv`: `mean_start` (the sample mean
+/// for μ, least squares for an AR mean), the shape rule of the law.
 fn full_start(
     lik: &Likelihood<'_>,
     spec: &ModelSpec,
-    y: &[f64],
+    mean_start: &[f64],
     e0: &[f64],
     vol_sv: &[f64],
 ) -> Vec<f64> {
     let layout = spec.layout();
     let mut sv = vec![0.0; layout.len];
-    sv[..layout.n_mean].copy_from_slice(&mean::starting_mean(spec.mean, y));
+    sv[..layout.n_mean].copy_from_slice(mean_start);
     sv[layout.vol..layout.vol + vol_sv.len()].copy_from_slice(vol_sv);
     if spec.distribution == Distribution::Ged {
         // arch's GeneralizedError.starting_values: 1.5, heavier tails than the normal.
