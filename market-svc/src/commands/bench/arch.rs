@@ -11,9 +11,16 @@ use super::BenchArgs;
 use super::report::ArchComparison;
 use super::workload::{Workload, median_of};
 
+/// Timed runs of the Rust side of an arm: one run is milliseconds, so many are cheap, and a
+/// median (and a minimum) over them is not one burst of a neighbour's work.
+const RUST_RUNS: usize = 15;
+/// Timed runs of `arch` on the same series (each a fraction of a second per law).
+const ARCH_RUNS: usize = 5;
+
 #[derive(serde::Deserialize)]
 struct ArchOutput {
     arch_version: String,
+    total_seconds: Vec<f64>,
     total_seconds_median: f64,
     series: Vec<ArchSeries>,
 }
@@ -58,14 +65,19 @@ fn arch_arm(
         "model": model_name(w.spec.volatility), "dist": dist.to_string(),
         "mean": spec.mean.to_string(), "series": series,
     });
-    let Some(arch) = run_script::<ArchOutput>(args, &args.arch_script, &job, notes)? else {
+    let Some(arch) = run_script::<ArchOutput>(args, &args.arch_script, &job, ARCH_RUNS, notes)?
+    else {
         return Ok(None);
     };
     let subset = &w.returns[..k];
     let opts = FitOptions::default();
-    let rust_seconds = median_of(3, || {
+    let mut rust_samples = Vec::with_capacity(RUST_RUNS);
+    let rust_seconds = median_of(RUST_RUNS, || {
+        let t = std::time::Instant::now();
         let _ = std::hint::black_box(fit_batch(subset, spec, &opts, Execution::Sequential));
+        rust_samples.push(t.elapsed().as_secs_f64());
     });
+    let best = |x: &[f64]| x.iter().copied().fold(f64::INFINITY, f64::min);
     let ours = fit_batch(subset, spec, &opts, Execution::Sequential)?;
     let diffs: Vec<f64> = ours
         .iter()
@@ -83,6 +95,7 @@ fn arch_arm(
         arch_seconds: arch.total_seconds_median,
         rust_seconds,
         ratio: arch.total_seconds_median / rust_seconds,
+        ratio_of_minima: best(&arch.total_seconds) / best(&rust_samples),
         loglik_diff_max: diffs.iter().copied().fold(f64::MIN, f64::max),
         loglik_diff_min: diffs.iter().copied().fold(f64::MAX, f64::min),
     }))
@@ -97,13 +110,14 @@ pub(super) fn model_name(vol: VolatilityModel) -> &'static str {
     }
 }
 
-/// Runs one of the arch timing scripts (`SCRIPT --input JOB --output OUT --repeats 3` with
+/// Runs one of the arch timing scripts (`SCRIPT --input JOB --output OUT --repeats N` with
 /// `--python`) on `job` and reads its output; `None`, with a note saying why, when the
 /// comparison cannot run (no script, no interpreter, arch missing or failing).
 pub(super) fn run_script<T: serde::de::DeserializeOwned>(
     args: &BenchArgs,
     script: &Path,
     job: &serde_json::Value,
+    repeats: usize,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Option<T>> {
     if !script.is_file() {
@@ -122,7 +136,7 @@ pub(super) fn run_script<T: serde::de::DeserializeOwned>(
         .arg(&input)
         .arg("--output")
         .arg(&output)
-        .args(["--repeats", "3"])
+        .args(["--repeats", &repeats.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output();

@@ -349,8 +349,13 @@ fn arch_rolling(
         "mean": spec.mean.to_string(), "window": config.window(),
         "refit_every": config.refit_every(), "windows": n, "returns": y,
     });
-    let Some(arch) =
-        super::arch::run_script::<ArchRollingOutput>(args, &args.arch_rolling_script, &job, notes)?
+    let Some(arch) = super::arch::run_script::<ArchRollingOutput>(
+        args,
+        &args.arch_rolling_script,
+        &job,
+        3,
+        notes,
+    )?
     else {
         return Ok(None);
     };
