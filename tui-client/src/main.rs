@@ -46,19 +46,34 @@ async fn main() -> anyhow::Result<()> {
     let mut notes = services::data_notes(&cli.data_dir, cli.market_url.is_none());
     // Keep the in-process services alive for the whole session.
     let mut running = Vec::new();
+    // In-process market-svc gets NATS and workers of its own where nats-server is installed,
+    // so that the Benchmark view's distributed mode runs too.
+    let cluster = match cli.market_url {
+        Some(_) => None,
+        None => services::start_cluster(services::LOCAL_WORKERS)
+            .inspect_err(|e| {
+                notes.push(format!(
+                    "distributed mode unavailable in-process: {e}; sequential and parallel \
+                     still run"
+                ))
+            })
+            .ok(),
+    };
     let (market, market_origin) = match cli.market_url {
         Some(url) => (Ok(url), "external"),
-        None => match services::start_market(&cli.data_dir).await {
-            Ok(svc) => {
-                let url = svc.url.clone();
-                running.push(svc);
-                (Ok(url), "in-process")
+        None => {
+            match services::start_market(&cli.data_dir, cluster.as_ref().map(|c| c.url())).await {
+                Ok(svc) => {
+                    let url = svc.url.clone();
+                    running.push(svc);
+                    (Ok(url), "in-process")
+                }
+                Err(e) => (
+                    Err(format!("could not start market-svc: {e:#}")),
+                    "in-process",
+                ),
             }
-            Err(e) => (
-                Err(format!("could not start market-svc: {e:#}")),
-                "in-process",
-            ),
-        },
+        }
     };
     let (signals, signals_origin) = match cli.signals_url {
         Some(url) => (Ok(url), "external"),
@@ -94,5 +109,6 @@ async fn main() -> anyhow::Result<()> {
     for svc in running {
         svc.stop();
     }
+    drop(cluster);
     result
 }

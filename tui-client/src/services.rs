@@ -1,9 +1,15 @@
 //! Starting the services inside the dashboard's process, on free local ports, so that
 //! `cargo run -p tui-client` shows the whole system with nothing else to start. The dashboard
-//! still talks to them over HTTP only, exactly as it would to remote ones.
+//! still talks to them over HTTP only, exactly as it would to remote ones. Where `nats-server`
+//! is installed, a JetStream server and two fit workers come up beside market-svc
+//! ([`LocalCluster`]), so that its distributed mode runs too.
 
 use std::path::Path;
+use std::time::Duration;
 
+use market_svc::config::DistributedConfig;
+use market_svc::distributed::local_server::{LocalNatsServer, LocalServerError};
+use market_svc::distributed::{Topology, WorkerConfig, run_worker};
 use tokio::sync::oneshot;
 
 /// The daily price file market-svc loads, inside the data directory.
@@ -64,13 +70,71 @@ pub fn market_config(data_dir: &Path) -> market_svc::config::ServeConfig {
     }
 }
 
-/// Starts market-svc on `127.0.0.1:0`. It answers `/health` at once and turns ready when the
-/// data is loaded and fitted; if the data file is missing it stays not ready (the dashboard
-/// shows that) rather than failing here.
-pub async fn start_market(data_dir: &Path) -> anyhow::Result<InProcess> {
-    Ok(spawn(
-        market_svc::startup::build(&market_config(data_dir)).await?,
-    ))
+/// Starts market-svc on `127.0.0.1:0`, its distributed mode on the NATS server at `nats` (if
+/// any; without one `mode=distributed` answers 503). It answers `/health` at once and turns
+/// ready when the data is loaded and fitted; if the data file is missing it stays not ready
+/// (the dashboard shows that) rather than failing here.
+pub async fn start_market(data_dir: &Path, nats: Option<String>) -> anyhow::Result<InProcess> {
+    let mut config = market_config(data_dir);
+    config.distributed.nats = nats;
+    Ok(spawn(market_svc::startup::build(&config).await?))
+}
+
+/// Fit workers the dashboard runs beside its in-process market-svc (as the bench's
+/// distributed arm: two workers on a two-core machine).
+pub const LOCAL_WORKERS: usize = 2;
+
+/// A NATS JetStream server and fit workers for the in-process market-svc: the installed
+/// `nats-server` as a child process on a free loopback port with a temporary store, and
+/// workers in this process running `market-svc worker`'s loop ([`run_worker`]) against it.
+/// The work still travels through JetStream, as it would to workers on other hosts. Dropping
+/// it stops the workers, then the server.
+pub struct LocalCluster {
+    /// One per worker: dropping it stops the worker.
+    workers: Vec<oneshot::Sender<()>>,
+    server: LocalNatsServer,
+}
+
+impl LocalCluster {
+    /// The server's URL, for market-svc.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Workers running.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+}
+
+/// Starts `nats-server` and `workers` workers ([`LocalCluster`]); the error says why not (no
+/// `nats-server` installed, or it did not start), and the dashboard then runs without the
+/// distributed mode. Starting the server waits (briefly, blocking) until it listens.
+pub fn start_cluster(workers: usize) -> Result<LocalCluster, LocalServerError> {
+    let server = LocalNatsServer::start_installed()?;
+    // The consumer settings market-svc declares with its default configuration, so that
+    // whichever side declares first, the other finds the same.
+    let topology = Topology::with_ack_wait(Duration::from_secs_f64(
+        DistributedConfig::default().ack_wait,
+    ));
+    let workers = (1..=workers)
+        .map(|i| {
+            let (tx, shutdown) = shutdown_pair();
+            let config = WorkerConfig {
+                url: server.url(),
+                concurrency: 2,
+                worker_id: format!("dashboard-{i}"),
+                topology: topology.clone(),
+            };
+            // A worker that cannot reach the server ends; market-svc's distributed mode then
+            // reports that no worker answered, which the Benchmark view shows.
+            tokio::spawn(async move {
+                let _ = run_worker(config, shutdown).await;
+            });
+            tx
+        })
+        .collect();
+    Ok(LocalCluster { workers, server })
 }
 
 /// Runs a bound service in the background until its [`InProcess`] handle stops it.
@@ -127,7 +191,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn market_starts_on_a_free_port_and_answers_health_even_without_data() {
         let dir = std::env::temp_dir().join(format!("tui-client-nodata-{}", std::process::id()));
-        let svc = start_market(&dir).await.unwrap();
+        let svc = start_market(&dir, None).await.unwrap();
         assert!(svc.url.starts_with("http://127.0.0.1:"));
         let client = crate::client::ApiClient::new(crate::client::Endpoints {
             market: Ok(svc.url.clone()),
@@ -159,6 +223,62 @@ pub(crate) mod tests {
             Ok(crate::client::Readiness::NotReady(_))
         ));
         svc.stop();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_in_process_cluster_runs_the_distributed_mode() {
+        use crate::app::{Dist, Model, Service};
+        use crate::client::{ApiClient, Endpoints, FitMode, Readiness};
+        if market_svc::distributed::local_server::find_nats_server().is_none() {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "nats-server is not installed, and CI=true requires it (see .ci/run)"
+            );
+            eprintln!("skipped: nats-server is not installed; CI=true makes this a failure");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write_data(dir.path());
+        let cluster = start_cluster(LOCAL_WORKERS).unwrap();
+        assert_eq!(cluster.workers(), 2);
+        assert!(cluster.url().starts_with("nats://127.0.0.1:"));
+        let with = start_market(dir.path(), Some(cluster.url())).await.unwrap();
+        let without = start_market(dir.path(), None).await.unwrap();
+        for svc in [&with, &without] {
+            let client = ApiClient::new(Endpoints {
+                market: Ok(svc.url.clone()),
+                signals: Err("n/a".into()),
+            });
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while client.ready(Service::Market).await.result != Ok(Readiness::Ready) {
+                assert!(std::time::Instant::now() < deadline, "never ready");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let client = |svc: &InProcess| {
+            ApiClient::new(Endpoints {
+                market: Ok(svc.url.clone()),
+                signals: Err("n/a".into()),
+            })
+        };
+        // Through JetStream to the in-process workers and back.
+        let run = client(&with)
+            .run_fits(FitMode::Distributed, Model::Garch, Dist::Normal)
+            .await
+            .result
+            .expect("distributed fits with the cluster");
+        assert_eq!(run.symbols.len(), 1);
+        assert!(run.symbols.iter().all(|s| s.ok), "{run:?}");
+        // Without it the mode is unavailable, as the Benchmark view says.
+        let err = client(&without)
+            .run_fits(FitMode::Distributed, Model::Garch, Dist::Normal)
+            .await
+            .result
+            .expect_err("no NATS configured");
+        assert!(err.to_string().contains("NATS"), "{err}");
+        with.stop();
+        without.stop();
+        drop(cluster);
     }
 
     /// A daily file (AAA, 400 days of a deterministic wiggly path) and a bar file (AAA, two
@@ -242,7 +362,7 @@ pub(crate) mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         write_data(dir.path());
-        let market = start_market(dir.path()).await.unwrap();
+        let market = start_market(dir.path(), None).await.unwrap();
         let mut config = signals_config(dir.path());
         config.token = Some("t".into());
         let signals = spawn(signals_svc::startup::build(&config).await.unwrap());
