@@ -225,10 +225,26 @@ pub(crate) mod tests {
         svc.stop();
     }
 
+    /// A client of the market-svc at `url` (no signals-svc), once that service is ready.
+    pub(crate) async fn ready_market_client(url: &str) -> crate::client::ApiClient {
+        use crate::app::Service;
+        use crate::client::{ApiClient, Endpoints, Readiness};
+        let client = ApiClient::new(Endpoints {
+            market: Ok(url.to_string()),
+            signals: Err("n/a".into()),
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while client.ready(Service::Market).await.result != Ok(Readiness::Ready) {
+            assert!(std::time::Instant::now() < deadline, "never ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        client
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_in_process_cluster_runs_the_distributed_mode() {
-        use crate::app::{Dist, Model, Service};
-        use crate::client::{ApiClient, Endpoints, FitMode, Readiness};
+        use crate::app::{Dist, Model};
+        use crate::client::FitMode;
         if market_svc::distributed::local_server::find_nats_server().is_none() {
             assert!(
                 !std::env::var("CI").is_ok_and(|v| v == "true"),
@@ -244,25 +260,9 @@ pub(crate) mod tests {
         assert!(cluster.url().starts_with("nats://127.0.0.1:"));
         let with = start_market(dir.path(), Some(cluster.url())).await.unwrap();
         let without = start_market(dir.path(), None).await.unwrap();
-        for svc in [&with, &without] {
-            let client = ApiClient::new(Endpoints {
-                market: Ok(svc.url.clone()),
-                signals: Err("n/a".into()),
-            });
-            let deadline = std::time::Instant::now() + Duration::from_secs(60);
-            while client.ready(Service::Market).await.result != Ok(Readiness::Ready) {
-                assert!(std::time::Instant::now() < deadline, "never ready");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        let client = |svc: &InProcess| {
-            ApiClient::new(Endpoints {
-                market: Ok(svc.url.clone()),
-                signals: Err("n/a".into()),
-            })
-        };
         // Through JetStream to the in-process workers and back.
-        let run = client(&with)
+        let run = ready_market_client(&with.url)
+            .await
             .run_fits(FitMode::Distributed, Model::Garch, Dist::Normal)
             .await
             .result
@@ -270,7 +270,8 @@ pub(crate) mod tests {
         assert_eq!(run.symbols.len(), 1);
         assert!(run.symbols.iter().all(|s| s.ok), "{run:?}");
         // Without it the mode is unavailable, as the Benchmark view says.
-        let err = client(&without)
+        let err = ready_market_client(&without.url)
+            .await
             .run_fits(FitMode::Distributed, Model::Garch, Dist::Normal)
             .await
             .result

@@ -159,15 +159,7 @@ async fn backtest_ranking_and_universe_runs_parse_from_a_real_market_svc() {
     // No wait at all: the first answer of an on-demand route is 202.
     config.budget.backtest_wait = 0.0;
     let svc = crate::services::spawn(market_svc::startup::build(&config).await.unwrap());
-    let client = ApiClient::new(Endpoints {
-        market: Ok(svc.url.clone()),
-        signals: Err("n/a".into()),
-    });
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while client.ready(Service::Market).await.result != Ok(Readiness::Ready) {
-        assert!(std::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let client = crate::services::tests::ready_market_client(&svc.url).await;
 
     // 400 days of AAA: windows of 100 leave 299 out-of-sample days (the Basel light needs 250).
     let setting = Setting {
