@@ -14,58 +14,45 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn backtest(extra: &[&str]) -> std::process::Output {
-    bin()
-        .arg("backtest")
+/// `market-svc backtest` of ACME on the bundled daily data, before the test's own arguments.
+fn backtest_command() -> std::process::Command {
+    let mut cmd = bin();
+    cmd.arg("backtest")
         .arg("--input")
         .arg(data("simulated_daily_data.csv"))
-        .args(["--symbol", "ACME"])
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(["--symbol", "ACME"]);
+    cmd
 }
+
+fn backtest(extra: &[&str]) -> std::process::Output {
+    backtest_command().args(extra).output().unwrap()
+}
+
+/// GJR-t, window 1000, refits every 100, two levels, a 5-day horizon, JSON.
+const GJR_T_JSON: [&str; 14] = [
+    "--model",
+    "gjr",
+    "--dist",
+    "t",
+    "--window",
+    "1000",
+    "--refit-every",
+    "100",
+    "--levels",
+    "0.05,0.01",
+    "--horizons",
+    "5",
+    "--format",
+    "json",
+];
 
 #[test]
 fn json_has_refits_path_and_summary() {
-    let out = backtest(&[
-        "--model",
-        "gjr",
-        "--dist",
-        "t",
-        "--window",
-        "1000",
-        "--refit-every",
-        "100",
-        "--levels",
-        "0.05,0.01",
-        "--horizons",
-        "5",
-        "--format",
-        "json",
-        "--bars",
-    ]);
+    let out = backtest(&[&GJR_T_JSON[..], &["--bars"]].concat());
     // `--bars` without a value is a usage error: clap's, before anything runs.
     assert!(!out.status.success());
     let bars = data("simulated_5min_data.csv");
-    let out = succeeded(
-        bin()
-            .arg("backtest")
-            .arg("--input")
-            .arg(data("simulated_daily_data.csv"))
-            .args([
-                "--symbol", "ACME", "--model", "gjr", "--dist", "t", "--window", "1000",
-            ])
-            .args([
-                "--refit-every",
-                "100",
-                "--levels",
-                "0.05,0.01",
-                "--horizons",
-                "5",
-            ])
-            .args(["--format", "json", "--bars"])
-            .arg(&bars),
-    );
+    let out = succeeded(backtest_command().args(GJR_T_JSON).arg("--bars").arg(&bars));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let refits = v["refits"].as_array().unwrap();
     assert_eq!(refits.len(), 16); // 1519 out-of-sample days / 100
