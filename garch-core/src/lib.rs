@@ -43,8 +43,8 @@ mod variance;
 pub use batch::{Execution, fit_batch};
 pub use distribution::ShockLaw;
 pub use fit::{
-    FitError, FitOptions, FittedModel, LikelihoodKernel, arch_starting_values, check_params, fit,
-    fit_from, fix, log_likelihood_with_gradient, standard_errors,
+    FitError, FitOptions, FittedModel, LikelihoodKernel, WarmStart, arch_starting_values,
+    check_params, fit, fit_from, fit_warm, fix, log_likelihood_with_gradient, standard_errors,
 };
 pub use forecast::{
     Forecast, ForecastError, ForecastIntervals, ForecastMethod, ForecastOptions, ForecastStep,

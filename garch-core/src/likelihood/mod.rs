@@ -37,7 +37,7 @@ use crate::spec::{Distribution, Layout, MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, RecursionInput, Regressors, VarianceSink};
 
 use grouped::{GroupedGradientSink, GroupedScoreSink};
-pub(crate) use hessian::SecondOrder;
+pub(crate) use hessian::{FirstOrder, SecondOrder};
 use logsum::{LogProduct, LogSum};
 
 /// The data side of a likelihood: returns plus the backcast and variance bounds, which `arch`

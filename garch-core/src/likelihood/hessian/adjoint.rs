@@ -43,6 +43,7 @@ impl Likelihood<'_> {
         const GAMMA: bool,
         D: SecondOrderDensity,
         const SCORES: bool,
+        const HESS: bool,
     >(
         &self,
         params: &[f64],
@@ -101,7 +102,7 @@ impl Likelihood<'_> {
             sigma2.extend_from_slice(&blk.s2[..len]);
             ln_s2.push_all(&blk.s2[..len]);
             let n_up = len.div_ceil(LANES) * LANES;
-            w.fill::<D, MU>(&blk, len, n_up, &density);
+            w.fill::<D, MU, HESS>(&blk, len, n_up, &density);
             l_s.extend_from_slice(&w.s[..len]);
             if D::HAS_NU {
                 ln_1q.push_all(&w.one_plus_q[..len]);
@@ -111,7 +112,14 @@ impl Likelihood<'_> {
                     blk.d[i][len..n_up].fill(0.0);
                 }
             }
-            sums.forward::<D, MU, SCORES>(&blk, &mut w, n_up);
+            sums.forward::<D, MU, SCORES, HESS>(&blk, &mut w, n_up);
+        }
+        if !HESS {
+            // The gradient needs only the forward sums; the backward sweep is the Hessian's.
+            let totals = sums.totals::<D, MU, GAMMA>(ln_s2.total(), ln_1q.total(), v, ia, ig, ib);
+            return Some(assemble::<N, MU, GAMMA, D, SCORES, HESS>(
+                totals, sigma2, &density, ia, ig, ib,
+            ));
         }
 
         // Backward: A_t and B_t by blocks from the end, then the sums Σ x_t B_t, Σ u_t A_t.
@@ -168,7 +176,7 @@ impl Likelihood<'_> {
         }
 
         let totals = sums.totals::<D, MU, GAMMA>(ln_s2.total(), ln_1q.total(), v, ia, ig, ib);
-        Some(assemble::<N, MU, GAMMA, D, SCORES>(
+        Some(assemble::<N, MU, GAMMA, D, SCORES, HESS>(
             totals, sigma2, &density, ia, ig, ib,
         ))
     }
@@ -397,7 +405,8 @@ impl<const N: usize> Weights<N> {
 
     /// The partials of the block's first `n` observations, zeros up to `n_up`.
     #[inline(always)]
-    pub(super) fn fill<D: SecondOrderDensity, const MU: bool>(
+    /// Without `HESS` only the first-order partials are stored.
+    pub(super) fn fill<D: SecondOrderDensity, const MU: bool, const HESS: bool>(
         &mut self,
         blk: &Block<N>,
         n: usize,
@@ -408,17 +417,23 @@ impl<const N: usize> Weights<N> {
         for k in 0..n {
             let p = density.partials(blk.e[k], blk.s2[k]);
             self.s[k] = p.s;
-            self.ss[k] = p.ss;
+            if HESS {
+                self.ss[k] = p.ss;
+            }
             if MU {
                 self.e[k] = p.e;
-                self.se[k] = p.se;
-                self.ee[k] = p.ee;
+                if HESS {
+                    self.se[k] = p.se;
+                    self.ee[k] = p.ee;
+                }
             }
             if D::HAS_NU {
                 self.n_rest[k] = p.n_rest;
-                self.sn[k] = p.sn;
-                self.en[k] = p.en;
-                self.nn_rest[k] = p.nn_rest;
+                if HESS {
+                    self.sn[k] = p.sn;
+                    self.en[k] = p.en;
+                    self.nn_rest[k] = p.nn_rest;
+                }
                 self.one_plus_q[k] = 1.0 + p.q;
             } else {
                 self.r[k] = p.r;

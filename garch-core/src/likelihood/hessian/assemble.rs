@@ -6,13 +6,15 @@ use super::{ScoreMoments, SecondOrder};
 use crate::distribution::SecondOrderDensity;
 
 /// Assembles `H = Σ ℓ_σσ d dᵀ + Σ ℓ_σ D +` the μ and ν cross terms from a pass's sums, with the
-/// value and gradient.
+/// value and gradient; without `HESS` (a pass that summed only the first-order terms) the
+/// value and gradient alone, `hess` empty.
 pub(super) fn assemble<
     const N: usize,
     const MU: bool,
     const GAMMA: bool,
     D: SecondOrderDensity,
     const SCORES: bool,
+    const HESS: bool,
 >(
     totals: Totals<N>,
     sigma2: Vec<f64>,
@@ -78,7 +80,7 @@ pub(super) fn assemble<
     SecondOrder {
         ll,
         grad: grad.to_vec(),
-        hess: flat(hess),
+        hess: if HESS { flat(hess) } else { Vec::new() },
         scores: SCORES.then(|| ScoreMoments {
             sum: score_sum.to_vec(),
             outer: flat(score_outer),

@@ -152,7 +152,7 @@ impl Likelihood<'_> {
         lanes.total::<D, MU>(&mut totals);
         let [mut ln_s2, mut ln_1q] = logs;
         (totals.ln_s2, totals.ln_1q) = (ln_s2.total(), ln_1q.total());
-        Some(assemble::<N, MU, GAMMA, D, SCORES>(
+        Some(assemble::<N, MU, GAMMA, D, SCORES, true>(
             totals, sigma2, &density, ia, ig, ib,
         ))
     }

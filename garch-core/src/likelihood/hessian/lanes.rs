@@ -145,9 +145,15 @@ impl<const N: usize> Sums<N> {
         })
     }
 
-    /// Adds a block's terms that need `d_t`, and the plain sums of the partials.
+    /// Adds a block's terms that need `d_t`, and the plain sums of the partials (without
+    /// `HESS`, those of the value and the gradient only).
     #[inline(never)]
-    pub(super) fn forward<D: SecondOrderDensity, const MU: bool, const SCORES: bool>(
+    pub(super) fn forward<
+        D: SecondOrderDensity,
+        const MU: bool,
+        const SCORES: bool,
+        const HESS: bool,
+    >(
         &mut self,
         blk: &Block<N>,
         w: &mut Weights<N>,
@@ -156,18 +162,24 @@ impl<const N: usize> Sums<N> {
         // ν has no σ² derivative: its column is zero and skipped.
         let nv = N - usize::from(D::HAS_NU);
         dot_lanes(&w.s, &blk.d, nv, n_up, &mut self.grad);
-        outer_lanes::<N, 0, 2, true>(&w.ss, &blk.d, nv, n_up, &mut self.h_dd);
-        outer_lanes::<N, 2, N, true>(&w.ss, &blk.d, nv, n_up, &mut self.h_dd);
+        if HESS {
+            outer_lanes::<N, 0, 2, true>(&w.ss, &blk.d, nv, n_up, &mut self.h_dd);
+            outer_lanes::<N, 2, N, true>(&w.ss, &blk.d, nv, n_up, &mut self.h_dd);
+        }
         if MU {
             sum_lanes(&w.e, n_up, &mut self.le);
-            dot_lanes(&w.se, &blk.d, nv, n_up, &mut self.h_se);
-            sum_lanes(&w.ee, n_up, &mut self.h_ee);
+            if HESS {
+                dot_lanes(&w.se, &blk.d, nv, n_up, &mut self.h_se);
+                sum_lanes(&w.ee, n_up, &mut self.h_ee);
+            }
         }
         if D::HAS_NU {
             sum_lanes(&w.n_rest, n_up, &mut self.ln_rest);
-            dot_lanes(&w.sn, &blk.d, nv, n_up, &mut self.h_sn);
-            sum_lanes(&w.en, n_up, &mut self.h_en);
-            sum_lanes(&w.nn_rest, n_up, &mut self.h_nn);
+            if HESS {
+                dot_lanes(&w.sn, &blk.d, nv, n_up, &mut self.h_sn);
+                sum_lanes(&w.en, n_up, &mut self.h_en);
+                sum_lanes(&w.nn_rest, n_up, &mut self.h_nn);
+            }
         } else {
             sum_lanes(&w.r, n_up, &mut self.ratio);
         }

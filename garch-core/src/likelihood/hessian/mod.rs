@@ -24,7 +24,10 @@
 //! * this file: the results ([`SecondOrder`]), the entry point and its dispatch to a
 //!   monomorphised pass per parameter layout and density, and the block of recursion outputs
 //!   both passes share;
-//! * `adjoint`: the usual pass (forward sweep by blocks, adjoint backward sweep);
+//! * `adjoint`: the usual pass (forward sweep by blocks, adjoint backward sweep); with its
+//!   `HESS` flag off it sums only the value and gradient terms and skips the backward sweep
+//!   ([`Likelihood::first_order`], about 56 % of the instructions: a warm start's first Newton
+//!   step on the previous window's Hessian);
 //! * `lanes`: its register-blocked four-lane sums;
 //! * `bounded`: the fallback pass with forward recursions of `D_t`, where a variance is floored;
 //! * `assemble`: from either pass's totals to the value, gradient, Hessian and score moments.
@@ -60,6 +63,16 @@ pub(crate) struct SecondOrder {
     pub sigma2: Vec<f64>,
 }
 
+/// Value and gradient of the total log-likelihood at one parameter vector
+/// ([`Likelihood::first_order`]).
+#[derive(Debug, Clone)]
+pub(crate) struct FirstOrder {
+    /// Log-likelihood.
+    pub ll: f64,
+    /// Gradient of the log-likelihood.
+    pub grad: Vec<f64>,
+}
+
 /// `Σ_t g_t` and `Σ_t g_t g_tᵀ` of the per-observation scores `g_t`: enough for their sample
 /// covariance (the "meat" of the sandwich) without storing a `T × k` matrix.
 #[derive(Debug, Clone)]
@@ -89,18 +102,36 @@ impl Likelihood<'_> {
         let out = match self.density(params) {
             Density::StudentT(t) => {
                 // The constant and its derivative as the first-order pass has them.
-                let mut out = self.dispatch(params, t.second_order(), scores)?;
+                let mut out = self.dispatch(params, t.second_order(), scores, true)?;
                 // C''(ν), once per observation.
                 let n = self.layout.nu.expect("Student-t has ν");
                 let k = params.len();
                 out.hess[n * k + n] += self.y.len() as f64 * t.d2_constant();
                 out
             }
-            Density::Normal => self.dispatch(params, Normal, scores)?,
+            Density::Normal => self.dispatch(params, Normal, scores, true)?,
             // No second-order pass for these laws: L-BFGS and the numerical Hessian instead.
             Density::SkewT(_) | Density::Ged(_) => return None,
         };
         Some(out)
+    }
+
+    /// The value and gradient of [`Self::second_order`] (bit for bit: the same operations)
+    /// from the same pass without its Hessian terms, at about half its cost: for a Newton step
+    /// on a Hessian known from elsewhere. Same coverage as [`Self::second_order`].
+    pub(crate) fn first_order(&self, params: &[f64]) -> Option<FirstOrder> {
+        if !self.has_second_order() {
+            return None;
+        }
+        let out = match self.density(params) {
+            Density::StudentT(t) => self.dispatch(params, t.second_order(), false, false)?,
+            Density::Normal => self.dispatch(params, Normal, false, false)?,
+            Density::SkewT(_) | Density::Ged(_) => return None,
+        };
+        Some(FirstOrder {
+            ll: out.ll,
+            grad: out.grad,
+        })
     }
 
     fn dispatch<D: SecondOrderDensity>(
@@ -108,6 +139,7 @@ impl Likelihood<'_> {
         params: &[f64],
         density: D,
         scores: bool,
+        hessian: bool,
     ) -> Option<SecondOrder> {
         let VolatilityModel::Garch(g) = self.spec.volatility else {
             unreachable!("second-order pass is for GARCH/GJR");
@@ -119,17 +151,23 @@ impl Likelihood<'_> {
             self.layout.mu.is_some(),
             g.o() == 1,
             scores,
+            hessian,
         );
         macro_rules! arms {
             ($(($n:literal, $mu:literal, $gamma:literal)),*) => {
                 match key {
                     $(
-                        ($n, $mu, $gamma, false) => self
-                            .pass::<$n, $mu, $gamma, D, false>(params, density)
+                        ($n, $mu, $gamma, false, true) => self
+                            .pass::<$n, $mu, $gamma, D, false, true>(params, density)
                             .or_else(|| self.pass_bounded::<$n, $mu, $gamma, D, false>(params, density)),
-                        ($n, $mu, $gamma, true) => self
-                            .pass::<$n, $mu, $gamma, D, true>(params, density)
+                        ($n, $mu, $gamma, true, true) => self
+                            .pass::<$n, $mu, $gamma, D, true, true>(params, density)
                             .or_else(|| self.pass_bounded::<$n, $mu, $gamma, D, true>(params, density)),
+                        // Value and gradient only; where a variance is bounded, the bounded
+                        // pass with its Hessian (rare: not worth a variant of its own).
+                        ($n, $mu, $gamma, _, false) => self
+                            .pass::<$n, $mu, $gamma, D, false, false>(params, density)
+                            .or_else(|| self.pass_bounded::<$n, $mu, $gamma, D, false>(params, density)),
                     )*
                     _ => unreachable!("first-order GARCH has 3 to 6 parameters"),
                 }

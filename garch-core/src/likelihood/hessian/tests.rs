@@ -130,7 +130,7 @@ fn adjoint_pass_matches_the_forward_recursions() {
         density: D,
     ) -> (SecondOrder, SecondOrder) {
         let fast = lik
-            .pass::<N, MU, GAMMA, D, true>(params, density)
+            .pass::<N, MU, GAMMA, D, true, true>(params, density)
             .expect("inside the bounds");
         let forward = lik
             .pass_bounded::<N, MU, GAMMA, D, true>(params, density)
@@ -190,5 +190,24 @@ fn adjoint_pass_matches_the_forward_recursions() {
                 .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{spec}: σ²"
         );
+    }
+}
+
+/// The first-order pass is the second-order pass without its Hessian terms: the same value and
+/// gradient, bit for bit, on every layout (Newton compares values across the two).
+#[test]
+fn first_order_pass_is_the_second_orders_value_and_gradient() {
+    let y = series(1003);
+    for (mean, vol, dist, params) in cases() {
+        let spec = ModelSpec::new(mean, vol, dist);
+        let e0 = crate::fit::starting_resids(&spec, &y);
+        let lik = Likelihood::new(spec, &y, &e0);
+        let so = lik.second_order(params, false).expect("first-order model");
+        let fo = lik.first_order(params).expect("first-order model");
+        assert_eq!(fo.ll.to_bits(), so.ll.to_bits(), "{spec}: value");
+        assert_eq!(fo.grad.len(), so.grad.len());
+        for (i, (a, b)) in fo.grad.iter().zip(&so.grad).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "{spec}: grad {i}: {a} vs {b}");
+        }
     }
 }
