@@ -2,8 +2,9 @@
 //! window's optimum, and one-step (and h-step) variance forecasts between refits from the last
 //! parameters filtered through the new observations.
 //!
-//! A refit is `garch_core::fit_from` on `y[start..end]` from the previous window's
-//! parameters (`arch`'s advice for rolling fits: `fit(starting_values=previous.params)`); the
+//! A refit is `garch_core::fit_warm` on `y[start..end]` from the previous window's
+//! parameters (`arch`'s advice for rolling fits: `fit(starting_values=previous.params)`), with
+//! the exact Hessian there for Newton's first step (about half a pass saved a refit); the
 //! first window of a run, or of a block of a universe run, starts from `arch`'s grid
 //! (`garch_core::fit`). When a warm fit does not report convergence, or ends with a parameter on
 //! a bound (where the likelihood is flat and the optimiser's stopping point depends on where
@@ -20,7 +21,7 @@
 
 use garch_core::{
     FitError, FitOptions, FitReport, ForecastError, ModelSpec, Returns, SeriesError,
-    VolatilityModel, continued_variance, fit, fit_from,
+    VolatilityModel, WarmStart, continued_variance, fit, fit_warm,
 };
 use serde::{Deserialize, Serialize};
 
@@ -149,14 +150,15 @@ pub const RECHECK_EVERY: usize = 25;
 /// What a refit hands to the next window's.
 #[derive(Debug, Clone)]
 pub(crate) struct Previous {
-    /// The estimate: the warm start.
-    pub params: Vec<f64>,
+    /// The estimate (and the Hessian there): the warm start.
+    pub warm: WarmStart,
     /// The constraints active at that estimate when it is known to be the cold optimum (a
     /// cold fit, a warm fit checked against one, or a warm fit accepted on such a face).
     pub verified_face: Option<Vec<String>>,
 }
 
-/// Fits one window, warm from `previous` when given, with the cold fallback.
+/// Fits one window, warm from `previous` when given, with the cold fallback; the refit and the
+/// next window's warm start.
 ///
 /// A converged warm optimum in the interior is the cold one (the tests check it on every
 /// window of long real series). One on a constraint (persistence = 1, α = 0, ν at its bound)
@@ -173,7 +175,7 @@ pub(crate) fn fit_window(
     options: &FitOptions,
     previous: Option<&Previous>,
     recheck: bool,
-) -> Result<Refit, BacktestError> {
+) -> Result<(Refit, WarmStart), BacktestError> {
     // With an AR(p) mean garch-core holds the first p observations of the sample back as
     // regressors, as `arch`'s `fit(first_obs, …)` does (its `_adjust_sample` adds the hold-back
     // to `first_obs`): the likelihood covers `start + p .. end`.
@@ -183,16 +185,16 @@ pub(crate) fn fit_window(
         end: window.end,
         source,
     };
-    let cold = || fit(&returns, spec, options).map(|m| m.report().clone());
+    let cold = || fit(&returns, spec, options);
     let warm_options = FitOptions {
         grid_restarts: false,
         ..*options
     };
-    let (report, start) = match previous {
+    let (model, start) = match previous {
         None => (cold().map_err(err)?, Start::Cold),
         // The warm fit skips garch-core's grid restarts: the cold check below (or the
         // verified face) is this loop's own verification of optima on a constraint.
-        Some(prev) => match fit_from(&returns, spec, &warm_options, &prev.params) {
+        Some(prev) => match fit_warm(&returns, spec, &warm_options, &prev.warm) {
             // An interior, converged warm optimum is the cold one (the tests check it); at a
             // bound (ν → 500, α → 0) the likelihood is flat and the reparameterised optimiser
             // may stop at a slightly different point, so those are checked against a cold fit
@@ -204,12 +206,12 @@ pub(crate) fn fit_window(
                             && prev.verified_face.as_deref()
                                 == Some(m.report().at_bounds.as_slice()))) =>
             {
-                (m.report().clone(), Start::Warm)
+                (m, Start::Warm)
             }
             warm => {
-                let warm = warm.ok().map(|m| m.report().clone());
+                let warm = warm.ok();
                 match (cold(), warm) {
-                    (Ok(c), Some(w)) if w.log_likelihood > c.log_likelihood => {
+                    (Ok(c), Some(w)) if w.report().log_likelihood > c.report().log_likelihood => {
                         (w, Start::WarmFellBack)
                     }
                     (Ok(c), _) => (c, Start::WarmFellBack),
@@ -219,11 +221,15 @@ pub(crate) fn fit_window(
             }
         },
     };
-    Ok(Refit {
-        window,
-        start,
-        report,
-    })
+    let next = model.warm_start();
+    Ok((
+        Refit {
+            window,
+            start,
+            report: model.report().clone(),
+        },
+        next,
+    ))
 }
 
 /// Runs `windows` (consecutive windows of one series; the first starts cold, the rest warm)
@@ -244,7 +250,7 @@ pub(crate) fn run_windows(
     let mut since_check = 0usize;
     for (j, &w) in windows.iter().enumerate() {
         let recheck = since_check + 1 >= RECHECK_EVERY;
-        let refit = fit_window(y, w, spec, options, previous.as_ref(), recheck)?;
+        let (refit, warm) = fit_window(y, w, spec, options, previous.as_ref(), recheck)?;
         let on_face = !refit.report.at_bounds.is_empty();
         since_check = match refit.start {
             Start::Warm if on_face => since_check + 1,
@@ -301,7 +307,7 @@ pub(crate) fn run_windows(
                 .report
                 .converged
                 .then(|| refit.report.at_bounds.clone()),
-            params,
+            warm,
         });
         refits.push(refit);
         progress();
