@@ -107,32 +107,16 @@ pub(super) fn maximise(
                 ),
             });
         }
-        // Backtracking: feasibility first, then Armijo with slack for rounding in ℓ.
-        let slack = 1e-13 * current.ll.abs();
-        let scores = decrement <= NEARLY_CONVERGED * t;
-        let mut scale = 1.0;
-        let mut cut_for_feasibility = false;
-        let mut accepted = None;
-        for _ in 0..MAX_HALVINGS {
-            let trial: Vec<f64> = params
-                .iter()
-                .zip(&step)
-                .map(|(p, s)| p + scale * s)
-                .collect();
-            if feasible(&trial) {
-                *evaluations += 1;
-                if let Some(next) = evaluate(lik, &trial, scores)
-                    && next.ll - current.ll >= ARMIJO * scale * decrement - slack
-                {
-                    accepted = Some((trial, next));
-                    break;
-                }
-            } else {
-                cut_for_feasibility = true;
-            }
-            scale *= 0.5;
-        }
-        let (trial, next) = accepted?;
+        let (trial, next, cut_for_feasibility) = line_search(
+            lik,
+            &feasible,
+            &params,
+            current.ll,
+            &step,
+            decrement,
+            t,
+            evaluations,
+        )?;
         blocked = if cut_for_feasibility { blocked + 1 } else { 0 };
         if blocked >= MAX_BLOCKED {
             return None;
@@ -163,22 +147,49 @@ fn step_with_known_curvature(
     if decrement.is_nan() || decrement < 0.0 {
         return None;
     }
-    let slack = 1e-13 * at_start.ll.abs();
+    line_search(
+        lik,
+        feasible,
+        start,
+        at_start.ll,
+        &step,
+        decrement,
+        t,
+        evaluations,
+    )
+    .map(|(trial, next, _)| (trial, next))
+}
+
+/// Backtracking along `step` from `from` (log-likelihood `ll`, Newton decrement `decrement`):
+/// feasibility first, then Armijo with slack for rounding in ℓ. The accepted point, its pass
+/// (with the score moments when the step is expected to converge), and whether the step had
+/// to be cut to stay feasible.
+#[allow(clippy::too_many_arguments)]
+fn line_search(
+    lik: &Likelihood<'_>,
+    feasible: &impl Fn(&[f64]) -> bool,
+    from: &[f64],
+    ll: f64,
+    step: &[f64],
+    decrement: f64,
+    t: f64,
+    evaluations: &mut u64,
+) -> Option<(Vec<f64>, SecondOrder, bool)> {
+    let slack = 1e-13 * ll.abs();
     let scores = decrement <= NEARLY_CONVERGED * t;
     let mut scale = 1.0;
+    let mut cut_for_feasibility = false;
     for _ in 0..MAX_HALVINGS {
-        let trial: Vec<f64> = start
-            .iter()
-            .zip(&step)
-            .map(|(p, s)| p + scale * s)
-            .collect();
+        let trial: Vec<f64> = from.iter().zip(step).map(|(p, s)| p + scale * s).collect();
         if feasible(&trial) {
             *evaluations += 1;
             if let Some(next) = evaluate(lik, &trial, scores)
-                && next.ll - at_start.ll >= ARMIJO * scale * decrement - slack
+                && next.ll - ll >= ARMIJO * scale * decrement - slack
             {
-                return Some((trial, next));
+                return Some((trial, next, cut_for_feasibility));
             }
+        } else {
+            cut_for_feasibility = true;
         }
         scale *= 0.5;
     }
