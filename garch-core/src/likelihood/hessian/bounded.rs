@@ -67,6 +67,7 @@ impl Likelihood<'_> {
             g: [[0.0; BLOCK]; N],
         };
         let mut blk = Block::<N>::new();
+        let mut rows = SecondRows::<N>::new();
         let mut sigma2 = vec![0.0; y.len()];
         // Recursion state carried across blocks: σ²_{t−1}, e_{t−1}, d_{t−1} and D_{t−1}'s
         // non-zero entries (the β row; (μ,μ), (μ,α), (μ,γ)).
@@ -136,18 +137,18 @@ impl Likelihood<'_> {
                 blk.e[k] = yt - mu;
                 for i in 0..N {
                     blk.d[i][k] = d[i];
-                    blk.db[i][k] = db[i];
+                    rows.db[i][k] = db[i];
                 }
-                blk.dmm[k] = dmm;
-                blk.dma[k] = dma;
-                blk.dmg[k] = dmg;
+                rows.dmm[k] = dmm;
+                rows.dma[k] = dma;
+                rows.dmg[k] = dmg;
                 s_prev = s2;
                 d_prev = d;
                 db_prev = db;
                 (dmm_prev, dma_prev, dmg_prev) = (dmm, dma, dmg);
             }
             s2_block.copy_from_slice(&blk.s2[..len]);
-            lanes.add::<D, MU, GAMMA, SCORES>(&blk, len, &density, &mut scratch, &mut logs);
+            lanes.add::<D, MU, GAMMA, SCORES>(&blk, &rows, len, &density, &mut scratch, &mut logs);
         }
         lanes.total::<D, MU>(&mut totals);
         let [mut ln_s2, mut ln_1q] = logs;
@@ -266,6 +267,7 @@ impl<const N: usize> Lanes<N> {
     fn add<D: SecondOrderDensity, const MU: bool, const GAMMA: bool, const SCORES: bool>(
         &mut self,
         blk: &Block<N>,
+        rows: &SecondRows<N>,
         n: usize,
         density: &D,
         scratch: &mut Scratch<N>,
@@ -280,7 +282,7 @@ impl<const N: usize> Lanes<N> {
             for i in 0..nv {
                 let di = blk.d[i][k];
                 self.grad[i][k] += p.s * di;
-                self.h_beta[i][k] += p.s * blk.db[i][k];
+                self.h_beta[i][k] += p.s * rows.db[i][k];
                 let w = p.ss * di;
                 for j in i..nv {
                     self.h_dd[i][j][k] += w * blk.d[j][k];
@@ -288,10 +290,10 @@ impl<const N: usize> Lanes<N> {
             }
             if MU {
                 self.le[k] += p.e;
-                self.h_mm[k] += p.s * blk.dmm[k];
-                self.h_ma[k] += p.s * blk.dma[k];
+                self.h_mm[k] += p.s * rows.dmm[k];
+                self.h_ma[k] += p.s * rows.dma[k];
                 if GAMMA {
-                    self.h_mg[k] += p.s * blk.dmg[k];
+                    self.h_mg[k] += p.s * rows.dmg[k];
                 }
                 for j in 0..nv {
                     self.h_se[j][k] += p.se * blk.d[j][k];
@@ -342,6 +344,26 @@ impl<const N: usize> Lanes<N> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// One block's second derivatives of `σ²_t` that this pass carries forwards (the adjoint pass
+/// needs none): the β row of `∂²σ²_t/∂θ∂θᵀ` and the μ entries.
+struct SecondRows<const N: usize> {
+    db: [[f64; BLOCK]; N],
+    dmm: [f64; BLOCK],
+    dma: [f64; BLOCK],
+    dmg: [f64; BLOCK],
+}
+
+impl<const N: usize> SecondRows<N> {
+    fn new() -> Self {
+        Self {
+            db: [[0.0; BLOCK]; N],
+            dmm: [0.0; BLOCK],
+            dma: [0.0; BLOCK],
+            dmg: [0.0; BLOCK],
         }
     }
 }

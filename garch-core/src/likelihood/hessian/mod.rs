@@ -195,11 +195,6 @@ struct Block<const N: usize> {
     e: [f64; BLOCK],
     /// `∂σ²_t/∂θ_i`, one column per parameter.
     d: [[f64; BLOCK]; N],
-    /// The β row of `∂²σ²_t/∂θ∂θᵀ`.
-    db: [[f64; BLOCK]; N],
-    dmm: [f64; BLOCK],
-    dma: [f64; BLOCK],
-    dmg: [f64; BLOCK],
 }
 
 impl<const N: usize> Block<N> {
@@ -208,10 +203,6 @@ impl<const N: usize> Block<N> {
             s2: [0.0; BLOCK],
             e: [0.0; BLOCK],
             d: [[0.0; BLOCK]; N],
-            db: [[0.0; BLOCK]; N],
-            dmm: [0.0; BLOCK],
-            dma: [0.0; BLOCK],
-            dmg: [0.0; BLOCK],
         }
     }
 }
