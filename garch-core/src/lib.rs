@@ -15,7 +15,8 @@
 //!   GARCH/GJR, simulated for EGARCH h > 1).
 //! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
 //! * Rolling re-estimation (the `backtest` crate): [`fit_from`] warm-starts a fit from given
-//!   parameters; [`continued_variance`] continues a sub-range fit's variance path through later
+//!   parameters, [`fit_warm`] from a previous fit's [`WarmStart`] (its optimum and the exact
+//!   Hessian there, for a cheaper first Newton step); [`continued_variance`] continues a sub-range fit's variance path through later
 //!   observations as `arch`'s `forecast(start=…)` does.
 //! * [`simulate()`]: seeded simulation of every model.
 //! * [`ShockLaw`]: the unit-variance law of the shocks at fixed shape parameters (density, CDF,
