@@ -23,7 +23,7 @@ use crate::fit::FittedModel;
 use crate::likelihood::Likelihood;
 use crate::mean;
 use crate::report::TRADING_DAYS_PER_YEAR;
-use crate::spec::{ModelSpec, VolatilityModel};
+use crate::spec::{MeanModel, ModelSpec, VolatilityModel};
 use crate::variance::{self, SQRT_2_OVER_PI};
 
 /// Longest horizon served.
@@ -107,11 +107,39 @@ pub fn continued_variance(
             len: y.len(),
         });
     }
-    let resids = mean::residuals(spec.mean, params, y);
-    let bc = variance::backcast(&resids[..fit_len - hold]);
+    // The backcast needs the residuals of the sample's first observations only, the bounds'
+    // envelope the largest squared residual of the rest of the series: with a constant or zero
+    // mean that of the largest or smallest return (x ↦ (x − μ)² is convex, and rounding keeps
+    // y − μ and its square monotone). All of them only where a bound might act.
+    let fixed_mean = match spec.mean {
+        MeanModel::Constant => Some(params[0]),
+        MeanModel::Zero => Some(0.0),
+        MeanModel::Ar(_) => None,
+    };
+    let (backcast, envelope, resids) = match fixed_mean {
+        Some(mu) => {
+            let head: Vec<f64> = y[..fit_len.min(variance::BACKCAST_WINDOW)]
+                .iter()
+                .map(|v| v - mu)
+                .collect();
+            let (lo, hi) = y
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
+            let max_e2 = ((hi - mu) * (hi - mu)).max((lo - mu) * (lo - mu));
+            let bc = variance::backcast(&head);
+            (bc, variance::envelope_of(bc, max_e2), None)
+        }
+        None => {
+            let resids = mean::residuals(spec.mean, params, y);
+            let bc = variance::backcast(&resids[..fit_len - hold]);
+            (bc, variance::bounds_envelope(&resids), Some(resids))
+        }
+    };
     let bc = match spec.volatility {
-        VolatilityModel::Egarch => bc.ln(),
-        VolatilityModel::Garch(_) => bc,
+        VolatilityModel::Egarch => backcast.ln(),
+        VolatilityModel::Garch(_) => backcast,
     };
     let observed = end.min(y.len());
     let mut y_path = y[..observed].to_vec();
@@ -124,13 +152,14 @@ pub fn continued_variance(
     // bound, no bound would have changed a step, and it is the bounded path bit for bit.
     let unbounded = vec![[0.0, f64::INFINITY]; y_path.len() - hold];
     let path = Likelihood::with_start(spec, &y_path, bc, unbounded).variance_path(params);
-    let [lower, upper] = variance::bounds_envelope(&resids);
+    let [lower, upper] = envelope;
     if path[..observed - hold]
         .iter()
         .all(|&s2| s2 >= lower && s2 <= upper)
     {
         return Ok(path);
     }
+    let resids = resids.unwrap_or_else(|| mean::residuals(spec.mean, params, y));
     let mut bounds = variance::variance_bounds_prefix(&resids, observed - hold);
     if end > y.len() {
         bounds.push([0.0, f64::INFINITY]);

@@ -16,7 +16,7 @@ const LN_SIGMA2_MAX: f64 = 709.782_712_893_384;
 /// Decay of the backcast and variance-bound EWMA (RiskMetrics' 0.94, as `arch`).
 const EWMA_DECAY: f64 = 0.94;
 /// Observations in the backcast window.
-const BACKCAST_WINDOW: usize = 75;
+pub(crate) const BACKCAST_WINDOW: usize = 75;
 
 /// `arch`'s backcast: `Σ w_j e_j²` over the first `min(75, T)` residuals with weights
 /// `0.94^j / Σ 0.94^j` (`volatility.py`, `GARCH.backcast`). EGARCH uses its logarithm.
@@ -49,7 +49,6 @@ pub(crate) fn variance_bounds_prefix(resids: &[f64], len: usize) -> Vec<[f64; 2]
         lower_floor,
         min_upper,
         max_upper,
-        ..
     } = BoundLimits::of(resids);
     // `ewma_recursion` runs `garch_recursion` with ω = 0, α = 1 − 0.94, β = 0.94 from the
     // backcast; the operation order is kept so the bounds match `arch` to the last bit. The
@@ -87,8 +86,6 @@ struct BoundLimits {
     min_upper: f64,
     /// `1e7·(1 + max e²)`: the cap of every upper bound.
     max_upper: f64,
-    /// `max e²`.
-    max_e2: f64,
 }
 
 impl BoundLimits {
@@ -125,21 +122,27 @@ impl BoundLimits {
             lower_floor: var / 1e8,
             min_upper: 1.0 + max_e2,
             max_upper: 1e7 * (1.0 + max_e2),
-            max_e2,
         }
     }
 }
 
 /// A band `[lower, upper]` inside every one of [`variance_bounds`]`(resids)`, without the
 /// serial EWMA: a variance path that stays in it is one that no bound touched, so it is the
-/// bounded path bit for bit. Every upper bound is at least `1 + max e²` (the floor it is
-/// given). Every lower bound is `max(v_t/1e6, var/1e8)` with `v_t` the EWMA, a convex
-/// combination of the backcast and earlier squares, hence at most their maximum: the factor
-/// `1 + 1e-9` covers the rounding of thousands of EWMA steps (each within a few ulps).
+/// bounded path bit for bit. See [`envelope_of`].
 pub(crate) fn bounds_envelope(resids: &[f64]) -> [f64; 2] {
-    let limits = BoundLimits::of(resids);
-    let ewma_max = backcast(resids).max(limits.max_e2) * (1.0 + 1e-9);
-    [(ewma_max / 1e6).max(limits.lower_floor), limits.min_upper]
+    let max_e2 = resids.iter().fold(0.0f64, |m, &e| m.max(e * e));
+    envelope_of(backcast(resids), max_e2)
+}
+
+/// [`bounds_envelope`] from the backcast and the largest squared residual alone. Every upper
+/// bound is at least `1 + max e²` (the floor it is given). Every lower bound is
+/// `max(v_t/1e6, var/1e8)` with `v_t` the EWMA, a convex combination of the backcast and
+/// earlier squares, hence at most their maximum (the factor `1 + 1e-9` covers the rounding of
+/// thousands of EWMA steps, each within a few ulps); and `var ≤ mean(e²) ≤ max e²`, so the
+/// floor `var/1e8` is a hundredth of that at most and never the larger.
+pub(crate) fn envelope_of(backcast: f64, max_e2: f64) -> [f64; 2] {
+    let ewma_max = backcast.max(max_e2) * (1.0 + 1e-9);
+    [ewma_max / 1e6, 1.0 + max_e2]
 }
 
 /// `Σ f(x_i)` in eight lanes (`i mod 8`), added in a fixed order: eight independent running
@@ -775,6 +778,11 @@ mod tests {
             }
             if case % 7 == 0 {
                 e.iter_mut().take(80).for_each(|x| *x = 0.0);
+            }
+            if case % 5 == 0 {
+                // Far from zero mean: var(e) is small against max e².
+                let shift = scale * 40.0;
+                e.iter_mut().for_each(|x| *x += shift);
             }
             let [lower, upper] = bounds_envelope(&e);
             assert!(lower <= upper, "case {case}");
