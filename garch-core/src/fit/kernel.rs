@@ -24,7 +24,7 @@ impl<'a> LikelihoodKernel<'a> {
         let y = returns.as_slice();
         let e0 = starting_resids(&spec, y);
         Self {
-            inner: Likelihood::new(spec, y, &e0),
+            inner: Likelihood::new_owned(spec, y, e0),
         }
     }
     /// Total log-likelihood (one pass, no derivatives).

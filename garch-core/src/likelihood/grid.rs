@@ -76,7 +76,7 @@ impl Likelihood<'_> {
         lanes: &[[f64; 4]; LANES],
     ) -> ([f64; LANES], [bool; LANES]) {
         let y = self.y;
-        let bounds = &self.bounds[..y.len()];
+        let bounds = &self.bounds()[..y.len()];
         let coefficient = |k: usize| -> Lanes {
             std::array::from_fn(|v| std::array::from_fn(|l| lanes[v * W + l][k]))
         };
@@ -135,7 +135,7 @@ impl Envelope {
         let larger = |a: f64, b: f64| if b > a { b } else { a };
         let smaller = |a: f64, b: f64| if b < a { b } else { a };
         let (mut lo, mut hi, mut m) = ([f64::NEG_INFINITY; 8], [f64::INFINITY; 8], [0.0; 8]);
-        let mut bounds = lik.bounds.chunks_exact(8);
+        let mut bounds = lik.bounds().chunks_exact(8);
         for c in &mut bounds {
             for l in 0..8 {
                 lo[l] = larger(lo[l], c[l][0]);

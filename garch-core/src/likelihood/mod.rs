@@ -49,9 +49,35 @@ pub(crate) struct Likelihood<'a> {
     /// The observations the likelihood is over (after an AR mean's hold-back).
     y: &'a [f64],
     backcast: f64,
-    bounds: Cow<'a, [[f64; 2]]>,
+    bounds: Bounds<'a>,
+    /// A band inside every bound: a variance path that stays in it is one that no bound
+    /// touched. The second-order pass checks this alone, so a fit whose passes stay inside
+    /// never computes the bounds themselves (a serial EWMA over the sample).
+    envelope: [f64; 2],
     /// An AR mean's regressors, row-major `y.len() × n_mean` (see [`mean::regressors`]).
     regressors: Option<Vec<f64>>,
+}
+
+/// `arch`'s per-observation variance bounds: given, or computed from the starting residuals
+/// on first use.
+#[derive(Debug, Clone)]
+enum Bounds<'a> {
+    Ready(Cow<'a, [[f64; 2]]>),
+    FromResids {
+        resids: Cow<'a, [f64]>,
+        cell: std::sync::OnceLock<Vec<[f64; 2]>>,
+    },
+}
+
+impl Bounds<'_> {
+    fn get(&self) -> &[[f64; 2]] {
+        match self {
+            Bounds::Ready(b) => b,
+            Bounds::FromResids { resids, cell } => {
+                cell.get_or_init(|| variance::variance_bounds(resids))
+            }
+        }
+    }
 }
 
 /// Sums the log density over observations: the linear terms directly, the logarithms through
@@ -248,13 +274,35 @@ impl<'a> Likelihood<'a> {
     /// Prepares the likelihood of `spec` on the whole series `y`, with backcast and bounds
     /// from `start_resids` (`arch` uses the residuals at the starting mean: `y − ȳ`, or the
     /// least-squares AR residuals, which start after the hold-back).
-    pub(crate) fn new(spec: ModelSpec, y: &'a [f64], start_resids: &[f64]) -> Self {
-        let bc = variance::backcast(start_resids);
+    pub(crate) fn new(spec: ModelSpec, y: &'a [f64], start_resids: &'a [f64]) -> Self {
+        Self::from_resids(spec, y, Cow::Borrowed(start_resids))
+    }
+
+    /// [`Self::new`], keeping the starting residuals (for a caller that does not).
+    pub(crate) fn new_owned(spec: ModelSpec, y: &'a [f64], start_resids: Vec<f64>) -> Self {
+        Self::from_resids(spec, y, Cow::Owned(start_resids))
+    }
+
+    fn from_resids(spec: ModelSpec, y: &'a [f64], start_resids: Cow<'a, [f64]>) -> Self {
+        let bc = variance::backcast(&start_resids);
         let backcast = match spec.volatility {
             VolatilityModel::Egarch => bc.ln(),
             VolatilityModel::Garch(_) => bc,
         };
-        Self::with_start(spec, y, backcast, variance::variance_bounds(start_resids))
+        let envelope = variance::bounds_envelope(&start_resids);
+        let hold = spec.mean.hold_back().min(y.len());
+        Self {
+            spec,
+            layout: spec.layout(),
+            y: &y[hold..],
+            backcast,
+            bounds: Bounds::FromResids {
+                resids: start_resids,
+                cell: std::sync::OnceLock::new(),
+            },
+            envelope,
+            regressors: mean::regressors(spec.mean, y),
+        }
     }
 
     /// A likelihood on the whole series `y` with an explicit backcast and bounds (one per
@@ -267,14 +315,26 @@ impl<'a> Likelihood<'a> {
         bounds: Vec<[f64; 2]>,
     ) -> Self {
         let hold = spec.mean.hold_back().min(y.len());
+        let envelope = band_inside(&bounds);
         Self {
             spec,
             layout: spec.layout(),
             y: &y[hold..],
             backcast,
-            bounds: Cow::Owned(bounds),
+            bounds: Bounds::Ready(Cow::Owned(bounds)),
+            envelope,
             regressors: mean::regressors(spec.mean, y),
         }
+    }
+
+    /// The per-observation variance bounds (computed on first use).
+    pub(crate) fn bounds(&self) -> &[[f64; 2]] {
+        self.bounds.get()
+    }
+
+    /// A band inside every variance bound (see the field).
+    pub(crate) fn envelope(&self) -> [f64; 2] {
+        self.envelope
     }
 
     /// The zero-mean, normal likelihood of this one's variance process on the starting
@@ -287,7 +347,8 @@ impl<'a> Likelihood<'a> {
             layout: spec.layout(),
             y: e0,
             backcast: self.backcast,
-            bounds: Cow::Borrowed(&self.bounds),
+            bounds: Bounds::Ready(Cow::Borrowed(self.bounds())),
+            envelope: self.envelope,
             regressors: None,
         }
     }
@@ -310,7 +371,7 @@ impl<'a> Likelihood<'a> {
             vol_index: self.layout.vol,
             n_params: self.layout.len,
             backcast: self.backcast,
-            bounds: &self.bounds,
+            bounds: self.bounds(),
             regressors: None,
         }
     }
@@ -347,7 +408,7 @@ impl<'a> Likelihood<'a> {
             vol_index: self.layout.vol,
             n_params: self.layout.len,
             backcast: self.backcast,
-            bounds: &self.bounds,
+            bounds: self.bounds(),
             regressors: self.regressors.as_deref().map(|x| Regressors {
                 x,
                 k: self.layout.n_mean,
@@ -628,4 +689,13 @@ impl<'a> Likelihood<'a> {
         self.run(params, &mut sigma2, &mut PathSink);
         sigma2
     }
+}
+
+/// The largest lower and the smallest upper bound: a band inside every one of `bounds`.
+fn band_inside(bounds: &[[f64; 2]]) -> [f64; 2] {
+    bounds
+        .iter()
+        .fold([0.0f64, f64::INFINITY], |[lo, hi], &[l, h]| {
+            [lo.max(l), hi.min(h)]
+        })
 }

@@ -12,11 +12,12 @@ use super::{BLOCK, Block, SecondOrder};
 use crate::distribution::SecondOrderDensity;
 use crate::likelihood::Likelihood;
 use crate::likelihood::logsum::LogProduct;
-use crate::variance::RecursionInput;
 
 impl Likelihood<'_> {
     /// The pass where every variance is inside its bounds (the usual case), for `N`
-    /// parameters; `None` as soon as one is not, and [`Self::pass_bounded`] takes over.
+    /// parameters; `None` as soon as one leaves the bounds' envelope (a band inside every
+    /// bound, so the bounds themselves are never computed here), and [`Self::pass_bounded`]
+    /// takes over.
     ///
     /// Forward, by blocks of [`BLOCK`] observations: a serial sweep ([`forward_block`]) runs
     /// `σ²_t` and `d_t = x_t + β·d_{t−1}` and stores them column-wise (ω's column, which does
@@ -49,13 +50,11 @@ impl Likelihood<'_> {
         params: &[f64],
         density: D,
     ) -> Option<SecondOrder> {
-        let RecursionInput {
-            y,
-            mu,
-            backcast: bc,
-            bounds,
-            ..
-        } = self.input(params);
+        // Not `self.input`: that would compute the per-observation bounds, and this pass checks
+        // its variances against the envelope alone.
+        let (y, bc) = (self.y, self.backcast);
+        let mu = self.layout.mu.map_or(0.0, |m| params[m]);
+        let band = self.envelope();
         let v = usize::from(MU);
         let (omega, alpha) = (params[v], params[v + 1]);
         let (gamma, beta) = if GAMMA {
@@ -65,7 +64,6 @@ impl Likelihood<'_> {
         };
         let (ia, ig, ib) = (v + 1, v + 2, v + 2 + usize::from(GAMMA));
         let nv = N - usize::from(D::HAS_NU);
-        let bounds = &bounds[..y.len()];
 
         let mut sums = Sums::<N>::new();
         let mut ln_s2 = LogProduct::new();
@@ -88,15 +86,15 @@ impl Likelihood<'_> {
             s_prev: bc,
             ..Recursion::default()
         };
-        for (b, (y_block, b_block)) in y.chunks(BLOCK).zip(bounds.chunks(BLOCK)).enumerate() {
+        for (b, y_block) in y.chunks(BLOCK).enumerate() {
             let len = y_block.len().min(BLOCK);
             state = if b == 0 {
                 forward_block::<N, MU, GAMMA, true>(
-                    &coefs, bc, y_block, b_block, state, &geometric, &mut blk,
+                    &coefs, bc, y_block, band, state, &geometric, &mut blk,
                 )
             } else {
                 forward_block::<N, MU, GAMMA, false>(
-                    &coefs, bc, y_block, b_block, state, &geometric, &mut blk,
+                    &coefs, bc, y_block, band, state, &geometric, &mut blk,
                 )
             }?;
             sigma2.extend_from_slice(&blk.s2[..len]);
@@ -233,7 +231,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     c: &Coefficients,
     bc: f64,
     y_block: &[f64],
-    b_block: &[[f64; 2]],
+    band: [f64; 2],
     state: Recursion,
     geometric: &Geometric,
     blk: &mut Block<N>,
@@ -247,7 +245,8 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     } = *c;
     let v = usize::from(MU);
     let (ia, ig, ib) = (v + 1, v + 2, v + 2 + usize::from(GAMMA));
-    let len = y_block.len().min(BLOCK).min(b_block.len());
+    let len = y_block.len().min(BLOCK);
+    let [lo, hi] = band;
     let Recursion {
         mut s_prev,
         mut e_prev,
@@ -266,7 +265,6 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
             raw += gamma * 0.5 * bc;
         }
         raw += beta * bc;
-        let [lo, hi] = b_block[0];
         if raw < lo || raw > hi {
             return None;
         }
@@ -320,14 +318,11 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         }
         s_prev = raw;
     }
-    // The bounds, checked after the sweep (element-wise, it vectorises): a variance outside
-    // them only makes this pass decline.
+    // The envelope of the bounds, checked after the sweep (element-wise, it vectorises): a
+    // variance outside it only makes this pass decline, and the bounded pass takes over.
     let outside = blk.s2[..len]
         .iter()
-        .zip(&b_block[..len])
-        .fold(false, |out, (&raw, &[lo, hi])| {
-            out | (raw < lo) | (raw > hi)
-        });
+        .fold(false, |out, &raw| out | (raw < lo) | (raw > hi));
     if outside {
         return None;
     }
