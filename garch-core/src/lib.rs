@@ -51,7 +51,7 @@ pub use forecast::{
     Forecast, ForecastError, ForecastIntervals, ForecastMethod, ForecastOptions, ForecastStep,
     IntervalStep, ReturnQuantile, continued_variance,
 };
-pub use report::{CovarianceType, FitReport, ParameterEstimate};
+pub use report::{CovarianceType, FitReport, ParameterEstimate, ReportEssentials};
 pub use series::{MIN_OBSERVATIONS, Prices, ReturnScale, Returns, SeriesError};
 pub use simulate::{Simulation, simulate, simulate_with_rng};
 pub use spec::{

@@ -77,7 +77,95 @@ pub struct FitReport {
     pub annualized_volatility: Option<f64>,
 }
 
+/// What a [`FitReport`] holds that does not follow from the rest: the estimates and their
+/// standard errors, the log-likelihood and how the optimiser ended. Names, t statistics,
+/// p-values, information criteria, persistence, half-life and the unconditional and
+/// annualised volatility are functions of these and the model, and
+/// [`FitReport::from_essentials`] recomputes them with the operations [`crate::fit`] uses,
+/// so the report comes back bit for bit. For transports that carry many reports: a
+/// distributed backtest sends one per refit, and these are under half the bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportEssentials {
+    /// Point estimates in `arch` order.
+    pub values: Vec<f64>,
+    /// Their standard errors.
+    pub std_errs: Vec<Option<f64>>,
+    /// How the standard errors were computed.
+    pub covariance_type: CovarianceType,
+    /// Maximised log-likelihood.
+    pub log_likelihood: f64,
+    /// Observations used.
+    pub nobs: usize,
+    /// Whether the optimiser met its convergence criterion.
+    pub converged: bool,
+    /// Optimiser iterations.
+    pub iterations: u64,
+    /// Likelihood evaluations.
+    pub function_evaluations: u64,
+    /// Why the optimiser stopped.
+    pub status: String,
+    /// Parameters on a constraint.
+    pub at_bounds: Vec<String>,
+}
+
 impl FitReport {
+    /// The fields the others follow from.
+    pub fn essentials(&self) -> ReportEssentials {
+        ReportEssentials {
+            values: self.params.iter().map(|p| p.value).collect(),
+            std_errs: self.params.iter().map(|p| p.std_err).collect(),
+            covariance_type: self.covariance_type,
+            log_likelihood: self.log_likelihood,
+            nobs: self.nobs,
+            converged: self.converged,
+            iterations: self.iterations,
+            function_evaluations: self.function_evaluations,
+            status: self.status.clone(),
+            at_bounds: self.at_bounds.clone(),
+        }
+    }
+
+    /// The report of `spec` with these essentials: the one [`Self::essentials`] came from, bit
+    /// for bit. Fails when the number of values or standard errors is not the model's.
+    pub fn from_essentials(
+        spec: ModelSpec,
+        essentials: ReportEssentials,
+    ) -> Result<FitReport, crate::FitError> {
+        let names = spec.param_names();
+        let ReportEssentials {
+            values,
+            std_errs,
+            covariance_type,
+            log_likelihood,
+            nobs,
+            converged,
+            iterations,
+            function_evaluations,
+            status,
+            at_bounds,
+        } = essentials;
+        if values.len() != names.len() || std_errs.len() != names.len() {
+            return Err(crate::FitError::WrongParameterCount {
+                expected: names.len(),
+                got: values.len().max(std_errs.len()),
+                names: names.join(", "),
+            });
+        }
+        Ok(crate::fit::report::build_report(
+            spec,
+            &values,
+            &std_errs,
+            covariance_type,
+            log_likelihood,
+            nobs,
+            converged,
+            iterations,
+            function_evaluations,
+            status,
+            at_bounds,
+        ))
+    }
+
     /// The estimate named `name`.
     pub fn param(&self, name: &str) -> Option<&ParameterEstimate> {
         self.params.iter().find(|p| p.name == name)

@@ -38,7 +38,7 @@ mod covariance;
 mod kernel;
 mod lbfgs;
 mod newton;
-mod report;
+pub(crate) mod report;
 mod start;
 #[cfg(test)]
 mod tests;
@@ -57,7 +57,7 @@ pub use kernel::{
     LikelihoodKernel, arch_starting_values, log_likelihood_with_gradient, standard_errors,
 };
 use lbfgs::optimise;
-use report::build_report;
+use report::{build_report, std_errs_of};
 pub(crate) use start::starting_resids;
 use start::{starting_candidates, starting_values};
 
@@ -501,7 +501,7 @@ fn finish(
     let report = build_report(
         spec,
         &opt.params,
-        cov.as_ref(),
+        &std_errs_of(cov.as_ref(), opt.params.len()),
         options.covariance,
         ll,
         lik.nobs(),
@@ -583,7 +583,7 @@ pub fn fix(returns: &Returns, spec: ModelSpec, params: &[f64]) -> Result<FittedM
     let report = build_report(
         spec,
         params,
-        None,
+        &vec![None; params.len()],
         CovarianceType::Robust,
         ll,
         lik.nobs(),

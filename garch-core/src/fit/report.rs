@@ -25,12 +25,25 @@ fn two_sided_p(t: f64) -> f64 {
     statrs::function::erf::erfc(t.abs() / std::f64::consts::SQRT_2)
 }
 
-/// Assembles the report from parameters and (optionally) their covariance.
+/// Standard errors from the covariance's diagonal (`None` where it is not a finite,
+/// non-negative number, or without a covariance).
+pub(super) fn std_errs_of(cov: Option<&DMatrix<f64>>, k: usize) -> Vec<Option<f64>> {
+    (0..k)
+        .map(|i| {
+            cov.map(|c| c[(i, i)])
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(f64::sqrt)
+        })
+        .collect()
+}
+
+/// Assembles the report from parameters and their standard errors; everything else in it
+/// follows from these (see [`crate::ReportEssentials`], which relies on that).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn build_report(
+pub(crate) fn build_report(
     spec: ModelSpec,
     params: &[f64],
-    cov: Option<&DMatrix<f64>>,
+    std_errs: &[Option<f64>],
     covariance_type: CovarianceType,
     log_likelihood: f64,
     nobs: usize,
@@ -46,10 +59,7 @@ pub(super) fn build_report(
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let std_err = cov
-                .map(|c| c[(i, i)])
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .map(f64::sqrt);
+            let std_err = std_errs[i];
             let t_stat = std_err.filter(|s| *s > 0.0).map(|s| params[i] / s);
             ParameterEstimate {
                 name: name.clone(),

@@ -189,3 +189,44 @@ fn warm_starts_with_a_known_hessian_reach_the_exact_paths_optimum() {
         assert!((p - q).abs() <= 1e-6 * q.abs().max(1e-3));
     }
 }
+
+/// A report rebuilt from its essentials is the report, bit for bit: every law and model, a
+/// fixed-parameter report (no standard errors), and the wrong number of values refused.
+#[test]
+fn reports_come_back_from_their_essentials() {
+    let gjr_t = ModelSpec::new(
+        MeanModel::Constant,
+        VolatilityModel::gjr(),
+        Distribution::StudentT,
+    );
+    let y = Returns::new(series(gjr_t, &[0.04, 0.02, 0.03, 0.1, 0.88, 7.0], 1500, 9)).unwrap();
+    let bits = |r: &FitReport| serde_json::to_string(r).unwrap();
+    let mut reports = Vec::new();
+    for (vol, dist) in [
+        (VolatilityModel::garch(), Distribution::Normal),
+        (VolatilityModel::gjr(), Distribution::StudentT),
+        (VolatilityModel::egarch(), Distribution::SkewT),
+        (VolatilityModel::garch(), Distribution::Ged),
+    ] {
+        let spec = ModelSpec::new(MeanModel::Constant, vol, dist);
+        reports.push(
+            fit(&y, spec, &FitOptions::default())
+                .unwrap()
+                .report()
+                .clone(),
+        );
+    }
+    let fixed = fix(&y, ModelSpec::default(), &[0.04, 0.05, 0.08, 0.9]).unwrap();
+    reports.push(fixed.report().clone());
+    for r in reports {
+        let back = FitReport::from_essentials(r.spec, r.essentials()).unwrap();
+        assert_eq!(bits(&back), bits(&r), "{}", r.spec);
+        for (a, b) in back.params.iter().zip(&r.params) {
+            assert_eq!(a.t_stat.map(f64::to_bits), b.t_stat.map(f64::to_bits));
+            assert_eq!(a.p_value.map(f64::to_bits), b.p_value.map(f64::to_bits));
+        }
+    }
+    let mut short = fixed.report().essentials();
+    short.values.pop();
+    assert!(FitReport::from_essentials(ModelSpec::default(), short).is_err());
+}

@@ -749,7 +749,7 @@ impl Coordinator {
                         duplicates += 1;
                         continue;
                     }
-                    *slot = Some(outcome.and_then(|p| p.unpack()));
+                    *slot = Some(outcome.and_then(|p| p.unpack(job.spec)));
                     fresh += 1;
                     seconds[a] += s;
                     asset_workers[a].insert(result.worker_id.clone());
