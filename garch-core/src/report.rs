@@ -132,38 +132,15 @@ impl FitReport {
         essentials: ReportEssentials,
     ) -> Result<FitReport, crate::FitError> {
         let names = spec.param_names();
-        let ReportEssentials {
-            values,
-            std_errs,
-            covariance_type,
-            log_likelihood,
-            nobs,
-            converged,
-            iterations,
-            function_evaluations,
-            status,
-            at_bounds,
-        } = essentials;
-        if values.len() != names.len() || std_errs.len() != names.len() {
+        let (n_values, n_errs) = (essentials.values.len(), essentials.std_errs.len());
+        if n_values != names.len() || n_errs != names.len() {
             return Err(crate::FitError::WrongParameterCount {
                 expected: names.len(),
-                got: values.len().max(std_errs.len()),
+                got: n_values.max(n_errs),
                 names: names.join(", "),
             });
         }
-        Ok(crate::fit::report::build_report(
-            spec,
-            &values,
-            &std_errs,
-            covariance_type,
-            log_likelihood,
-            nobs,
-            converged,
-            iterations,
-            function_evaluations,
-            status,
-            at_bounds,
-        ))
+        Ok(crate::fit::report::build_report(spec, essentials))
     }
 
     /// The estimate named `name`.

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::distribution::ShockLaw;
 use crate::likelihood::Likelihood;
-use crate::report::{CovarianceType, FitReport};
+use crate::report::{CovarianceType, FitReport, ReportEssentials};
 use crate::series::Returns;
 use crate::spec::{ModelSpec, SpecError};
 use crate::transform::Transform;
@@ -500,16 +500,18 @@ fn finish(
     let at_bounds = active.unwrap_or_else(|| transform.near_bounds(&opt.params, &names));
     let report = build_report(
         spec,
-        &opt.params,
-        &std_errs_of(cov.as_ref(), opt.params.len()),
-        options.covariance,
-        ll,
-        lik.nobs(),
-        opt.converged,
-        opt.iterations,
-        opt.evaluations,
-        status,
-        at_bounds,
+        ReportEssentials {
+            values: opt.params.clone(),
+            std_errs: std_errs_of(cov.as_ref(), opt.params.len()),
+            covariance_type: options.covariance,
+            log_likelihood: ll,
+            nobs: lik.nobs(),
+            converged: opt.converged,
+            iterations: opt.iterations,
+            function_evaluations: opt.evaluations,
+            status,
+            at_bounds,
+        },
     );
     FittedModel {
         spec,
@@ -582,16 +584,18 @@ pub fn fix(returns: &Returns, spec: ModelSpec, params: &[f64]) -> Result<FittedM
     let (ll, sigma2) = lik.conditional_variance(params);
     let report = build_report(
         spec,
-        params,
-        &vec![None; params.len()],
-        CovarianceType::Robust,
-        ll,
-        lik.nobs(),
-        true,
-        0,
-        1,
-        "fixed parameters (not estimated)".into(),
-        Vec::new(),
+        ReportEssentials {
+            values: params.to_vec(),
+            std_errs: vec![None; params.len()],
+            covariance_type: CovarianceType::Robust,
+            log_likelihood: ll,
+            nobs: lik.nobs(),
+            converged: true,
+            iterations: 0,
+            function_evaluations: 1,
+            status: "fixed parameters (not estimated)".into(),
+            at_bounds: Vec::new(),
+        },
     );
     Ok(FittedModel {
         spec,

@@ -4,7 +4,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::report::{CovarianceType, FitReport, ParameterEstimate, TRADING_DAYS_PER_YEAR};
+use crate::report::{FitReport, ParameterEstimate, ReportEssentials, TRADING_DAYS_PER_YEAR};
 use crate::spec::{Layout, ModelSpec, VolatilityModel};
 
 fn persistence(spec: &ModelSpec, layout: &Layout, params: &[f64]) -> f64 {
@@ -37,22 +37,21 @@ pub(super) fn std_errs_of(cov: Option<&DMatrix<f64>>, k: usize) -> Vec<Option<f6
         .collect()
 }
 
-/// Assembles the report from parameters and their standard errors; everything else in it
-/// follows from these (see [`crate::ReportEssentials`], which relies on that).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_report(
-    spec: ModelSpec,
-    params: &[f64],
-    std_errs: &[Option<f64>],
-    covariance_type: CovarianceType,
-    log_likelihood: f64,
-    nobs: usize,
-    converged: bool,
-    iterations: u64,
-    function_evaluations: u64,
-    status: String,
-    at_bounds: Vec<String>,
-) -> FitReport {
+/// Assembles the report from its essentials (lengths already checked against the model);
+/// everything else in it follows from them ([`FitReport::from_essentials`] relies on that).
+pub(crate) fn build_report(spec: ModelSpec, essentials: ReportEssentials) -> FitReport {
+    let ReportEssentials {
+        values: params,
+        std_errs,
+        covariance_type,
+        log_likelihood,
+        nobs,
+        converged,
+        iterations,
+        function_evaluations,
+        status,
+        at_bounds,
+    } = essentials;
     let layout = spec.layout();
     let names = spec.param_names();
     let estimates = names
@@ -71,7 +70,7 @@ pub(crate) fn build_report(
         })
         .collect();
     let k = params.len() as f64;
-    let pers = persistence(&spec, &layout, params);
+    let pers = persistence(&spec, &layout, &params);
     let stationary = pers < 1.0 && pers > 0.0;
     let omega = params[layout.vol];
     let unconditional_variance = (pers < 1.0).then(|| match spec.volatility {
