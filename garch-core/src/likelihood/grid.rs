@@ -9,7 +9,8 @@
 //! every eight observations (one `ln` per candidate per sweep, not one per observation).
 //!
 //! `arch`'s variance bounds rarely bind on its own grid, and where it can be shown that they
-//! cannot ([`Envelope`]) the sweep leaves them out: a fifth of its instructions.
+//! cannot ([`Envelope`], from the band inside every bound) the sweep leaves them out, and they
+//! are not even computed: a fifth of its instructions, and a serial pass over the data.
 //!
 //! The rare lane that crosses its upper bound, or whose product or sum leaves the normal
 //! range, is rescored by the scalar kernel, so every score is the likelihood `arch` defines;
@@ -44,12 +45,20 @@ impl Likelihood<'_> {
     pub(crate) fn grid_values(&self, candidates: &[[f64; 4]]) -> Vec<f64> {
         debug_assert!(self.layout.mu.is_none() && self.layout.nu.is_none());
         let threshold = self.layout.len == 4;
-        let envelope = Envelope::of(self);
+        let max_e2 = Envelope::max_square(self);
+        let band = Envelope::of_band(self, max_e2);
+        let exact = std::cell::OnceCell::new();
         let mut out = Vec::with_capacity(candidates.len());
         for chunk in candidates.chunks(LANES) {
             let mut lanes = [chunk[0]; LANES];
             lanes[..chunk.len()].copy_from_slice(chunk);
-            let unbounded = lanes.iter().all(|c| envelope.never_binds(c));
+            // The band first; only where it cannot tell, the bounds (computed then).
+            let unbounded = lanes.iter().all(|c| band.never_binds(c))
+                || lanes.iter().all(|c| {
+                    exact
+                        .get_or_init(|| Envelope::of_bounds(self, max_e2))
+                        .never_binds(c)
+                });
             let (values, exact) = match (threshold, unbounded) {
                 (true, true) => self.sweep::<true, false>(&lanes),
                 (true, false) => self.sweep::<true, true>(&lanes),
@@ -76,7 +85,13 @@ impl Likelihood<'_> {
         lanes: &[[f64; 4]; LANES],
     ) -> ([f64; LANES], [bool; LANES]) {
         let y = self.y;
-        let bounds = &self.bounds()[..y.len()];
+        // The bounds only where they may bind: computing them is a serial pass of its own.
+        let bounds: &[[f64; 2]] = if BOUNDED {
+            &self.bounds()[..y.len()]
+        } else {
+            &[]
+        };
+        let bound = |t: usize| if BOUNDED { bounds[t] } else { [0.0; 2] };
         let coefficient = |k: usize| -> Lanes {
             std::array::from_fn(|v| std::array::from_fn(|l| lanes[v * W + l][k]))
         };
@@ -97,13 +112,18 @@ impl Likelihood<'_> {
         let mut s2: Lanes = [[bc; W]; VECS];
         // Two observations per iteration (a fifth fewer instructions than one: the loop's
         // bookkeeping and the lanes' moves between registers are shared).
-        let mut pairs = y.chunks_exact(2).zip(bounds.chunks_exact(2));
-        for (k, (e, b)) in (&mut pairs).enumerate() {
+        for (k, e) in y.chunks_exact(2).enumerate() {
             let first = Shared::of(e[0]);
-            let s_a = recursion.step::<GAMMA, BOUNDED>(&prev, &s2, b[0], &mut acc.overshoot);
+            let s_a =
+                recursion.step::<GAMMA, BOUNDED>(&prev, &s2, bound(2 * k), &mut acc.overshoot);
             acc.add(first.e2, &s_a);
             let second = Shared::of(e[1]);
-            s2 = recursion.step::<GAMMA, BOUNDED>(&first, &s_a, b[1], &mut acc.overshoot);
+            s2 = recursion.step::<GAMMA, BOUNDED>(
+                &first,
+                &s_a,
+                bound(2 * k + 1),
+                &mut acc.overshoot,
+            );
             acc.add(second.e2, &s2);
             if (k + 1).is_multiple_of(RENORMALISE_EVERY / 2) {
                 acc.renormalise();
@@ -112,7 +132,7 @@ impl Likelihood<'_> {
         }
         if y.len() % 2 == 1 {
             let t = y.len() - 1;
-            s2 = recursion.step::<GAMMA, BOUNDED>(&prev, &s2, bounds[t], &mut acc.overshoot);
+            s2 = recursion.step::<GAMMA, BOUNDED>(&prev, &s2, bound(t), &mut acc.overshoot);
             acc.add(y[t] * y[t], &s2);
         }
         acc.finish(y.len())
@@ -122,19 +142,31 @@ impl Likelihood<'_> {
 /// What decides whether `arch`'s variance bounds can bind on a candidate: the largest lower
 /// bound, the smallest upper bound and the largest square that enters the recursion.
 struct Envelope {
-    max_lower: f64,
-    min_upper: f64,
+    /// At least every lower bound.
+    lower: f64,
+    /// At most every upper bound.
+    upper: f64,
     /// max(backcast, e²_t).
     max_e2: f64,
 }
 
 impl Envelope {
-    fn of(lik: &Likelihood<'_>) -> Self {
-        // Eight lanes and selects in the form of `maxpd`/`minpd`, so that the scans vectorise
-        // (a fold over `f64::max` waits on its previous value every element).
-        let larger = |a: f64, b: f64| if b > a { b } else { a };
+    /// From the likelihood's band inside every bound ([`Likelihood::envelope`]): the bounds
+    /// themselves (a serial EWMA) are not computed. Enough for `arch`'s GARCH grid; a GJR
+    /// candidate whose stationary level exceeds the largest square needs [`Self::of_bounds`].
+    fn of_band(lik: &Likelihood<'_>, max_e2: f64) -> Self {
+        let [lower, upper] = lik.envelope();
+        Self {
+            lower,
+            upper,
+            max_e2,
+        }
+    }
+
+    /// From the bounds themselves: the largest lower and the smallest upper bound.
+    fn of_bounds(lik: &Likelihood<'_>, max_e2: f64) -> Self {
         let smaller = |a: f64, b: f64| if b < a { b } else { a };
-        let (mut lo, mut hi, mut m) = ([f64::NEG_INFINITY; 8], [f64::INFINITY; 8], [0.0; 8]);
+        let (mut lo, mut hi) = ([f64::NEG_INFINITY; 8], [f64::INFINITY; 8]);
         let mut bounds = lik.bounds().chunks_exact(8);
         for c in &mut bounds {
             for l in 0..8 {
@@ -146,6 +178,16 @@ impl Envelope {
             lo[l] = larger(lo[l], b[0]);
             hi[l] = smaller(hi[l], b[1]);
         }
+        Self {
+            lower: lo.into_iter().fold(f64::NEG_INFINITY, larger),
+            upper: hi.into_iter().fold(f64::INFINITY, smaller),
+            max_e2,
+        }
+    }
+
+    /// max(backcast, e²_t) over the likelihood's series.
+    fn max_square(lik: &Likelihood<'_>) -> f64 {
+        let mut m = [0.0; 8];
         let mut y = lik.y.chunks_exact(8);
         for c in &mut y {
             for l in 0..8 {
@@ -155,11 +197,7 @@ impl Envelope {
         for (l, e) in y.remainder().iter().enumerate() {
             m[l] = larger(m[l], e * e);
         }
-        Self {
-            max_lower: lo.into_iter().fold(f64::NEG_INFINITY, larger),
-            min_upper: hi.into_iter().fold(f64::INFINITY, smaller),
-            max_e2: m.into_iter().fold(lik.backcast, larger),
-        }
+        m.into_iter().fold(lik.backcast, larger)
     }
 
     /// Whether no bound can bind on the path of `[ω, α, γ, β]` (non-negative, β < 1). Every
@@ -169,7 +207,8 @@ impl Envelope {
     /// arithmetic;
     /// each step's three roundings add at most 3u relative, which the recursion's contraction
     /// keeps below `3u/(1 − β)` ≤ 1e-12 for `β ≤ 0.999`, covered by the factor on `U`. No
-    /// overshoot if that is below the smallest upper bound.
+    /// overshoot if that is below the smallest upper bound. Both are checked against the band
+    /// inside the bounds, which is stricter.
     fn never_binds(&self, &[omega, alpha, gamma, beta]: &[f64; 4]) -> bool {
         let non_negative = omega >= 0.0 && alpha >= 0.0 && gamma >= 0.0 && beta >= 0.0;
         if !(non_negative && beta <= 0.999) {
@@ -177,8 +216,16 @@ impl Envelope {
         }
         let stationary_level = (omega + (alpha + gamma) * self.max_e2) / (1.0 - beta);
         let upper = self.max_e2.max(stationary_level) * (1.0 + 1e-10);
-        omega >= self.max_lower && upper <= self.min_upper
+        omega >= self.lower && upper <= self.upper
     }
+}
+
+/// `a.max(b)` for non-NaN inputs in the form of `maxpd`, so that scans over eight lanes
+/// vectorise (a fold over `f64::max` waits on its previous value every element, and its NaN
+/// handling costs two more instructions).
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if b > a { b } else { a }
 }
 
 /// What every lane shares of an observation: `e²` and `e²·1[e<0]`.
@@ -337,7 +384,11 @@ mod tests {
             Distribution::Normal,
         );
         let lik = Likelihood::new(spec, &y, &y);
-        let envelope = Envelope::of(&lik);
+        let max_e2 = Envelope::max_square(&lik);
+        let (band, envelope) = (
+            Envelope::of_band(&lik, max_e2),
+            Envelope::of_bounds(&lik, max_e2),
+        );
         let m = y.iter().map(|e| e * e).sum::<f64>() / y.len() as f64;
         // arch's grid (persistence p, ω = (1 − p)·mean e²), with and without γ.
         let lanes: [[f64; 4]; LANES] = std::array::from_fn(|i| {
@@ -354,12 +405,16 @@ mod tests {
             assert_eq!(bounded[i].to_bits(), unbounded[i].to_bits(), "lane {i}");
         }
         // The envelope refuses what could bind: a tiny ω (floor), a huge ω (cap), β near 1.
+        // The band is inside the bounds: what it lets through, they do.
+        assert!(band.lower >= envelope.lower && band.upper <= envelope.upper);
+        assert!(lanes.iter().any(|c| band.never_binds(c)));
         for c in [
             [1e-12, 0.05, 0.0, 0.9],
             [1e9, 0.05, 0.0, 0.9],
             [0.01, 0.0, 0.0, 0.9999],
         ] {
             assert!(!envelope.never_binds(&c), "{c:?}");
+            assert!(!band.never_binds(&c), "{c:?}");
         }
     }
 

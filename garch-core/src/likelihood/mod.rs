@@ -58,8 +58,8 @@ pub(crate) struct Likelihood<'a> {
     regressors: Option<Vec<f64>>,
 }
 
-/// `arch`'s per-observation variance bounds: given, or computed from the starting residuals
-/// on first use.
+/// `arch`'s per-observation variance bounds: given, computed from the starting residuals on
+/// first use, or another likelihood's (computed, if they are, once for both).
 #[derive(Debug, Clone)]
 enum Bounds<'a> {
     Ready(Cow<'a, [[f64; 2]]>),
@@ -67,6 +67,7 @@ enum Bounds<'a> {
         resids: Cow<'a, [f64]>,
         cell: std::sync::OnceLock<Vec<[f64; 2]>>,
     },
+    Shared(&'a Bounds<'a>),
 }
 
 impl Bounds<'_> {
@@ -76,6 +77,7 @@ impl Bounds<'_> {
             Bounds::FromResids { resids, cell } => {
                 cell.get_or_init(|| variance::variance_bounds(resids))
             }
+            Bounds::Shared(other) => other.get(),
         }
     }
 }
@@ -339,7 +341,8 @@ impl<'a> Likelihood<'a> {
 
     /// The zero-mean, normal likelihood of this one's variance process on the starting
     /// residuals `e0` (the ones this likelihood's backcast and bounds came from): what `arch`
-    /// scores its starting grid with. Shares the bounds instead of recomputing them.
+    /// scores its starting grid with. Shares the bounds instead of recomputing them, and like
+    /// them computes them only on first use (the grid rarely needs them).
     pub(crate) fn variance_only<'b>(&'b self, e0: &'b [f64]) -> Likelihood<'b> {
         let spec = ModelSpec::new(MeanModel::Zero, self.spec.volatility, Distribution::Normal);
         Likelihood {
@@ -347,7 +350,7 @@ impl<'a> Likelihood<'a> {
             layout: spec.layout(),
             y: e0,
             backcast: self.backcast,
-            bounds: Bounds::Ready(Cow::Borrowed(self.bounds())),
+            bounds: Bounds::Shared(&self.bounds),
             envelope: self.envelope,
             regressors: None,
         }
