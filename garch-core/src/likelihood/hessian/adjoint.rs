@@ -70,9 +70,10 @@ impl Likelihood<'_> {
         let mut ln_1q = LogProduct::new();
         let mut blk = Block::<N>::new();
         let mut w = Weights::<N>::new();
-        let mut sigma2 = Vec::with_capacity(y.len());
+        // Written block by block in place (copying each block's columns cost a call a block).
+        let mut sigma2 = vec![0.0; y.len()];
         // ℓ_σ,t for the backward sweep.
-        let mut l_s = Vec::with_capacity(y.len());
+        let mut l_s = vec![0.0; y.len()];
         let coefs = Coefficients {
             mu,
             omega,
@@ -86,22 +87,23 @@ impl Likelihood<'_> {
             s_prev: bc,
             ..Recursion::default()
         };
-        for (b, y_block) in y.chunks(BLOCK).enumerate() {
+        let blocks = y
+            .chunks(BLOCK)
+            .zip(sigma2.chunks_mut(BLOCK).zip(l_s.chunks_mut(BLOCK)));
+        for (b, (y_block, (s2, ls))) in blocks.enumerate() {
             let len = y_block.len().min(BLOCK);
             state = if b == 0 {
                 forward_block::<N, MU, GAMMA, true>(
-                    &coefs, bc, y_block, band, state, &geometric, &mut blk,
+                    &coefs, bc, y_block, band, state, &geometric, s2, &mut blk,
                 )
             } else {
                 forward_block::<N, MU, GAMMA, false>(
-                    &coefs, bc, y_block, band, state, &geometric, &mut blk,
+                    &coefs, bc, y_block, band, state, &geometric, s2, &mut blk,
                 )
             }?;
-            sigma2.extend_from_slice(&blk.s2[..len]);
-            ln_s2.push_all(&blk.s2[..len]);
+            ln_s2.push_all(s2);
             let n_up = len.div_ceil(LANES) * LANES;
-            w.fill::<D, MU, HESS>(&blk, len, n_up, &density);
-            l_s.extend_from_slice(&w.s[..len]);
+            w.fill::<D, MU, HESS>(&blk, s2, ls, n_up, &density);
             if D::HAS_NU {
                 ln_1q.push_all(&w.one_plus_q[..len]);
             }
@@ -223,10 +225,11 @@ struct Recursion {
 }
 
 /// The serial sweep of [`Likelihood::pass`] over one block (`FIRST`: the block starting at
-/// t = 0): `σ²_t`, `e_t` and `d_t = x_t + β·d_{t−1}` into `blk`; `None` where a variance is
-/// outside its bounds. Not inlined: on its own, the recursions' state stays in registers
+/// t = 0): `σ²_t` into `s2` (the block's part of the pass's output), `e_t` and
+/// `d_t = x_t + β·d_{t−1}` into `blk`; `None` where a variance is outside its bounds. Not inlined: on its own, the recursions' state stays in registers
 /// (inlined into the pass, it was spilled to the stack every observation).
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST: bool>(
     c: &Coefficients,
     bc: f64,
@@ -234,6 +237,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     band: [f64; 2],
     state: Recursion,
     geometric: &Geometric,
+    s2: &mut [f64],
     blk: &mut Block<N>,
 ) -> Option<Recursion> {
     let Coefficients {
@@ -245,7 +249,8 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     } = *c;
     let v = usize::from(MU);
     let (ia, ig, ib) = (v + 1, v + 2, v + 2 + usize::from(GAMMA));
-    let len = y_block.len().min(BLOCK);
+    let len = y_block.len().min(BLOCK).min(s2.len());
+    let s2 = &mut s2[..len];
     let [lo, hi] = band;
     let Recursion {
         mut s_prev,
@@ -271,7 +276,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
         (d_mu, d_al, d_ga, d_be) = (0.0, bc, 0.5 * bc, bc);
         s_prev = raw;
         e_prev = y_block[0] - mu;
-        blk.s2[0] = s_prev;
+        s2[0] = s_prev;
         blk.e[0] = e_prev;
         blk.d[ia][0] = d_al;
         if GAMMA {
@@ -307,7 +312,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
             d_mu = m2_slope * ep + beta * d_mu;
         }
         e_prev = y_block[k] - mu;
-        blk.s2[k] = raw;
+        s2[k] = raw;
         blk.d[ia][k] = d_al;
         if GAMMA {
             blk.d[ig][k] = d_ga;
@@ -320,7 +325,7 @@ fn forward_block<const N: usize, const MU: bool, const GAMMA: bool, const FIRST:
     }
     // The envelope of the bounds, checked after the sweep (element-wise, it vectorises): a
     // variance outside it only makes this pass decline, and the bounded pass takes over.
-    let outside = blk.s2[..len]
+    let outside = s2
         .iter()
         .fold(false, |out, &raw| out | (raw < lo) | (raw > hi));
     if outside {
@@ -398,20 +403,23 @@ impl<const N: usize> Weights<N> {
         }
     }
 
-    /// The partials of the block's first `n` observations, zeros up to `n_up`.
+    /// The partials of the block's observations (residuals in `blk`, variances `s2`), zeros up
+    /// to `n_up`; ℓ_σ also into `l_s` (the backward sweep's copy). Without `HESS` only the
+    /// first-order partials are stored.
     #[inline(always)]
-    /// Without `HESS` only the first-order partials are stored.
     pub(super) fn fill<D: SecondOrderDensity, const MU: bool, const HESS: bool>(
         &mut self,
         blk: &Block<N>,
-        n: usize,
+        s2: &[f64],
+        l_s: &mut [f64],
         n_up: usize,
         density: &D,
     ) {
-        let n = n.min(BLOCK);
+        let n = s2.len().min(l_s.len()).min(BLOCK);
         for k in 0..n {
-            let p = density.partials(blk.e[k], blk.s2[k]);
+            let p = density.partials(blk.e[k], s2[k]);
             self.s[k] = p.s;
+            l_s[k] = p.s;
             if HESS {
                 self.ss[k] = p.ss;
             }

@@ -191,6 +191,7 @@ const BLOCK: usize = 64;
 
 /// One block's recursion outputs, column-wise.
 struct Block<const N: usize> {
+    /// `σ²_t` (the bounded pass; the adjoint pass writes them straight into its output).
     s2: [f64; BLOCK],
     e: [f64; BLOCK],
     /// `∂σ²_t/∂θ_i`, one column per parameter.
