@@ -4,7 +4,7 @@
 //!
 //! Here are the pass itself, its serial forward sweep ([`forward_block`]), the per-block
 //! density partials it reduces ([`Weights`]) and its backward sweep ([`Backward`],
-//! [`backward_recursion`]); the register-blocked sums it adds into are in `lanes`.
+//! [`backward_recursions`]); the register-blocked sums it adds into are in `lanes`.
 
 use super::assemble::assemble;
 use super::lanes::{LANES, Sums};
@@ -32,7 +32,7 @@ impl Likelihood<'_> {
     /// diagonal), and since `d` is itself such a recursion in `x`,
     /// `Σ_t d_{t−1} A_t = Σ_t x_t B_t` with `B_t = A_{t+1} + β·B_{t+1}` (`B_T = 0`). So a
     /// backward sweep runs two scalar recursions instead of the forward `N + 3` (four steps at a
-    /// time, [`backward_recursion`]), and its sums need only `x_t` and `u_t`, which are
+    /// time, [`backward_recursions`]), and its sums need only `x_t` and `u_t`, which are
     /// functions of `e_{t−1}` and `σ²_{t−1}`. This holds only where no variance is floored (a
     /// floor resets the recursions), hence the fallback.
     ///
@@ -138,9 +138,14 @@ impl Likelihood<'_> {
             let n_up = len.div_ceil(LANES) * LANES;
             // A_t = ℓ_σ,t + β·A_{t+1}; B_t = A_{t+1} + β·B_{t+1}.
             rev.a[len] = a_next;
-            a_next =
-                backward_recursion(&l_s[first..first + len], beta, &powers, a_next, &mut rev.a);
-            b_next = backward_recursion(&rev.a[1..=len], beta, &powers, b_next, &mut rev.b);
+            (a_next, b_next) = backward_recursions(
+                &l_s[first..first + len],
+                beta,
+                &powers,
+                b_next,
+                &mut rev.a,
+                &mut rev.b,
+            );
             if len < n_up {
                 rev.a[len..n_up].fill(0.0);
                 rev.b[len..n_up].fill(0.0);
@@ -488,29 +493,55 @@ impl Backward {
     }
 }
 
-/// `out_k = x_k + β·out_{k+1}` backwards from `out_n = after`; returns `out_0`. Four steps at
-/// a time from `out_{k+4}`, `out_k = (x_k + β·x_{k+1} + β²·x_{k+2} + β³·x_{k+3}) + β⁴·out_{k+4}`:
-/// the loop-carried dependence is one multiply-add per four observations, not per one.
-/// `powers` are β, β², β³, β⁴.
+/// The backward sweep's two recursions over one block, interleaved: `a_k = x_k + β·a_{k+1}`
+/// from `a_n` (already in `a[n]`) and `b_k = a_{k+1} + β·b_{k+1}` from `b_n = b_after`, for
+/// `n = x.len()`; returns `(a_0, b_0)`. Four steps at a time from `k + 4`,
+/// `out_k = (x_k + β·x_{k+1} + β²·x_{k+2} + β³·x_{k+3}) + β⁴·out_{k+4}`: each loop-carried
+/// dependence is one multiply-add per four observations, and the two chains, which run one
+/// after the other block by block, overlap (run one after the other, they were latency-bound).
+/// `powers` are β, β², β³, β⁴. The same operations as two separate sweeps, in the same order
+/// for every value.
 #[inline(always)]
-fn backward_recursion(x: &[f64], beta: f64, powers: &[f64; 4], after: f64, out: &mut [f64]) -> f64 {
-    let n = x.len().min(out.len());
+fn backward_recursions(
+    x: &[f64],
+    beta: f64,
+    powers: &[f64; 4],
+    b_after: f64,
+    a: &mut [f64],
+    b: &mut [f64],
+) -> (f64, f64) {
+    let n = x.len().min(a.len() - 1).min(b.len());
     let n4 = n / 4 * 4;
-    let mut c = after;
+    let (mut ca, mut cb) = (a[n], b_after);
     for k in (n4..n).rev() {
-        c = x[k] + beta * c;
-        out[k] = c;
+        ca = x[k] + beta * ca;
+        a[k] = ca;
+        cb = a[k + 1] + beta * cb;
+        b[k] = cb;
     }
     for k in (0..n4).step_by(4).rev() {
         let s3 = x[k + 3];
         let s2 = x[k + 2] + beta * s3;
         let s1 = x[k + 1] + beta * s2;
         let s0 = x[k] + beta * s1;
-        out[k + 3] = s3 + powers[0] * c;
-        out[k + 2] = s2 + powers[1] * c;
-        out[k + 1] = s1 + powers[2] * c;
-        c = s0 + powers[3] * c;
-        out[k] = c;
+        // b's inputs a_{k+1..k+4}: a_{k+4} is the previous step's (or a[n]).
+        let a4 = ca;
+        let (a3, a2, a1) = (
+            s3 + powers[0] * ca,
+            s2 + powers[1] * ca,
+            s1 + powers[2] * ca,
+        );
+        ca = s0 + powers[3] * ca;
+        (a[k + 3], a[k + 2], a[k + 1], a[k]) = (a3, a2, a1, ca);
+        let t3 = a4;
+        let t2 = a3 + beta * t3;
+        let t1 = a2 + beta * t2;
+        let t0 = a1 + beta * t1;
+        b[k + 3] = t3 + powers[0] * cb;
+        b[k + 2] = t2 + powers[1] * cb;
+        b[k + 1] = t1 + powers[2] * cb;
+        cb = t0 + powers[3] * cb;
+        b[k] = cb;
     }
-    c
+    (ca, cb)
 }
