@@ -33,9 +33,9 @@ pub use coverage::{Christoffersen, Kupiec, TrafficLight, Zone};
 pub use loss::{DieboldMariano, MincerZarnowitz, Proxy};
 pub use ranking::{RankedModel, Ranking, rank_models};
 pub use risk::Day;
-pub use rolling::{BacktestError, Refit, Start};
+pub use rolling::{BacktestError, DayForecast, Refit, Start};
 pub use scheme::{BacktestConfig, ConfigError, Scheme, Window};
-pub use universe::{Block, Execution, run_universe, run_universe_until};
+pub use universe::{Block, BlockForecasts, Execution, run_universe, run_universe_until};
 
 /// A complete per-asset backtest: the refits and the out-of-sample days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

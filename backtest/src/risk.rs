@@ -15,7 +15,7 @@
 use garch_core::{ModelSpec, ShockLaw};
 use serde::{Deserialize, Serialize};
 
-use crate::rolling::{BacktestError, RawDay, Refit, conditional_mean, params_of, shape_of};
+use crate::rolling::{BacktestError, DayForecast, Refit, conditional_mean, params_of, shape_of};
 
 /// One out-of-sample day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +120,7 @@ pub(crate) fn attach(
     levels: &[f64],
     refits: &[Refit],
     refit_offset: usize,
-    raw: Vec<RawDay>,
+    raw: Vec<DayForecast>,
 ) -> Result<Vec<Day>, BacktestError> {
     let mut tables: Vec<TailTable> = Vec::with_capacity(refits.len());
     for r in refits {

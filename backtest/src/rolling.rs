@@ -94,12 +94,17 @@ pub struct Refit {
     pub report: FitReport,
 }
 
-/// One out-of-sample day before its risk measures are attached.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RawDay {
+/// One out-of-sample day's forecasts, before the risk measures that follow from them and the
+/// series (see [`BlockForecasts::attach`](crate::BlockForecasts::attach)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayForecast {
+    /// Index of the day in the return series.
     pub index: usize,
+    /// Which refit's parameters forecast it (index into the backtest's refits).
     pub refit: usize,
+    /// One-step variance forecast made at the close of the day before.
     pub variance: f64,
+    /// Variance forecasts for the configured horizons, where they have a closed form.
     pub horizons: Option<Vec<f64>>,
 }
 
@@ -243,7 +248,7 @@ pub(crate) fn run_windows(
     windows: &[Window],
     refit_offset: usize,
     progress: &(dyn Fn() + Sync),
-) -> Result<(Vec<Refit>, Vec<RawDay>), BacktestError> {
+) -> Result<(Vec<Refit>, Vec<DayForecast>), BacktestError> {
     let mut refits = Vec::with_capacity(windows.len());
     let mut days = Vec::new();
     let mut previous: Option<Previous> = None;
@@ -293,7 +298,7 @@ pub(crate) fn run_windows(
                     config.horizons().iter().map(|h| steps[h - 1]).collect()
                 })
             };
-            days.push(RawDay {
+            days.push(DayForecast {
                 index: t,
                 refit: refit_offset + j,
                 variance,

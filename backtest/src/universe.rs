@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Backtest;
 use crate::risk::{Day, attach};
-use crate::rolling::{BacktestError, Refit, run_windows};
+use crate::rolling::{BacktestError, DayForecast, Refit, run_windows};
 use crate::scheme::{BacktestConfig, ConfigError, Window};
 
 /// Sequential or rayon.
@@ -37,6 +37,68 @@ pub struct Block {
     pub refits: Vec<Refit>,
     /// Days the block forecasts.
     pub path: Vec<Day>,
+}
+
+/// A block before its days' risk measures: the refits and each day's forecasts, what depends
+/// on the estimation alone. With the series, [`Self::attach`] makes the [`Block`] (a
+/// distributed worker sends this, in a fraction of the bytes, and the coordinator attaches).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockForecasts {
+    /// Refits of the block (numbered across the whole asset).
+    pub refits: Vec<Refit>,
+    /// Forecasts of the days the block forecasts.
+    pub days: Vec<DayForecast>,
+}
+
+impl BlockForecasts {
+    /// The block: each day's return, mean, VaR, ES and exceedances from `y` (the whole
+    /// series) at `levels`, computed as [`run_block`] computes them, so bit for bit its block;
+    /// `refit_offset` is the index of the first refit among the asset's.
+    pub fn attach(
+        self,
+        y: &[f64],
+        spec: &ModelSpec,
+        levels: &[f64],
+        refit_offset: usize,
+    ) -> Result<Block, BacktestError> {
+        let Self { refits, days } = self;
+        // A day needs its mean's lags in the series and its refit among these.
+        let fits = |d: &DayForecast| {
+            (spec.mean.hold_back()..y.len()).contains(&d.index)
+                && (refit_offset..refit_offset + refits.len()).contains(&d.refit)
+        };
+        if let Some(d) = days.iter().find(|d| !fits(d)) {
+            return Err(BacktestError::Block(format!(
+                "day {} forecast by refit {} does not fit a series of {} and refits {}..{}",
+                d.index,
+                d.refit,
+                y.len(),
+                refit_offset,
+                refit_offset + refits.len()
+            )));
+        }
+        let path = attach(y, spec, levels, &refits, refit_offset, days)?;
+        Ok(Block { refits, path })
+    }
+}
+
+impl Block {
+    /// The block without its days' risk measures (see [`BlockForecasts::attach`]).
+    pub fn forecasts(&self) -> BlockForecasts {
+        BlockForecasts {
+            refits: self.refits.clone(),
+            days: self
+                .path
+                .iter()
+                .map(|d| DayForecast {
+                    index: d.index,
+                    refit: d.refit,
+                    variance: d.variance,
+                    horizons: d.horizons.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The window ranges (indices into `config.windows(len)`) of blocks of `block` refits.
@@ -114,6 +176,54 @@ pub fn run_block_tail(
     options: &FitOptions,
     range: Range<usize>,
 ) -> Result<Block, BacktestError> {
+    let (refit_offset, local) = forecast_tail(tail, offset, spec, config, options, range)?;
+    let mut block = local.attach(tail, &spec, config.levels(), refit_offset)?;
+    for r in &mut block.refits {
+        shift(&mut r.window, offset);
+    }
+    for d in &mut block.path {
+        d.index += offset;
+    }
+    Ok(block)
+}
+
+/// [`run_block_tail`] without the days' risk measures (the block's
+/// [`BlockForecasts`], indices of the whole series): what a distributed worker computes.
+pub fn forecast_block_tail(
+    tail: &[f64],
+    offset: usize,
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    range: Range<usize>,
+) -> Result<BlockForecasts, BacktestError> {
+    let (_, mut block) = forecast_tail(tail, offset, spec, config, options, range)?;
+    for r in &mut block.refits {
+        shift(&mut r.window, offset);
+    }
+    for d in &mut block.days {
+        d.index += offset;
+    }
+    Ok(block)
+}
+
+/// Moves a window of a tail starting at `offset` onto the whole series.
+fn shift(w: &mut Window, offset: usize) {
+    w.start += offset;
+    w.end += offset;
+    w.forecast_end += offset;
+}
+
+/// The refits and day forecasts of the windows `range` on the tail `y[offset..]`, indices of
+/// the tail; and the index of the first refit.
+fn forecast_tail(
+    tail: &[f64],
+    offset: usize,
+    spec: ModelSpec,
+    config: &BacktestConfig,
+    options: &FitOptions,
+    range: Range<usize>,
+) -> Result<(usize, BlockForecasts), BacktestError> {
     let len = offset + tail.len();
     config.check_len(len)?;
     let windows = config.windows(len);
@@ -143,16 +253,8 @@ pub fn run_block_tail(
             forecast_end: w.forecast_end - offset,
         })
         .collect();
-    let mut block = run_block(tail, spec, config, options, &shifted, range.start)?;
-    for r in &mut block.refits {
-        r.window.start += offset;
-        r.window.end += offset;
-        r.window.forecast_end += offset;
-    }
-    for d in &mut block.path {
-        d.index += offset;
-    }
-    Ok(block)
+    let (refits, days) = run_windows(tail, spec, config, options, &shifted, range.start, &|| {})?;
+    Ok((range.start, BlockForecasts { refits, days }))
 }
 
 /// An asset's windows and its blocks (ranges of window indices).

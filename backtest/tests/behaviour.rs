@@ -199,6 +199,24 @@ fn a_block_run_on_its_tail_equals_the_block_on_the_whole_series() {
         let tail = universe::run_block_tail(&y[offset..], offset, s, &config, &options, r.clone())
             .unwrap();
         assert_eq!(format!("{whole:?}"), format!("{tail:?}"), "block {r:?}");
+        // What a worker sends back, attached on the whole series by the coordinator.
+        let forecasts =
+            universe::forecast_block_tail(&y[offset..], offset, s, &config, &options, r.clone())
+                .unwrap();
+        assert_eq!(forecasts, whole.forecasts(), "block {r:?}");
+        let attached = forecasts.attach(y, &s, config.levels(), r.start).unwrap();
+        assert_eq!(format!("{whole:?}"), format!("{attached:?}"), "block {r:?}");
+    }
+    // Forecasts that do not fit the series or the refits are refused.
+    let r = blocks(&config, y.len(), 30).unwrap()[0].clone();
+    let whole = run_block(y, s, &config, &options, &windows[r.clone()], r.start).unwrap();
+    for (series, first_refit) in [(&y[..1100], r.start), (y, r.start + 1)] {
+        assert!(matches!(
+            whole
+                .forecasts()
+                .attach(series, &s, config.levels(), first_refit),
+            Err(BacktestError::Block(_))
+        ));
     }
     // A tail that starts after the block's first window is refused, not silently wrong.
     let r = blocks(&config, y.len(), 30).unwrap()[2].clone();

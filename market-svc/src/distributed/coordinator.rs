@@ -14,8 +14,8 @@ use tokio_stream::StreamExt;
 
 use super::Topology;
 use super::protocol::{
-    BacktestWork, BlockResult, BlockTask, ChunkResult, ChunkResults, ChunkTask, FitWork, Message,
-    PROTOCOL_VERSION, SeriesTask, SymbolResult, TaskWork,
+    BacktestWork, BlockContext, BlockResult, BlockTask, ChunkResult, ChunkResults, ChunkTask,
+    FitWork, Message, PROTOCOL_VERSION, SeriesTask, SymbolResult, TaskWork,
 };
 
 /// Settings of a [`Coordinator`].
@@ -689,6 +689,11 @@ impl Coordinator {
             }
         }
         let total_blocks = planned.len();
+        // Each block's first window among its asset's: its days name refits from there.
+        let mut first_window: Vec<Vec<usize>> = n_blocks.iter().map(|&k| vec![0; k]).collect();
+        for p in &planned {
+            first_window[p.asset][p.block] = p.windows.start;
+        }
         let mut results: Vec<Vec<Option<Result<backtest::Block, String>>>> =
             n_blocks.iter().map(|&k| vec![None; k]).collect();
         let mut seconds = vec![0.0f64; n];
@@ -749,7 +754,13 @@ impl Coordinator {
                         duplicates += 1;
                         continue;
                     }
-                    *slot = Some(outcome.and_then(|p| p.unpack(job.spec)));
+                    let context = BlockContext {
+                        spec: job.spec,
+                        levels: job.config.levels(),
+                        series: &job.series[a].1,
+                        refit_offset: first_window[a][block as usize],
+                    };
+                    *slot = Some(outcome.and_then(|p| p.unpack(&context)));
                     fresh += 1;
                     seconds[a] += s;
                     asset_workers[a].insert(result.worker_id.clone());

@@ -50,15 +50,18 @@
 //! * A block task carries the asset's returns from its first window's start to the end of
 //!   the series, with that offset (not the whole series, and not less: each window's
 //!   forecast path takes its variance bounds from the whole rest of the series, as `arch`);
-//!   the worker runs [`backtest::universe::run_block_tail`], which maps the windows onto the
-//!   tail and the indices back. Daily refits on 2,520 returns are 27 KB per task at most.
+//!   the worker runs [`backtest::universe::forecast_block_tail`], which maps the windows onto
+//!   the tail and the indices back, and sends the refits and the days' forecasts; the
+//!   coordinator attaches each day's return, mean, VaR, ES and exceedances from the series
+//!   ([`backtest::BlockForecasts::attach`], what a local run computes, so bit for bit).
+//!   Daily refits on 2,520 returns are 27 KB per task at most.
 //!   Assets whose series or setting is unusable get their error at once, as in
 //!   `run_universe`, and send nothing.
 //! * Chunks hold `blocks_per_chunk` blocks (default 1: a block of 500 daily refits is tens of
 //!   milliseconds of work, and small chunks balance best), longest blocks first so the
 //!   short last block of each asset fills the end of the job. A worker answers **one result
-//!   message per block** (500 GARCH refits with their days are a 0.23 MB message; several
-//!   would not fit `max_payload`), a MessagePack message carrying the block as compact
+//!   message per block** (500 GARCH refits with their day forecasts are a 0.11 MB message;
+//!   several would not fit `max_payload`), a MessagePack message carrying the block as compact
 //!   MessagePack bytes ([`protocol::PackedBlock`]): bit-exact for every `f64`, including
 //!   the infinite unconditional variance an EGARCH window with β → 1 reports, which JSON
 //!   cannot carry. A block result that still exceeds `max_payload` comes back as that

@@ -20,27 +20,31 @@
 //! MessagePack (struct fields by position, as the protocol version fixes them) carried as raw
 //! bytes ([`PackedBlock`]; base64 where a result is shown as JSON), and each refit's report
 //! travels as its [`ReportEssentials`] (estimates, standard errors, log-likelihood, how the
-//! optimiser ended), from which the coordinator rebuilds the rest bit for bit: a block of
-//! hundreds of refits is then about a fifth of the bytes of JSON text and a small fraction of
-//! its encoding and parsing time, which matters for a job whose results are megabytes (every
-//! byte is stored by JetStream, and the CPU that costs is taken from the workers on a shared
-//! machine). That every part of a report or block survives this encoding bit for bit is this
-//! module's test, not a check per message. Readers also accept JSON (first byte `{`), which
-//! the types still serialise to for people and logs.
+//! optimiser ended), from which the coordinator rebuilds the rest bit for bit, and each day as
+//! its forecasts ([`DayForecast`]: the variance forecasts and which refit made them), to which
+//! the coordinator attaches the return, mean, VaR, ES and exceedances from the series it holds
+//! (the function the worker would have run, so bit for bit): a block of 500 daily refits is
+//! 107 KB (136 KB with whole days, 225 KB with whole reports), a small fraction of JSON
+//! text's bytes and of its encoding and parsing time, which matters for a job whose results
+//! are megabytes (every byte is stored by JetStream, and the CPU that costs is taken from the
+//! workers on a shared machine). That every part of a report or block survives this encoding
+//! bit for bit is this module's test, not a check per message. Readers also accept JSON
+//! (first byte `{`), which the types still serialise to for people and logs.
 //!
 //! **Backtest blocks.** A block of windows `first..last` of an asset reads the returns from
 //! its first window's start to the end of the series (each window's forecast path takes its
 //! variance bounds from the whole rest of the series, as `arch` does), and nothing before. So
 //! a [`BlockTask`] carries exactly that tail, `y[offset..]` with `offset` the first window's
-//! start, and the worker runs [`backtest::universe::run_block_tail`], which shifts the
+//! start, and the worker runs [`backtest::universe::forecast_block_tail`], which shifts the
 //! windows onto the tail and the results back: bit-identical to the block run on the whole
-//! series. For a rolling window of 1,000 on 2,520 returns a block's tail is at most 2,520
-//! values (27 KB), against the whole universe's 0.67 MB. Results go back one message per
+//! series once the coordinator has attached the risk measures. For a rolling window of 1,000
+//! on 2,520 returns a block's tail is at most 2,520 values (27 KB), against the whole
+//! universe's 0.67 MB. Results go back one message per
 //! block, so a chunk of several blocks never has to fit one message.
 
 use std::ops::Range;
 
-use backtest::{BacktestConfig, Block, Day, Refit, Start, Window};
+use backtest::{BacktestConfig, Block, BlockForecasts, DayForecast, Refit, Start, Window};
 use garch_core::{FitOptions, FitReport, ModelSpec, ReportEssentials};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -49,7 +53,9 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 /// 3: tasks and results as MessagePack messages, return series and backtest blocks (compact,
 /// fields by position) as raw bytes; fit reports with non-finite values travel exactly.
 /// 4: a backtest block's reports as their essentials ([`ReportEssentials`]).
-pub const PROTOCOL_VERSION: u32 = 4;
+/// 5: a backtest block's days as their forecasts ([`DayForecast`]); the coordinator attaches
+/// returns, means, VaR, ES and exceedances from the series it holds.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// One message of the task stream: a chunk of work of one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,9 +199,14 @@ pub struct BlockResult {
 }
 
 impl BlockResult {
-    /// Wraps a block outcome, packing the block (every `f64` of its reports and days, finite
-    /// or not, comes back bit for bit: the tests below).
-    pub fn new(symbol: String, block: u32, seconds: f64, outcome: Result<Block, String>) -> Self {
+    /// Wraps a block outcome, packing the block (every `f64` of its reports and forecasts,
+    /// finite or not, comes back bit for bit: the tests below).
+    pub fn new(
+        symbol: String,
+        block: u32,
+        seconds: f64,
+        outcome: Result<BlockForecasts, String>,
+    ) -> Self {
         Self {
             symbol,
             block,
@@ -204,9 +215,9 @@ impl BlockResult {
         }
     }
 
-    /// The block of a backtest of `spec`, unpacked (or the worker's error).
-    pub fn into_block(self, spec: ModelSpec) -> Result<Block, String> {
-        self.outcome.and_then(|p| p.unpack(spec))
+    /// The block, unpacked against its context (or the worker's error).
+    pub fn into_block(self, context: &BlockContext<'_>) -> Result<Block, String> {
+        self.outcome.and_then(|p| p.unpack(context))
     }
 }
 
@@ -243,7 +254,21 @@ impl Message for ChunkResult {}
 #[derive(Serialize, Deserialize)]
 struct WireBlock {
     refits: Vec<WireRefit>,
-    path: Vec<Day>,
+    path: Vec<DayForecast>,
+}
+
+/// What a packed block is unpacked against: the task's model and risk levels, the asset's
+/// whole series and the index of the block's first refit among the asset's.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockContext<'a> {
+    /// The model backtested.
+    pub spec: ModelSpec,
+    /// The setting's VaR/ES levels.
+    pub levels: &'a [f64],
+    /// The asset's whole return series.
+    pub series: &'a [f64],
+    /// Index of the block's first refit (its first window) among the asset's.
+    pub refit_offset: usize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -255,7 +280,7 @@ struct WireRefit {
 
 impl PackedBlock {
     /// Packs `block`.
-    pub fn pack(block: &Block) -> Result<Self, String> {
+    pub fn pack(block: &BlockForecasts) -> Result<Self, String> {
         let wire = WireBlock {
             refits: block
                 .refits
@@ -266,15 +291,17 @@ impl PackedBlock {
                     report: r.report.essentials(),
                 })
                 .collect(),
-            path: block.path.clone(),
+            path: block.days.clone(),
         };
         rmp_serde::to_vec(&wire)
             .map(Self)
             .map_err(|e| format!("the backtest block cannot be encoded: {e}"))
     }
 
-    /// The block of a backtest of `spec`.
-    pub fn unpack(&self, spec: ModelSpec) -> Result<Block, String> {
+    /// The block: its reports rebuilt from their essentials, its days from their forecasts and
+    /// the series (bit for bit the worker's block).
+    pub fn unpack(&self, context: &BlockContext<'_>) -> Result<Block, String> {
+        let spec = context.spec;
         let wire: WireBlock =
             rmp_serde::from_slice(&self.0).map_err(|e| format!("unreadable block: {e}"))?;
         let refits = wire
@@ -290,10 +317,12 @@ impl PackedBlock {
                 })
             })
             .collect::<Result<_, String>>()?;
-        Ok(Block {
+        BlockForecasts {
             refits,
-            path: wire.path,
-        })
+            days: wire.path,
+        }
+        .attach(context.series, &spec, context.levels, context.refit_offset)
+        .map_err(|e| format!("a block's days do not fit its series: {e}"))
     }
 
     /// Encoded size in bytes (before base64).
@@ -557,7 +586,7 @@ mod tests {
         let block =
             backtest::universe::run_block(&sim, spec, &config, &FitOptions::default(), &windows, 0)
                 .unwrap();
-        let r = BlockResult::new("X".into(), 0, 0.1, Ok(block.clone()));
+        let r = BlockResult::new("X".into(), 0, 0.1, Ok(block.forecasts()));
         let named = rmp_serde::to_vec_named(&block).unwrap().len();
         let packed = r.outcome.as_ref().unwrap().len();
         assert!(
@@ -581,7 +610,13 @@ mod tests {
         let bytes = message.encode().unwrap();
         assert!(bytes.len() < packed + 200 && bytes[0] != b'{');
         assert_eq!(ChunkResult::decode(&bytes).unwrap(), message);
-        let back = back.into_block(spec);
+        let context = BlockContext {
+            spec,
+            levels: config.levels(),
+            series: &sim,
+            refit_offset: 0,
+        };
+        let back = back.into_block(&context);
         let bits = |b: &Block| -> Vec<u64> {
             b.path
                 .iter()
@@ -607,10 +642,9 @@ mod tests {
         assert_eq!(back.unwrap(), block);
         // Non-finite values, a negative zero, an absent standard error, a report whose
         // persistence is 1 (no unconditional variance): all kept exactly. A report is
-        // rebuilt from its essentials, so odd values enter through them.
+        // rebuilt from its essentials and a day from its forecasts, so odd values enter
+        // through them.
         let mut odd = block;
-        odd.path[3].var[1] = f64::NAN;
-        odd.path[4].mean = -0.0;
         let rebuilt = |report: &FitReport, edit: &dyn Fn(&mut ReportEssentials)| {
             let mut e = report.essentials();
             edit(&mut e);
@@ -626,9 +660,18 @@ mod tests {
             e.values[3] = 0.9;
         });
         assert_eq!(odd.refits[1].report.unconditional_variance, None);
-        let r = BlockResult::new("X".into(), 0, 0.1, Ok(odd.clone()));
+        let mut forecasts = odd.forecasts();
+        forecasts.days[3].variance = f64::NAN;
+        forecasts.days[4].variance = f64::INFINITY;
+        forecasts.days[5].horizons = Some(vec![-0.0, f64::NEG_INFINITY]);
+        let odd = forecasts
+            .clone()
+            .attach(&sim, &spec, config.levels(), 0)
+            .unwrap();
+        assert!(odd.path[3].var[1].is_nan());
+        let r = BlockResult::new("X".into(), 0, 0.1, Ok(forecasts));
         let back: BlockResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
-        let back = back.into_block(spec).unwrap();
+        let back = back.into_block(&context).unwrap();
         assert_eq!(bits(&back), bits(&odd));
         assert_eq!(format!("{back:?}"), format!("{odd:?}"));
         assert_eq!(back.refits[0].report.params[2].std_err, None);

@@ -137,14 +137,15 @@ pub fn fit_chunk(task: &FitWork) -> Vec<SymbolResult> {
         .collect()
 }
 
-/// Runs every block of `task` on the rayon pool ([`backtest::universe::run_block_tail`] with
-/// the task's model, setting and options), timing each.
+/// Runs every block of `task` on the rayon pool ([`backtest::universe::forecast_block_tail`]
+/// with the task's model, setting and options: the refits and day forecasts, to which the
+/// coordinator attaches the risk measures), timing each.
 pub fn backtest_chunk(task: &BacktestWork) -> Vec<BlockResult> {
     task.blocks
         .par_iter()
         .map(|b| {
             let start = Instant::now();
-            let outcome = backtest::universe::run_block_tail(
+            let outcome = backtest::universe::forecast_block_tail(
                 &b.returns,
                 b.offset,
                 task.spec,
