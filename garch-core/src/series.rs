@@ -119,7 +119,12 @@ pub struct Returns(Vec<f64>);
 impl Returns {
     /// Validates `values` as returns.
     pub fn new(values: Vec<f64>) -> Result<Self, SeriesError> {
-        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        // A branch-free scan first (it vectorises; rolling refits validate every window), the
+        // position only when there is something to report.
+        let all_finite = values.iter().fold(true, |ok, v| ok & v.is_finite());
+        if !all_finite
+            && let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
+        {
             return Err(SeriesError::NonFinite { index, value });
         }
         if values.len() < MIN_OBSERVATIONS {
