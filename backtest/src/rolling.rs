@@ -15,13 +15,15 @@
 //!
 //! Forecasts follow `arch`'s `forecast(start=…)` after `fit(first_obs, last_obs)`
 //! ([`garch_core::continued_variance`]): the variance recursion of the estimation window,
-//! started from that window's backcast, continued through the days after it. Multi-step
+//! started from that window's backcast, continued through the days after it (for first-order
+//! GARCH/GJR with a constant or zero mean, from the fit's own path and the difference of the
+//! two starts, without rerunning the window: `garch_core::FittedModel::continued_forecasts`). Multi-step
 //! forecasts of first-order GARCH/GJR are analytic (`f_h = ω + (α + γ/2 + β)·f_{h−1}`, as
 //! `arch`); EGARCH has no closed form beyond one step and reports none.
 
 use garch_core::{
-    FitError, FitOptions, FitReport, ForecastError, ModelSpec, Returns, SeriesError,
-    VolatilityModel, WarmStart, continued_variance, fit, fit_warm,
+    FitError, FitOptions, FitReport, FittedModel, ForecastError, ModelSpec, Returns, SeriesError,
+    VolatilityModel, WarmStart, fit, fit_warm,
 };
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +165,7 @@ pub(crate) struct Previous {
 }
 
 /// Fits one window, warm from `previous` when given, with the cold fallback; the refit and the
-/// next window's warm start.
+/// fitted model (its variance path, and the next window's warm start).
 ///
 /// A converged warm optimum in the interior is the cold one (the tests check it on every
 /// window of long real series). One on a constraint (persistence = 1, α = 0, ν at its bound)
@@ -180,7 +182,7 @@ pub(crate) fn fit_window(
     options: &FitOptions,
     previous: Option<&Previous>,
     recheck: bool,
-) -> Result<(Refit, WarmStart), BacktestError> {
+) -> Result<(Refit, FittedModel), BacktestError> {
     // With an AR(p) mean garch-core holds the first p observations of the sample back as
     // regressors, as `arch`'s `fit(first_obs, …)` does (its `_adjust_sample` adds the hold-back
     // to `first_obs`): the likelihood covers `start + p .. end`.
@@ -226,14 +228,13 @@ pub(crate) fn fit_window(
             }
         },
     };
-    let next = model.warm_start();
     Ok((
         Refit {
             window,
             start,
             report: model.report().clone(),
         },
-        next,
+        model,
     ))
 }
 
@@ -255,26 +256,18 @@ pub(crate) fn run_windows(
     let mut since_check = 0usize;
     for (j, &w) in windows.iter().enumerate() {
         let recheck = since_check + 1 >= RECHECK_EVERY;
-        let (refit, warm) = fit_window(y, w, spec, options, previous.as_ref(), recheck)?;
+        let (refit, model) = fit_window(y, w, spec, options, previous.as_ref(), recheck)?;
         let on_face = !refit.report.at_bounds.is_empty();
         since_check = match refit.start {
             Start::Warm if on_face => since_check + 1,
             _ => 0,
         };
         let params = params_of(&refit.report);
-        // The path from the window's start through the last day it forecasts; bounds from the
-        // whole rest of the series, as `arch`. With an AR(p) mean it starts at `start + p`.
-        let first = w.start + spec.mean.hold_back();
-        let path = continued_variance(
-            spec,
-            &params,
-            &y[w.start..],
-            w.end - w.start,
-            w.forecast_end - w.start,
-        )?;
+        // The forecasts of the days after the window; bounds from the whole rest of the
+        // series, as `arch`.
+        let forecasts = model.continued_forecasts(&y[w.start..], w.forecast_end - w.start)?;
         let recursion = first_order_recursion(&spec, &params);
-        for t in w.end..w.forecast_end {
-            let variance = path[t - first];
+        for (t, &variance) in (w.end..w.forecast_end).zip(&forecasts) {
             let horizons = if config.horizons().is_empty() {
                 None
             } else {
@@ -312,7 +305,7 @@ pub(crate) fn run_windows(
                 .report
                 .converged
                 .then(|| refit.report.at_bounds.clone()),
-            warm,
+            warm: model.warm_start(),
         });
         refits.push(refit);
         progress();

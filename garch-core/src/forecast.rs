@@ -69,6 +69,10 @@ pub enum ForecastError {
         /// Observations in the series.
         len: usize,
     },
+    /// A series that does not start with the model's estimation sample (see
+    /// [`FittedModel::continued_forecasts`]).
+    #[error("the series does not start with the estimation sample of the model")]
+    NotTheSample,
 }
 
 /// The conditional-variance path of a model estimated on the first `fit_len` observations of
@@ -166,6 +170,122 @@ pub fn continued_variance(
     }
     let lik = Likelihood::with_start(spec, &y_path, bc, bounds);
     Ok(lik.variance_path(params))
+}
+
+impl FittedModel {
+    /// The one-step variance forecasts from each origin after the estimation sample, without
+    /// re-estimation: `σ²_t` for `t = T .. end` (`T` the sample's length, `end ≤ y.len() + 1`)
+    /// of [`continued_variance`]`(spec, params, y, T, end)`, where `y` starts with the sample.
+    /// `σ²_T` is the forecast made at the sample's last close, and so on.
+    ///
+    /// `continued_variance` reruns the variance recursion over the sample, because `arch`'s
+    /// forecast starts it from the backcast of the residuals at the fitted mean, not at the
+    /// sample mean the fit's own path started from. For a first-order GARCH/GJR with a
+    /// constant or zero mean, whose paths no bound touched, the two paths differ by
+    /// `β^t·(α + γ/2 + β)·Δbc` (the recursion is linear in its start, with the same residuals),
+    /// so this adds that to the fit's last variance and continues from there: the same values
+    /// up to rounding (a few ulps; the tests hold it to 1e-13), without the pass over the
+    /// sample. Otherwise, or when any variance of either path comes near a bound, it is
+    /// `continued_variance` itself.
+    pub fn continued_forecasts(&self, y: &[f64], end: usize) -> Result<Vec<f64>, ForecastError> {
+        let sample = self.returns.as_slice();
+        let fit_len = sample.len();
+        if end < fit_len || end > y.len() + 1 || y.len() < fit_len {
+            return Err(ForecastError::Range {
+                fit_len,
+                end,
+                len: y.len(),
+            });
+        }
+        // Bit for bit, without an early exit (it vectorises).
+        let differs = y[..fit_len]
+            .iter()
+            .zip(sample)
+            .fold(false, |d, (a, b)| d | (a.to_bits() != b.to_bits()));
+        if differs {
+            return Err(ForecastError::NotTheSample);
+        }
+        if let Some(forecasts) = self.forecasts_from_fitted_path(y, end) {
+            return Ok(forecasts);
+        }
+        let hold = self.spec.mean.hold_back();
+        let mut path = continued_variance(self.spec, &self.params, y, fit_len, end)?;
+        path.drain(..fit_len - hold);
+        Ok(path)
+    }
+
+    /// [`Self::continued_forecasts`] from the fitted path, where that is exact in real
+    /// arithmetic and no bound can act; `None` otherwise.
+    fn forecasts_from_fitted_path(&self, y: &[f64], end: usize) -> Option<Vec<f64>> {
+        let mu = match self.spec.mean {
+            MeanModel::Constant => self.params[0],
+            MeanModel::Zero => 0.0,
+            MeanModel::Ar(_) => return None,
+        };
+        let VolatilityModel::Garch(g) = self.spec.volatility else {
+            return None;
+        };
+        if g.p() != 1 || g.q() != 1 || g.o() > 1 {
+            return None;
+        }
+        let v = self.spec.mean.n_params();
+        let (omega, alpha) = (self.params[v], self.params[v + 1]);
+        let (gamma, beta) = if g.o() == 1 {
+            (self.params[v + 2], self.params[v + 3])
+        } else {
+            (0.0, self.params[v + 2])
+        };
+        let fitted = &self.conditional_variance;
+        let t_len = fitted.len();
+        // The continued path's backcast and band, as `continued_variance` computes them.
+        let head: Vec<f64> = y[..t_len.min(variance::BACKCAST_WINDOW)]
+            .iter()
+            .map(|v| v - mu)
+            .collect();
+        let bc = variance::backcast(&head);
+        // `continued_variance` squares the extreme returns' residuals: the same value.
+        let max_e2 = variance::max_square_about(y, mu);
+        let [lower, upper] = variance::envelope_of(bc, max_e2);
+        // The continued path minus the fitted one at t = 0 (both start `ω + (α + γ/2 + β)·bc`),
+        // decaying as β^t after.
+        let delta = (alpha + 0.5 * gamma + beta) * (bc - self.origin.backcast);
+        // Every fitted variance strictly inside the fit's band (so never floored or capped),
+        // and inside the continued band by more than the difference and a margin for rounding.
+        let [fit_lo, fit_hi] = self.origin.band;
+        let margin = 1e-9;
+        let (need_lo, need_hi) = (
+            fit_lo.max((lower + (-delta).max(0.0)) * (1.0 + margin)),
+            fit_hi.min((upper - delta.max(0.0)) * (1.0 - margin)),
+        );
+        // Element-wise (it vectorises), and written so that a NaN declines.
+        let outside = fitted
+            .iter()
+            .fold(false, |out, &s2| out | !(s2 > need_lo && s2 < need_hi));
+        if outside || !delta.is_finite() {
+            return None;
+        }
+        let last = t_len.checked_sub(1)?;
+        let mut s_prev = fitted[last] + delta * beta.powi(i32::try_from(last).ok()?);
+        // The recursion's operations in `variance::garch11_recursion`'s order, past the sample.
+        let mut forecasts = Vec::with_capacity(end - t_len);
+        for t in t_len..end {
+            let e = y[t - 1] - mu;
+            let e2 = e * e;
+            let mut raw = omega;
+            raw += alpha * e2;
+            if e < 0.0 {
+                raw += gamma * e2;
+            }
+            raw += beta * s_prev;
+            // Observed days stay where no bound acts; the one past the data is unbounded.
+            if t < y.len() && !(raw >= lower && raw <= upper) {
+                return None;
+            }
+            forecasts.push(raw);
+            s_prev = raw;
+        }
+        Some(forecasts)
+    }
 }
 
 /// Most quantile levels one interval forecast serves.
@@ -740,5 +860,95 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A fitted model's forecasts past its sample are [`continued_variance`]'s: from the
+    /// fitted path (first-order GARCH/GJR, constant or zero mean, no bound near) to 1e-13
+    /// relative, and bit for bit where they fall back to it (other models, bounds acting,
+    /// variances outside the band).
+    #[test]
+    fn forecasts_past_the_sample_are_the_continued_path() {
+        use crate::fit::{FitOptions, fit, fix};
+        use crate::series::Returns;
+        let spec_of =
+            |mean, volatility, distribution| ModelSpec::new(mean, volatility, distribution);
+        let y = simulate(ModelSpec::default(), &[0.05, 0.05, 0.08, 0.9], 700, 11)
+            .unwrap()
+            .returns;
+        let gjr = spec_of(
+            MeanModel::Constant,
+            VolatilityModel::gjr(),
+            Distribution::Normal,
+        );
+        let zero = spec_of(
+            MeanModel::Zero,
+            VolatilityModel::garch(),
+            Distribution::StudentT,
+        );
+        let gjr_ar = spec_of(
+            MeanModel::ar(1).unwrap(),
+            VolatilityModel::gjr(),
+            Distribution::StudentT,
+        );
+        let egarch = spec_of(
+            MeanModel::Constant,
+            VolatilityModel::egarch(),
+            Distribution::Normal,
+        );
+        // (model, parameters, whether the fitted path is used)
+        let cases: [(ModelSpec, Vec<f64>, bool); 8] = [
+            (ModelSpec::default(), vec![0.05, 0.05, 0.08, 0.9], true),
+            // β near 1: the start's difference is still felt at the sample's end.
+            (ModelSpec::default(), vec![-0.3, 0.001, 0.01, 0.985], true),
+            (gjr, vec![0.04, 0.02, 0.03, 0.1, 0.88], true),
+            (zero, vec![0.02, 0.07, 0.9, 6.0], true),
+            (gjr_ar, vec![0.04, 0.1, 0.02, 0.03, 0.1, 0.88, 7.0], false),
+            (egarch, vec![0.03, 0.0, 0.1, -0.05, 0.97], false),
+            // The lower bounds act.
+            (ModelSpec::default(), vec![0.0, 1e-14, 0.0, 0.2], false),
+            // Outside the band, inside every bound.
+            (ModelSpec::default(), vec![0.0, 1e3, 0.0, 0.0], false),
+        ];
+        for (spec, params, from_fit) in cases {
+            for (fit_len, end) in [(400, 401), (400, 650), (500, 700), (500, 701)] {
+                let sample = Returns::new(y[..fit_len].to_vec()).unwrap();
+                let model = fix(&sample, spec, &params).unwrap();
+                let got = model.continued_forecasts(&y, end).unwrap();
+                let path = continued_variance(spec, &params, &y, fit_len, end).unwrap();
+                let want = &path[fit_len - spec.mean.hold_back()..];
+                assert_eq!(got.len(), end - fit_len);
+                let used = model.forecasts_from_fitted_path(&y, end).is_some();
+                assert_eq!(used, from_fit, "{spec} {params:?} {fit_len}..{end}");
+                if used {
+                    for (g, w) in got.iter().zip(want) {
+                        assert!((g - w).abs() <= 1e-13 * w, "{spec} {params:?}: {g} vs {w}");
+                    }
+                } else {
+                    assert_eq!(bits(&got), bits(want), "{spec} {params:?}");
+                }
+            }
+        }
+        // A fitted model, and the errors: a series that is not its sample, a range past it.
+        let sample = Returns::new(y[..500].to_vec()).unwrap();
+        let model = fit(&sample, ModelSpec::default(), &FitOptions::default()).unwrap();
+        let got = model.continued_forecasts(&y, 701).unwrap();
+        let path = continued_variance(ModelSpec::default(), model.params(), &y, 500, 701).unwrap();
+        for (g, w) in got.iter().zip(&path[500..]) {
+            assert!((g - w).abs() <= 1e-13 * w, "{g} vs {w}");
+        }
+        let mut other = y.clone();
+        other[7] += 1e-9;
+        assert_eq!(
+            model.continued_forecasts(&other, 600),
+            Err(ForecastError::NotTheSample)
+        );
+        assert!(matches!(
+            model.continued_forecasts(&y, 702),
+            Err(ForecastError::Range { .. })
+        ));
+        assert!(matches!(
+            model.continued_forecasts(&y[..400], 400),
+            Err(ForecastError::Range { .. })
+        ));
     }
 }

@@ -16,8 +16,10 @@
 //! * [`FittedModel::filter`]: apply fitted parameters to an extended series without refitting.
 //! * Rolling re-estimation (the `backtest` crate): [`fit_from`] warm-starts a fit from given
 //!   parameters, [`fit_warm`] from a previous fit's [`WarmStart`] (its optimum and the exact
-//!   Hessian there, for a cheaper first Newton step); [`continued_variance`] continues a sub-range fit's variance path through later
-//!   observations as `arch`'s `forecast(start=…)` does.
+//!   Hessian there, for a cheaper first Newton step); [`continued_variance`] continues a
+//!   sub-range fit's variance path through later observations as `arch`'s
+//!   `forecast(start=…)` does, and [`FittedModel::continued_forecasts`] gives its forecasts
+//!   past the sample from the fitted path, without rerunning it where that is exact.
 //! * [`simulate()`]: seeded simulation of every model.
 //! * [`ShockLaw`]: the unit-variance law of the shocks at fixed shape parameters (density, CDF,
 //!   quantile, expected shortfall), e.g. from [`FittedModel::shock_law`].

@@ -136,16 +136,25 @@ pub(crate) fn bounds_envelope(resids: &[f64]) -> [f64; 2] {
 /// `max x²` in eight lanes (one running maximum would wait on the previous one every element),
 /// each a select (`f64::max`'s NaN handling costs two more instructions; inputs are finite).
 fn max_square(x: &[f64]) -> f64 {
+    max_square_about(x, 0.0)
+}
+
+/// `max (x − c)²`, as [`max_square`] (which is this at `c = 0`, bit for bit).
+pub(crate) fn max_square_about(x: &[f64], c: f64) -> f64 {
     let mut m = [0.0f64; 8];
     let mut chunks = x.chunks_exact(8);
-    for c in &mut chunks {
+    for ch in &mut chunks {
         for l in 0..8 {
-            let sq = c[l] * c[l];
+            let d = ch[l] - c;
+            let sq = d * d;
             m[l] = if sq > m[l] { sq } else { m[l] };
         }
     }
     let lanes = m.iter().fold(0.0f64, |a, &b| a.max(b));
-    chunks.remainder().iter().fold(lanes, |a, e| a.max(e * e))
+    chunks
+        .remainder()
+        .iter()
+        .fold(lanes, |a, e| a.max((e - c) * (e - c)))
 }
 
 /// [`bounds_envelope`] from the backcast and the largest squared residual alone. Every upper

@@ -133,6 +133,26 @@ pub struct FittedModel {
     pub(crate) report: FitReport,
     /// The exact Hessian at `params` (row-major), where Newton's method found them.
     pub(crate) hessian: Option<Vec<f64>>,
+    /// Where `conditional_variance` started and the band it was checked against.
+    pub(crate) origin: PathOrigin,
+}
+
+/// The backcast a fitted variance path started from and a band inside every variance bound of
+/// its likelihood: a path strictly inside the band was never floored or capped, so it is the
+/// plain recursion (what [`FittedModel::continued_forecasts`] extends without rerunning it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PathOrigin {
+    pub backcast: f64,
+    pub band: [f64; 2],
+}
+
+impl PathOrigin {
+    fn of(lik: &Likelihood<'_>) -> Self {
+        Self {
+            backcast: lik.backcast(),
+            band: lik.envelope(),
+        }
+    }
 }
 
 /// Where a refit on an overlapping sample starts: a previous optimum and, where Newton's method
@@ -520,6 +540,7 @@ fn finish(
         conditional_variance: sigma2,
         report,
         hessian,
+        origin: PathOrigin::of(lik),
     }
 }
 
@@ -604,6 +625,7 @@ pub fn fix(returns: &Returns, spec: ModelSpec, params: &[f64]) -> Result<FittedM
         conditional_variance: sigma2,
         report,
         hessian: None,
+        origin: PathOrigin::of(&lik),
     })
 }
 
@@ -658,6 +680,7 @@ impl FittedModel {
             conditional_variance: sigma2,
             report,
             hessian: None,
+            origin: PathOrigin::of(&lik),
         })
     }
 }

@@ -334,6 +334,11 @@ impl<'a> Likelihood<'a> {
         self.bounds.get()
     }
 
+    /// The backcast (of `ln σ²` for EGARCH).
+    pub(crate) fn backcast(&self) -> f64 {
+        self.backcast
+    }
+
     /// A band inside every variance bound (see the field).
     pub(crate) fn envelope(&self) -> [f64; 2] {
         self.envelope
