@@ -178,12 +178,8 @@ pub fn run_block_tail(
 ) -> Result<Block, BacktestError> {
     let (refit_offset, local) = forecast_tail(tail, offset, spec, config, options, range)?;
     let mut block = local.attach(tail, &spec, config.levels(), refit_offset)?;
-    for r in &mut block.refits {
-        shift(&mut r.window, offset);
-    }
-    for d in &mut block.path {
-        d.index += offset;
-    }
+    let days = block.path.iter_mut().map(|d| &mut d.index);
+    shift(&mut block.refits, days, offset);
     Ok(block)
 }
 
@@ -198,20 +194,19 @@ pub fn forecast_block_tail(
     range: Range<usize>,
 ) -> Result<BlockForecasts, BacktestError> {
     let (_, mut block) = forecast_tail(tail, offset, spec, config, options, range)?;
-    for r in &mut block.refits {
-        shift(&mut r.window, offset);
-    }
-    for d in &mut block.days {
-        d.index += offset;
-    }
+    let days = block.days.iter_mut().map(|d| &mut d.index);
+    shift(&mut block.refits, days, offset);
     Ok(block)
 }
 
-/// Moves a window of a tail starting at `offset` onto the whole series.
-fn shift(w: &mut Window, offset: usize) {
-    w.start += offset;
-    w.end += offset;
-    w.forecast_end += offset;
+/// Moves refit windows and day indices of a tail starting at `offset` onto the whole series.
+fn shift<'d>(refits: &mut [Refit], days: impl Iterator<Item = &'d mut usize>, offset: usize) {
+    for w in refits.iter_mut().map(|r| &mut r.window) {
+        w.start += offset;
+        w.end += offset;
+        w.forecast_end += offset;
+    }
+    days.for_each(|index| *index += offset);
 }
 
 /// The refits and day forecasts of the windows `range` on the tail `y[offset..]`, indices of
