@@ -176,7 +176,8 @@ pub fn run_block_tail(
     options: &FitOptions,
     range: Range<usize>,
 ) -> Result<Block, BacktestError> {
-    let (refit_offset, local) = forecast_tail(tail, offset, spec, config, options, range)?;
+    let refit_offset = range.start;
+    let local = forecast_tail(tail, offset, spec, config, options, range)?;
     let mut block = local.attach(tail, &spec, config.levels(), refit_offset)?;
     let days = block.path.iter_mut().map(|d| &mut d.index);
     shift(&mut block.refits, days, offset);
@@ -193,7 +194,7 @@ pub fn forecast_block_tail(
     options: &FitOptions,
     range: Range<usize>,
 ) -> Result<BlockForecasts, BacktestError> {
-    let (_, mut block) = forecast_tail(tail, offset, spec, config, options, range)?;
+    let mut block = forecast_tail(tail, offset, spec, config, options, range)?;
     let days = block.days.iter_mut().map(|d| &mut d.index);
     shift(&mut block.refits, days, offset);
     Ok(block)
@@ -210,7 +211,7 @@ fn shift<'d>(refits: &mut [Refit], days: impl Iterator<Item = &'d mut usize>, of
 }
 
 /// The refits and day forecasts of the windows `range` on the tail `y[offset..]`, indices of
-/// the tail; and the index of the first refit.
+/// the tail (refits numbered from `range.start`).
 fn forecast_tail(
     tail: &[f64],
     offset: usize,
@@ -218,7 +219,7 @@ fn forecast_tail(
     config: &BacktestConfig,
     options: &FitOptions,
     range: Range<usize>,
-) -> Result<(usize, BlockForecasts), BacktestError> {
+) -> Result<BlockForecasts, BacktestError> {
     let len = offset + tail.len();
     config.check_len(len)?;
     let windows = config.windows(len);
@@ -249,7 +250,7 @@ fn forecast_tail(
         })
         .collect();
     let (refits, days) = run_windows(tail, spec, config, options, &shifted, range.start, &|| {})?;
-    Ok((range.start, BlockForecasts { refits, days }))
+    Ok(BlockForecasts { refits, days })
 }
 
 /// An asset's windows and its blocks (ranges of window indices).

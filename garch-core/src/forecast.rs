@@ -230,7 +230,8 @@ impl FittedModel {
         }
         let v = self.spec.mean.n_params();
         let (omega, alpha) = (self.params[v], self.params[v + 1]);
-        let (gamma, beta) = if g.o() == 1 {
+        let has_gamma = g.o() == 1;
+        let (gamma, beta) = if has_gamma {
             (self.params[v + 2], self.params[v + 3])
         } else {
             (0.0, self.params[v + 2])
@@ -273,7 +274,7 @@ impl FittedModel {
             let e2 = e * e;
             let mut raw = omega;
             raw += alpha * e2;
-            if e < 0.0 {
+            if has_gamma && e < 0.0 {
                 raw += gamma * e2;
             }
             raw += beta * s_prev;
